@@ -1,0 +1,31 @@
+# Quick start: `make demo` and `make test` each create .venv and install what they need.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# The CPU wheel of torch on these machines; a looser pin pulls a multi-GB CUDA build.
+TORCH_PIN := torch==2.13.0
+
+.PHONY: install demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet $(TORCH_PIN)
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/likely demo --out runs/demo --force
+
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+bench: install
+	$(BIN)/python benchmarks/flows.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

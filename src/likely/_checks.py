@@ -1,0 +1,164 @@
+"""Input validation shared by every public entry point.
+
+Each helper returns a clean float32 (or int) NumPy array, or raises ``ValueError`` /
+``TypeError`` whose message names the offending argument and says what was wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import NotFittedError
+
+__all__ = [
+    "check_array",
+    "check_choice",
+    "check_cond",
+    "check_fitted",
+    "check_fraction",
+    "check_labels",
+    "check_positive",
+    "check_weights",
+]
+
+
+def _as_numeric(values: Any, name: str) -> np.ndarray:
+    """Convert array-likes (NumPy, lists, torch tensors, pandas) to a NumPy array."""
+    if hasattr(values, "detach"):  # torch tensor
+        values = values.detach().cpu().numpy()
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be array-like of numbers; got {type(values).__name__}") from error
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
+    ):
+        raise TypeError(f"{name} must hold numbers; got dtype {array.dtype}")
+    if np.iscomplexobj(array):
+        raise TypeError(f"{name} must be real-valued; got complex dtype {array.dtype}")
+    return array
+
+
+def _check_finite(array: np.ndarray, name: str) -> None:
+    finite = np.isfinite(array)
+    if not finite.all():
+        bad = np.argwhere(~finite)[0]
+        kind = "NaN" if np.isnan(array[tuple(bad)]) else "inf"
+        raise ValueError(
+            f"{name} contains {np.count_nonzero(~finite)} non-finite value(s) "
+            f"(first: {kind} at index {tuple(int(i) for i in bad)})"
+        )
+
+
+def check_array(
+    X: Any,
+    name: str = "X",
+    *,
+    n_features: int | None = None,
+    allow_empty: bool = False,
+    ndim: int = 2,
+    dtype: type = np.float32,
+) -> np.ndarray:
+    """Validate a feature matrix (``ndim=2``, shape (N, D)) or vector (``ndim=1``, shape (N,)).
+
+    Returns a C-contiguous copy-free view where possible, cast to ``dtype``.
+    """
+    array = _as_numeric(X, name)
+    if array.ndim != ndim:
+        hint = " (use X.reshape(-1, 1) for a single feature)" if ndim == 2 and array.ndim == 1 else ""
+        raise ValueError(f"{name} must be {ndim}-D; got shape {array.shape}{hint}")
+    if array.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{name} is empty (0 rows)")
+    if ndim == 2 and array.shape[1] == 0:
+        raise ValueError(f"{name} has 0 features; got shape {array.shape}")
+    if n_features is not None and ndim == 2 and array.shape[1] != n_features:
+        raise ValueError(f"{name} has {array.shape[1]} features, but {n_features} were expected")
+    array = np.ascontiguousarray(array, dtype=dtype)
+    _check_finite(array, name)
+    return array
+
+
+def check_cond(
+    cond: Any, n_rows: int, name: str = "cond", *, n_features: int | None = None
+) -> np.ndarray | None:
+    """Validate a conditioning array: None, shape (N,) or (N, C); returns None or (N, C) float32.
+
+    ``n_features`` is the number of condition columns the model was fitted with (0 means
+    an unconditional model, for which ``cond`` must be None).
+    """
+    if cond is None:
+        if n_features:
+            raise ValueError(f"{name} is required: the model was fitted with {n_features} condition column(s)")
+        return None
+    if n_features == 0:
+        raise ValueError(f"{name} was given, but the model was fitted without a condition")
+    array = _as_numeric(cond, name)
+    if array.ndim == 1:
+        array = array[:, None]
+    array = check_array(array, name, n_features=n_features, allow_empty=n_rows == 0)
+    if array.shape[0] != n_rows:
+        raise ValueError(f"{name} has {array.shape[0]} rows, but X has {n_rows}")
+    return array
+
+
+def check_labels(y: Any, n_rows: int, name: str = "y") -> np.ndarray:
+    """Validate binary labels in {0, 1} with both classes present; returns int64 (N,)."""
+    array = _as_numeric(y, name)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    array = check_array(array, name, ndim=1, dtype=np.float64)
+    if array.shape[0] != n_rows:
+        raise ValueError(f"{name} has {array.shape[0]} entries, but X has {n_rows} rows")
+    values = np.unique(array)
+    if not np.isin(values, (0, 1)).all():
+        raise ValueError(f"{name} must contain only 0 and 1; got values {values[:5].tolist()}")
+    if values.size < 2:
+        raise ValueError(f"{name} contains only class {int(values[0])}; both 0 and 1 are needed")
+    return array.astype(np.int64)
+
+
+def check_weights(weights: Any, n_rows: int, name: str = "sample_weight") -> np.ndarray | None:
+    """Validate non-negative per-row weights of shape (N,); returns float32 or None."""
+    if weights is None:
+        return None
+    array = check_array(weights, name, ndim=1)
+    if array.shape[0] != n_rows:
+        raise ValueError(f"{name} has {array.shape[0]} entries, but X has {n_rows} rows")
+    if (array < 0).any():
+        raise ValueError(f"{name} must be non-negative; found {np.count_nonzero(array < 0)} negative value(s)")
+    if array.sum() <= 0:
+        raise ValueError(f"{name} sums to zero")
+    return array
+
+
+def check_fitted(estimator: Any, attribute: str) -> None:
+    """Raise sklearn's ``NotFittedError`` (a ``ValueError``) if ``estimator.<attribute>`` is missing."""
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(
+            f"This {type(estimator).__name__} is not fitted yet; call 'fit' before using it"
+        )
+
+
+def check_positive(value: Any, name: str, *, integer: bool = False, allow_zero: bool = False) -> None:
+    """Check a hyperparameter is a positive (or non-negative) number, optionally an integer."""
+    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise TypeError(f"{name} must be {'an integer' if integer else 'a number'}; got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}; got {value!r}")
+
+
+def check_fraction(value: Any, name: str, *, allow_zero: bool = True) -> None:
+    """Check a hyperparameter lies in [0, 1) (or (0, 1) with ``allow_zero=False``)."""
+    check_positive(value, name, allow_zero=allow_zero)
+    if value >= 1:
+        raise ValueError(f"{name} must be < 1; got {value!r}")
+
+
+def check_choice(value: Any, name: str, choices: Iterable[Any]) -> None:
+    """Check a hyperparameter is one of ``choices``."""
+    choices = tuple(choices)
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")

@@ -1,0 +1,341 @@
+"""The one fit loop used by every torch model in ``likely``."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from sklearn.base import BaseEstimator
+from tqdm.auto import tqdm
+
+from likely._checks import check_choice, check_fraction, check_positive
+from likely.nn.checkpoint import load_safely, save_atomic
+
+__all__ = ["Trainer", "History"]
+
+log = logging.getLogger(__name__)
+
+Batch = tuple[torch.Tensor | None, ...]
+LossFn = Callable[..., torch.Tensor]
+
+
+@dataclass
+class History:
+    """Per-epoch record of a fit: mean losses, learning rate and wall time (s)."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    stopped_early: bool = False
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _select(tensors: Sequence[torch.Tensor | None], index: torch.Tensor) -> Batch:
+    return tuple(None if t is None else t[index] for t in tensors)
+
+
+def _slice(tensors: Sequence[torch.Tensor | None], start: int, stop: int) -> Batch:
+    return tuple(None if t is None else t[start:stop] for t in tensors)
+
+
+class Trainer(BaseEstimator):
+    """Mini-batch training with AdamW, a learning-rate schedule, early stopping and checkpoints.
+
+    The constructor only stores settings; :meth:`fit` trains a module in place. Estimators
+    take a ``Trainer`` as their ``trainer`` hyperparameter, so every model shares this loop.
+
+    Parameters
+    ----------
+    epochs : int
+        Maximum number of passes over the training data.
+    batch_size : int
+        Events per gradient step. Batches are slices of a once-per-epoch shuffled tensor.
+    lr, weight_decay : float
+        AdamW learning rate (peak rate for ``"onecycle"``) and decoupled weight decay.
+    schedule : {"cosine", "onecycle", "constant"}
+        Learning-rate schedule, stepped once per batch.
+    max_grad_norm : float or None
+        Clip the global gradient norm to this value (None disables clipping).
+    val_fraction : float
+        Fraction of the training data held out for validation when no validation data
+        are given (0 disables validation and early stopping).
+    patience : int or None
+        Stop after this many epochs without a lower validation loss and restore the best
+        state; None trains for all ``epochs`` (the best state is still restored).
+    progress : bool
+        Show a progress bar over epochs.
+    checkpoint : str, path or None
+        File written atomically after every epoch. If it exists when :meth:`fit` starts,
+        training resumes from it, so a killed run loses at most one epoch.
+    """
+
+    def __init__(
+        self,
+        epochs: int = 100,
+        batch_size: int = 256,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        schedule: str = "cosine",
+        max_grad_norm: float | None = 5.0,
+        val_fraction: float = 0.2,
+        patience: int | None = 10,
+        progress: bool = True,
+        checkpoint: str | os.PathLike | None = None,
+    ) -> None:
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.schedule = schedule
+        self.max_grad_norm = max_grad_norm
+        self.val_fraction = val_fraction
+        self.patience = patience
+        self.progress = progress
+        self.checkpoint = checkpoint
+
+    # ------------------------------------------------------------------ public
+    def fit(
+        self,
+        module: torch.nn.Module,
+        loss_fn: LossFn,
+        data: Sequence[torch.Tensor | None],
+        val_data: Sequence[torch.Tensor | None] | None = None,
+        *,
+        random_state: int | None = None,
+    ) -> History:
+        """Train ``module`` in place by minimizing ``loss_fn(*batch)``.
+
+        Parameters
+        ----------
+        module : torch.nn.Module
+            Already on the device of ``data``.
+        loss_fn : callable
+            ``loss_fn(*batch) -> scalar tensor``, the mean loss of a batch; ``batch`` holds
+            the rows of every tensor in ``data`` (None entries stay None).
+        data, val_data : sequence of tensors or None
+            Tensors sharing their first dimension (N events). Without ``val_data`` a
+            random ``val_fraction`` of ``data`` is held out.
+        random_state : int or None
+            Seeds the validation split and the shuffling.
+
+        Returns
+        -------
+        History
+        """
+        self._validate_settings()
+        generator = torch.Generator().manual_seed(
+            int(random_state) if random_state is not None else int(torch.seed() % 2**63)
+        )
+        data, val_data = self._split(data, val_data, generator)
+        n_rows = _n_rows(data)
+        optimizer = torch.optim.AdamW(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        steps_per_epoch = math.ceil(n_rows / self.batch_size)
+        scheduler = self._scheduler(optimizer, steps_per_epoch)
+        state = _LoopState(best_state=copy.deepcopy(module.state_dict()))
+        fingerprint = [n_rows, _n_rows(val_data) if val_data else 0, *_widths(data)]
+        if self.checkpoint is not None and Path(self.checkpoint).is_file():
+            state = self._resume(module, optimizer, scheduler, generator, fingerprint)
+
+        bar = tqdm(total=self.epochs, initial=state.epoch, desc="training", disable=not self.progress, leave=False)
+        try:
+            while state.epoch < self.epochs and not state.finished:
+                start = time.perf_counter()
+                train_loss = self._train_epoch(module, loss_fn, data, optimizer, scheduler, generator)
+                val_loss = self._evaluate(module, loss_fn, val_data) if val_data else train_loss
+                state.record(module, train_loss, val_loss, optimizer, time.perf_counter() - start, self.patience)
+                if self.checkpoint is not None:
+                    self._save(module, optimizer, scheduler, generator, state, fingerprint)
+                bar.update(1)
+                bar.set_postfix(train=f"{train_loss:.4g}", val=f"{val_loss:.4g}")
+        finally:
+            bar.close()
+        module.load_state_dict(state.best_state)
+        if not state.finished:
+            state.finished = True
+            if self.checkpoint is not None:
+                self._save(module, optimizer, scheduler, generator, state, fingerprint)
+        log.info(
+            "trained %d epochs (best %d, val loss %.5g)",
+            state.history.epochs, state.history.best_epoch, state.best_loss,
+        )
+        return state.history
+
+    # ----------------------------------------------------------------- helpers
+    def _validate_settings(self) -> None:
+        check_positive(self.epochs, "epochs", integer=True)
+        check_positive(self.batch_size, "batch_size", integer=True)
+        check_positive(self.lr, "lr")
+        check_positive(self.weight_decay, "weight_decay", allow_zero=True)
+        check_choice(self.schedule, "schedule", ("cosine", "onecycle", "constant"))
+        if self.max_grad_norm is not None:
+            check_positive(self.max_grad_norm, "max_grad_norm")
+        check_fraction(self.val_fraction, "val_fraction")
+        if self.patience is not None:
+            check_positive(self.patience, "patience", integer=True)
+
+    def _split(self, data, val_data, generator):
+        data = tuple(data)
+        n_rows = _n_rows(data)
+        if n_rows == 0:
+            raise ValueError("data is empty: nothing to train on")
+        if val_data is not None:
+            val_data = tuple(val_data)
+            if _n_rows(val_data) == 0:
+                raise ValueError("val_data is empty")
+            return data, val_data
+        n_val = int(round(self.val_fraction * n_rows))
+        if n_val == 0 or n_val == n_rows:
+            return data, None
+        order = torch.randperm(n_rows, generator=generator).to(_device(data))
+        return _select(data, order[n_val:]), _select(data, order[:n_val])
+
+    def _scheduler(self, optimizer, steps_per_epoch):
+        total = self.epochs * steps_per_epoch
+        if self.schedule == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+        if self.schedule == "onecycle":
+            return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, total_steps=total)
+        return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
+
+    def _train_epoch(self, module, loss_fn, data, optimizer, scheduler, generator) -> float:
+        module.train()
+        n_rows = _n_rows(data)
+        shuffled = _select(data, torch.randperm(n_rows, generator=generator).to(_device(data)))
+        total = 0.0
+        for start in range(0, n_rows, self.batch_size):
+            batch = _slice(shuffled, start, start + self.batch_size)
+            loss = loss_fn(*batch)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"training loss became {loss.item()}; lower lr, check the preprocessing "
+                    "or the inputs' ranges"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.max_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(module.parameters(), self.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            total += loss.item() * _n_rows(batch)
+        return total / n_rows
+
+    @torch.no_grad()
+    def _evaluate(self, module, loss_fn, data) -> float:
+        module.eval()
+        n_rows = _n_rows(data)
+        size = max(self.batch_size, 4096)
+        total = sum(
+            loss_fn(*_slice(data, start, start + size)).item() * min(size, n_rows - start)
+            for start in range(0, n_rows, size)
+        )
+        return total / n_rows
+
+    def _save(self, module, optimizer, scheduler, generator, state, fingerprint) -> None:
+        save_atomic(
+            {
+                "module": module.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "generator": generator.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "fingerprint": fingerprint,
+                **state.as_dict(),
+            },
+            self.checkpoint,
+        )
+
+    def _resume(self, module, optimizer, scheduler, generator, fingerprint) -> _LoopState:
+        saved = load_safely(self.checkpoint, map_location=_param_device(module))
+        if saved["fingerprint"] != fingerprint:
+            raise ValueError(
+                f"checkpoint {self.checkpoint} was written for data of shape {saved['fingerprint']}, "
+                f"not {fingerprint}; delete it or pass another checkpoint path"
+            )
+        module.load_state_dict(saved["module"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        generator.set_state(saved["generator"].cpu())
+        torch.set_rng_state(saved["torch_rng"].cpu())
+        state = _LoopState.from_dict(saved)
+        log.info("resuming from %s after epoch %d", self.checkpoint, state.epoch)
+        return state
+
+
+@dataclass
+class _LoopState:
+    """What the loop must remember between epochs (and across a resume)."""
+
+    best_state: dict
+    best_loss: float = math.inf
+    bad_epochs: int = 0
+    finished: bool = False
+    history: History = field(default_factory=History)
+
+    @property
+    def epoch(self) -> int:
+        return self.history.epochs
+
+    def record(self, module, train_loss, val_loss, optimizer, seconds, patience) -> None:
+        history = self.history
+        history.train_loss.append(train_loss)
+        history.val_loss.append(val_loss)
+        history.lr.append(optimizer.param_groups[0]["lr"])
+        history.seconds.append(seconds)
+        if val_loss < self.best_loss:
+            self.best_loss, self.bad_epochs = val_loss, 0
+            history.best_epoch = history.epochs - 1
+            self.best_state = copy.deepcopy(module.state_dict())
+        else:
+            self.bad_epochs += 1
+            if patience is not None and self.bad_epochs >= patience:
+                self.finished = history.stopped_early = True
+
+    def as_dict(self) -> dict:
+        return {
+            "best_state": self.best_state,
+            "best_loss": self.best_loss,
+            "bad_epochs": self.bad_epochs,
+            "finished": self.finished,
+            "history": self.history.as_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> _LoopState:
+        return cls(
+            best_state=saved["best_state"],
+            best_loss=saved["best_loss"],
+            bad_epochs=saved["bad_epochs"],
+            finished=saved["finished"],
+            history=History(**saved["history"]),
+        )
+
+
+def _n_rows(tensors: Sequence[torch.Tensor | None]) -> int:
+    return next(t.shape[0] for t in tensors if t is not None)
+
+
+def _widths(tensors: Sequence[torch.Tensor | None]) -> list[int]:
+    return [-1 if t is None else int(t[0].numel()) for t in tensors]
+
+
+def _device(tensors: Sequence[torch.Tensor | None]) -> torch.device:
+    return next(t.device for t in tensors if t is not None)
+
+
+def _param_device(module: torch.nn.Module) -> torch.device:
+    return next(module.parameters()).device
