@@ -103,14 +103,14 @@ def check_cond(
     return array
 
 
-def check_labels(y: Any, n_rows: int, name: str = "y") -> np.ndarray:
+def check_labels(y: Any, n_rows: int, name: str = "y", *, reference: str = "X") -> np.ndarray:
     """Validate binary labels in {0, 1} with both classes present; returns int64 (N,)."""
     array = _as_numeric(y, name)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     array = check_array(array, name, ndim=1, dtype=np.float64)
     if array.shape[0] != n_rows:
-        raise ValueError(f"{name} has {array.shape[0]} entries, but X has {n_rows} rows")
+        raise ValueError(f"{name} has {array.shape[0]} entries, but {reference} has {n_rows}")
     values = np.unique(array)
     if not np.isin(values, (0, 1)).all():
         raise ValueError(f"{name} must contain only 0 and 1; got values {values[:5].tolist()}")
@@ -119,13 +119,15 @@ def check_labels(y: Any, n_rows: int, name: str = "y") -> np.ndarray:
     return array.astype(np.int64)
 
 
-def check_weights(weights: Any, n_rows: int, name: str = "sample_weight") -> np.ndarray | None:
+def check_weights(
+    weights: Any, n_rows: int, name: str = "sample_weight", *, reference: str = "X"
+) -> np.ndarray | None:
     """Validate non-negative per-row weights of shape (N,); returns float32 or None."""
     if weights is None:
         return None
     array = check_array(weights, name, ndim=1)
     if array.shape[0] != n_rows:
-        raise ValueError(f"{name} has {array.shape[0]} entries, but X has {n_rows} rows")
+        raise ValueError(f"{name} has {array.shape[0]} entries, but {reference} has {n_rows}")
     if (array < 0).any():
         raise ValueError(f"{name} must be non-negative; found {np.count_nonzero(array < 0)} negative value(s)")
     if array.sum() <= 0:

@@ -161,9 +161,10 @@ class DensityEstimator(BaseEstimator):
 
     def _sample_size(self, n: int | None, cond: Any) -> int:
         if cond is None:
+            if self.n_cond_:
+                raise ValueError("cond is required: the model is conditional (one draw per row)")
             if n is None:
-                raise ValueError("n is required to sample an unconditional model" if not self.n_cond_
-                                 else "cond is required: the model is conditional")
+                raise ValueError("n is required to sample an unconditional model")
             check_positive(n, "n", integer=True)
             return int(n)
         rows = len(cond)

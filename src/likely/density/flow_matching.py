@@ -111,8 +111,11 @@ class FlowMatching(DensityEstimator):
         return VelocityField(n_features, n_cond, tuple(self.hidden), self.frequencies, self.activation)
 
     def _loss(self, z, c):
-        noise = torch.randn_like(z)
-        t = torch.rand(z.shape[0], 1, device=z.device, dtype=z.dtype)
+        # validation draws the same noise and times every epoch, so early stopping
+        # compares like with like instead of chasing Monte Carlo fluctuations
+        generator = None if self.model_.training else torch.Generator(z.device).manual_seed(0)
+        noise = torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
+        t = torch.rand(z.shape[0], 1, generator=generator, device=z.device, dtype=z.dtype)
         x_t = (1 - t) * noise + t * z
         return (self.model_(x_t, t, c) - (z - noise)).square().mean()
 

@@ -1,0 +1,159 @@
+"""The shared training loop: convergence, early stopping, checkpoints and resume."""
+
+import numpy as np
+import pytest
+import torch
+
+from likely.nn import MLP, Trainer, load_safely, save_atomic
+
+
+def _regression(n=2000, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, generator=generator)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.1 * torch.randn(n, 1, generator=generator)
+    return x, y
+
+
+def _problem(seed=0):
+    torch.manual_seed(seed)
+    model = MLP(3, 1, hidden=(16,))
+    return model, (lambda x, y: (model(x) - y).square().mean())
+
+
+def test_converges_on_linear_regression():
+    model, loss = _problem()
+    history = Trainer(epochs=30, lr=1e-2, progress=False).fit(model, loss, _regression(), random_state=0)
+    assert history.val_loss[history.best_epoch] < 0.05  # noise variance is 0.01
+    assert history.train_loss[-1] < history.train_loss[0] / 10
+    assert len(history.lr) == history.epochs and history.lr[-1] < history.lr[0]
+
+
+def test_same_seed_same_weights():
+    weights = []
+    for _ in range(2):
+        model, loss = _problem()
+        Trainer(epochs=3, progress=False).fit(model, loss, _regression(), random_state=7)
+        weights.append(torch.cat([p.flatten() for p in model.parameters()]))
+    torch.testing.assert_close(weights[0], weights[1], rtol=0, atol=0)
+
+
+def test_early_stopping_restores_best_state():
+    x, y = _regression()
+    x_val, y_val = _regression(seed=1)
+    y_val = y_val + 3.0  # validation loss grows as the fit to training data improves
+    model, loss = _problem()
+    history = Trainer(epochs=50, lr=1e-2, patience=3, progress=False).fit(
+        model, loss, (x, y), (x_val, y_val), random_state=0
+    )
+    assert history.stopped_early and history.epochs == history.best_epoch + 4
+    with torch.no_grad():
+        restored = loss(x_val, y_val).item()
+    assert restored == pytest.approx(history.val_loss[history.best_epoch], rel=1e-5)
+    assert restored < history.val_loss[-1]
+
+
+def test_no_validation_uses_training_loss():
+    model, loss = _problem()
+    history = Trainer(epochs=2, val_fraction=0.0, progress=False).fit(model, loss, _regression())
+    assert history.val_loss == history.train_loss
+
+
+def test_none_entries_pass_through_batches():
+    seen = []
+    model, _ = _problem()
+
+    def loss(x, nothing, y):
+        seen.append(nothing)
+        return (model(x) - y).square().mean()
+
+    x, y = _regression(n=100)
+    Trainer(epochs=1, batch_size=32, progress=False).fit(model, loss, (x, None, y), random_state=0)
+    assert seen and all(item is None for item in seen)
+
+
+class _Killed(Exception):
+    pass
+
+
+def _fit_with_checkpoint(path, kill_after_steps=None, schedule="cosine"):
+    model, loss = _problem()
+    steps = [0]
+
+    def counting_loss(x, y):
+        steps[0] += torch.is_grad_enabled()  # count gradient steps, not validation passes
+        if kill_after_steps is not None and steps[0] > kill_after_steps:
+            raise _Killed
+        return loss(x, y)
+
+    trainer = Trainer(epochs=6, batch_size=100, lr=1e-2, schedule=schedule, patience=None,
+                      checkpoint=path, progress=False)
+    history = trainer.fit(model, counting_loss, _regression(n=1000), random_state=3)
+    return model, history, steps[0]
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "onecycle"])
+def test_resume_after_kill_matches_uninterrupted_run(tmp_path, schedule):
+    reference, reference_history, _ = _fit_with_checkpoint(tmp_path / "a.pt", schedule=schedule)
+    # 8 steps per epoch with 800 training events: killed during epoch 4
+    with pytest.raises(_Killed):
+        _fit_with_checkpoint(tmp_path / "b.pt", kill_after_steps=8 * 3 + 5, schedule=schedule)
+    assert len(load_safely(tmp_path / "b.pt")["history"]["train_loss"]) == 3
+    resumed, history, steps = _fit_with_checkpoint(tmp_path / "b.pt", schedule=schedule)
+    assert steps == 8 * 3  # only the lost epoch and the remaining ones were run
+    assert history.train_loss == pytest.approx(reference_history.train_loss, rel=1e-6)
+    for a, b in zip(reference.parameters(), resumed.parameters()):
+        torch.testing.assert_close(a, b)
+
+
+def test_finished_checkpoint_is_not_retrained(tmp_path):
+    _fit_with_checkpoint(tmp_path / "c.pt")
+    _, history, steps = _fit_with_checkpoint(tmp_path / "c.pt")
+    assert steps == 0 and history.epochs == 6
+
+
+def test_checkpoint_for_other_data_is_refused(tmp_path):
+    _fit_with_checkpoint(tmp_path / "d.pt")
+    model, loss = _problem()
+    trainer = Trainer(epochs=2, checkpoint=tmp_path / "d.pt", progress=False)
+    with pytest.raises(ValueError, match="checkpoint"):
+        trainer.fit(model, loss, _regression(n=500), random_state=3)
+
+
+def test_non_finite_loss_is_reported():
+    model, _ = _problem()
+    x, y = _regression(n=100)
+    with pytest.raises(FloatingPointError, match="lr"):
+        Trainer(epochs=1, progress=False).fit(model, lambda x, y: model(x).sum() * np.inf, (x, y))
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [("epochs", 0), ("batch_size", 1.5), ("lr", -1.0), ("schedule", "step"),
+     ("val_fraction", 1.0), ("patience", 0), ("max_grad_norm", 0.0)],
+)
+def test_bad_settings_are_named(setting, value):
+    model, loss = _problem()
+    with pytest.raises((ValueError, TypeError), match=setting):
+        Trainer(**{setting: value}, progress=False).fit(model, loss, _regression(n=50))
+
+
+def test_empty_data_is_refused():
+    model, loss = _problem()
+    with pytest.raises(ValueError, match="empty"):
+        Trainer(progress=False).fit(model, loss, (torch.zeros(0, 3), torch.zeros(0, 1)))
+
+
+def test_atomic_save_keeps_old_file_when_writing_fails(tmp_path):
+    path = tmp_path / "state.pt"
+    save_atomic({"value": torch.ones(2)}, path)
+    with pytest.raises(Exception):
+        save_atomic({"value": lambda: None}, path)  # a lambda cannot be pickled
+    torch.testing.assert_close(load_safely(path)["value"], torch.ones(2))
+    assert [p.name for p in tmp_path.iterdir()] == ["state.pt"]
+
+
+def test_load_safely_refuses_code(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"object": _Killed()}, path)
+    with pytest.raises(Exception, match="(?i)weights_only|unsupported"):
+        load_safely(path)
