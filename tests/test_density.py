@@ -5,30 +5,16 @@ import math
 import numpy as np
 import pytest
 import torch
-from scipy.special import logsumexp
 from zuko.utils import odeint
 
+from likely.data import conditional_gaussian_mixture
 from likely.density import Flow, FlowMatching
 from likely.nn import Trainer
 from likely.transforms import Chain, MinMax, Logit, Standardize
 
 
 def mixture(n, d, seed):
-    """Conditional 2-component Gaussian mixture: modes at +-(1.5 + 0.5 c) (1, -1, ...), sigma 0.6.
-
-    Returns X (n, d), c (n,) uniform in [-1, 1], and the true log p(X | c).
-    """
-    rng = np.random.default_rng(seed)
-    c = rng.uniform(-1, 1, n)
-    sign = np.where(rng.random(n) < 0.5, 1.0, -1.0)
-    mu = (1.5 + 0.5 * c)[:, None] * np.resize([1.0, -1.0], d)
-    x = sign[:, None] * mu + 0.6 * rng.normal(size=(n, d))
-
-    def component(s):
-        return (-0.5 * ((x - s * mu) / 0.6) ** 2 - math.log(0.6 * math.sqrt(2 * math.pi))).sum(1)
-
-    log_p = logsumexp(np.stack([component(1), component(-1)]), axis=0) + math.log(0.5)
-    return x.astype("f4"), c.astype("f4"), log_p
+    return conditional_gaussian_mixture(n, d, random_state=seed)
 
 
 def quick(**trainer):

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 from sklearn.exceptions import NotFittedError
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
 
 def _as_numeric(values: Any, name: str) -> np.ndarray:
     """Convert array-likes (NumPy, lists, torch tensors, pandas) to a NumPy array."""
+    if scipy.sparse.issparse(values):
+        raise TypeError(f"{name} is a sparse matrix; sparse input is not supported, pass a dense array")
     if hasattr(values, "detach"):  # torch tensor
         values = values.detach().cpu().numpy()
     try:
@@ -105,6 +108,8 @@ def check_cond(
 
 def check_labels(y: Any, n_rows: int, name: str = "y", *, reference: str = "X") -> np.ndarray:
     """Validate binary labels in {0, 1} with both classes present; returns int64 (N,)."""
+    if y is None:
+        raise ValueError(f"this estimator requires {name} to be passed, but the target {name} is None")
     array = _as_numeric(y, name)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
@@ -113,7 +118,8 @@ def check_labels(y: Any, n_rows: int, name: str = "y", *, reference: str = "X") 
         raise ValueError(f"{name} has {array.shape[0]} entries, but {reference} has {n_rows}")
     values = np.unique(array)
     if not np.isin(values, (0, 1)).all():
-        raise ValueError(f"{name} must contain only 0 and 1; got values {values[:5].tolist()}")
+        binary_only = "Only binary classification is supported: " if values.size > 2 else ""
+        raise ValueError(f"{binary_only}{name} must contain only 0 and 1; got values {values[:5].tolist()}")
     if values.size < 2:
         raise ValueError(f"{name} contains only class {int(values[0])}; both 0 and 1 are needed")
     return array.astype(np.int64)

@@ -29,6 +29,11 @@ class BinaryClassifier(ClassifierMixin, BaseEstimator):
     ``_proba``; ``class_weight="balanced"`` equalizes the classes' total weights.
     """
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # binary only: labels in {0, 1}
+        return tags
+
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BinaryClassifier:
         """Train on features ``X`` (N, D) with labels ``y`` in {0, 1} and optional weights (N,)."""
         X = check_array(X, "X")

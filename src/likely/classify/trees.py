@@ -59,6 +59,7 @@ class TreeClassifier(BinaryClassifier):
             n_iter_no_change=self.n_iter_no_change,
             random_state=self.random_state,
         ).fit(X, y, sample_weight=sample_weight)
+        self.n_iter_ = self.estimator_.n_iter_
 
     def _proba(self, X):
         return self.estimator_.predict_proba(X)[:, 1]

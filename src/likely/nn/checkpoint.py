@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from likely._io import atomic_write
+
 __all__ = ["save_atomic", "load_safely"]
 
 
 def save_atomic(obj: Any, path: str | os.PathLike) -> Path:
-    """``torch.save`` to a temporary file next to ``path``, then rename it over ``path``.
+    """``torch.save`` through a temporary file renamed over ``path``.
 
     A reader never sees a half-written file, and a crash mid-write leaves the previous
     file intact.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(obj, stream)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_write(path) as stream:
+        torch.save(obj, stream)
+    return Path(path)
 
 
 def load_safely(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> Any:

@@ -1,0 +1,178 @@
+"""Helpers shared by the hand-run benchmarks in ``benchmarks/``.
+
+Every benchmark prints a table and can write it, with the machine, date, commit and
+command line, as one ``## ...`` section of ``docs/benchmarks.md`` (other sections are
+kept as they are). Speed is measured as a throughput (events/s) and compared with a
+baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+__all__ = [
+    "TITLE",
+    "log",
+    "machine",
+    "commit",
+    "command_line",
+    "utc_now",
+    "provenance",
+    "rate",
+    "overhead",
+    "fmt_rate",
+    "fmt_percent",
+    "text_table",
+    "markdown_table",
+    "write_section",
+]
+
+TITLE = "# Benchmarks"
+INTRO = (
+    "Numbers written by the hand-run scripts in `benchmarks/` (see each section's command "
+    "line). Speeds are throughputs in events per second; each is compared with a named "
+    "baseline measured in the same run on the same machine, so ratios are meaningful "
+    "even where absolute numbers differ between machines."
+)
+REPO = Path(__file__).resolve().parents[1]
+
+
+def log(message: str) -> None:
+    """Progress message on stderr, so stdout holds only the table."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ provenance
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine() -> str:
+    """One line: platform, CPU model, core count, torch version and torch threads."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (
+        f"{platform.platform()}, {_cpu_model()}, {os.cpu_count()} cores ({usable} usable), "
+        f"Python {platform.python_version()}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} torch threads"
+    )
+
+
+def _git(*args: str) -> str:
+    # --no-optional-locks: never touch the index, other people may be committing
+    result = subprocess.run(
+        ["git", "--no-optional-locks", *args], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def commit() -> str:
+    """Short hash of HEAD, with ``+dirty`` when the working tree has changes."""
+    try:
+        head = _git("rev-parse", "--short", "HEAD")
+        dirty = _git("status", "--porcelain")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def command_line() -> str:
+    """The command line that started this process, as typed (shell-quoted)."""
+    return shlex.join(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def provenance() -> str:
+    """Markdown bullet list: machine, date, commit and command line."""
+    return "\n".join(
+        [
+            f"- Machine: {machine()}",
+            f"- Date: {utc_now()}",
+            f"- Commit: `{commit()}`",
+            f"- Command: `{command_line()}`",
+        ]
+    )
+
+
+# --------------------------------------------------------------------- timing
+def rate(fn: Callable[[], object], n_events: int, repeats: int = 3) -> float:
+    """Median throughput (events/s) of ``repeats`` calls of ``fn``, each handling ``n_events``."""
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    return n_events / statistics.median(seconds)
+
+
+def overhead(ours: float, baseline: float) -> float:
+    """Our overhead in %: how much longer we take than the baseline (throughputs in)."""
+    return 100.0 * (baseline / ours - 1.0)
+
+
+# ------------------------------------------------------------------ formatting
+def fmt_rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def fmt_percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.1f} %"
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Plain-text table with aligned columns (first column left, others right)."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+
+    def line(cells):
+        first, *rest = (str(cell) for cell in cells)
+        return "  ".join([first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:], strict=True))])
+
+    return "\n".join([line(headers), "  ".join("-" * w for w in widths), *map(line, rows)])
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """GitHub-flavoured markdown table (numbers right-aligned)."""
+    align = [":--"] + ["--:"] * (len(headers) - 1)
+    return "\n".join("| " + " | ".join(map(str, cells)) + " |" for cells in [headers, align, *rows])
+
+
+# -------------------------------------------------------------------- writing
+def write_section(path: str | os.PathLike, heading: str, body: str) -> None:
+    """Put ``## heading`` + ``body`` into the markdown file ``path``.
+
+    An existing section with the same heading is replaced (up to the next ``## ``
+    heading); otherwise the section is appended. The rest of the file is untouched; a
+    missing file is created with the title and an introduction.
+    """
+    path = Path(path)
+    text = path.read_text() if path.exists() else f"{TITLE}\n\n{INTRO}\n"
+    lines = text.splitlines()
+    title = f"## {heading}"
+    section = [title, "", *body.strip("\n").splitlines(), ""]
+    if title in lines:
+        start = lines.index(title)
+        stop = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        lines[start:stop] = section
+    else:
+        lines += ([""] if lines and lines[-1] else []) + section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines).rstrip("\n") + "\n")

@@ -1,0 +1,41 @@
+"""The ``likely`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from likely import __version__
+from likely.cli import demo
+
+__all__ = ["main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="likely",
+        description="Density estimation with deep generative models for collider physics.",
+    )
+    parser.add_argument("--version", action="version", version=f"likely {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``likely`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    try:
+        args.run(args)
+    except (FileExistsError, FileNotFoundError, ValueError, TypeError) as error:
+        parser.exit(2, f"likely {args.command}: error: {error}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""The ``likely`` command: the demo end to end, run-directory safety, errors."""
+
+import json
+
+import pytest
+
+from likely.cli import main
+
+
+def test_demo_writes_report_plots_and_models(tmp_path):
+    out = tmp_path / "demo"
+    assert main(["-q", "demo", "--out", str(out), "--events", "1500", "--epochs", "2", "--dim", "2"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["models"]) == {"maf", "coupling", "flow-matching"}
+    for entry in results["models"].values():
+        assert entry["epochs"] == 2 and entry["gap_nats_per_dim"] == entry["gap_nats_per_dim"]  # not NaN
+    for name in ("report.md", "config.json", "marginals.png", "training.png", "models/maf.pt"):
+        assert (out / name).stat().st_size > 0, name
+    assert "| maf |" in (out / "report.md").read_text()
+
+
+def test_existing_run_is_not_overwritten(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "results.json").write_text("precious")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["-q", "demo", "--out", str(out), "--events", "1000", "--epochs", "1"])
+    assert exit_info.value.code == 2
+    assert "--force" in capsys.readouterr().err
+    assert (out / "results.json").read_text() == "precious"
+
+
+def test_bad_argument_is_reported(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["-q", "demo", "--out", str(tmp_path / "x"), "--events", "0"])
+    assert exit_info.value.code == 2
+    assert "--events: must be > 0" in capsys.readouterr().err
