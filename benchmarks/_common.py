@@ -30,6 +30,7 @@ __all__ = [
     "utc_now",
     "provenance",
     "rate",
+    "rates",
     "overhead",
     "fmt_rate",
     "fmt_percent",
@@ -114,14 +115,25 @@ def provenance() -> str:
 
 
 # --------------------------------------------------------------------- timing
+def rates(fns: Sequence[Callable[[], object]], n_events: int, repeats: int = 3) -> list[float]:
+    """Median throughput (events/s) of each of ``fns``, each call handling ``n_events``.
+
+    Calls are interleaved, in alternating order (A B, B A, ...), so that drifts in the
+    machine's load hit every function alike.
+    """
+    seconds: list[list[float]] = [[] for _ in fns]
+    for repeat in range(repeats):
+        order = range(len(fns)) if repeat % 2 == 0 else reversed(range(len(fns)))
+        for i in order:
+            start = time.perf_counter()
+            fns[i]()
+            seconds[i].append(time.perf_counter() - start)
+    return [n_events / statistics.median(times) for times in seconds]
+
+
 def rate(fn: Callable[[], object], n_events: int, repeats: int = 3) -> float:
     """Median throughput (events/s) of ``repeats`` calls of ``fn``, each handling ``n_events``."""
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        seconds.append(time.perf_counter() - start)
-    return n_events / statistics.median(seconds)
+    return rates([fn], n_events, repeats)[0]
 
 
 def overhead(ours: float, baseline: float) -> float:

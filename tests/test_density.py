@@ -264,3 +264,37 @@ def test_training_data_outside_preprocessing_domain_is_refused():
     flow = Flow(preprocessing=Chain(Logit()), trainer=quick())
     with pytest.raises(ValueError, match="domain"):
         flow.fit(X * 3)
+
+
+def test_killed_fit_resumes_from_checkpoint(tmp_path, monkeypatch):
+    X, c, _ = mixture(500, 2, 0)
+    checkpoint = tmp_path / "flow.ckpt"
+
+    def make():
+        trainer = Trainer(epochs=4, batch_size=100, patience=None, checkpoint=checkpoint, progress=False)
+        return Flow(transforms=1, hidden=(8,), trainer=trainer, random_state=0)
+
+    reference = Flow(transforms=1, hidden=(8,), random_state=0,
+                     trainer=make().trainer.set_params(checkpoint=tmp_path / "ref.ckpt")).fit(X, c)
+    calls = []
+    original = Flow._loss
+
+    def dying_loss(self, z, cond):
+        calls.append(torch.is_grad_enabled())
+        if sum(calls) > 4 * 2 + 1:  # 4 steps per epoch: dies early in epoch 3
+            raise KeyboardInterrupt
+        return original(self, z, cond)
+
+    def counting_loss(self, z, cond):
+        calls.append(torch.is_grad_enabled())
+        return original(self, z, cond)
+
+    monkeypatch.setattr(Flow, "_loss", dying_loss)
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(X, c)
+    calls.clear()
+    monkeypatch.setattr(Flow, "_loss", counting_loss)
+    resumed = make().fit(X, c)
+    assert sum(calls) == 2 * 4, "only the two unfinished epochs are trained again"
+    assert resumed.history_.epochs == 4
+    np.testing.assert_allclose(resumed.log_prob(X, c), reference.log_prob(X, c), rtol=1e-5, atol=1e-5)
