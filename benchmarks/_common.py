@@ -25,6 +25,7 @@ __all__ = [
     "TITLE",
     "log",
     "machine",
+    "load",
     "commit",
     "command_line",
     "utc_now",
@@ -75,6 +76,14 @@ def machine() -> str:
     )
 
 
+def load() -> str:
+    """The system load averages (1, 5, 15 min); near the core count means a busy machine."""
+    try:
+        return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def _git(*args: str) -> str:
     # --no-optional-locks: never touch the index, other people may be committing
     result = subprocess.run(
@@ -107,6 +116,7 @@ def provenance() -> str:
     return "\n".join(
         [
             f"- Machine: {machine()}",
+            f"- Load average at the end (1/5/15 min): {load()} (other processes skew timings)",
             f"- Date: {utc_now()}",
             f"- Commit: `{commit()}`",
             f"- Command: `{command_line()}`",
@@ -156,7 +166,8 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
     def line(cells):
         first, *rest = (str(cell) for cell in cells)
-        return "  ".join([first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:], strict=True))])
+        aligned = (cell.rjust(width) for cell, width in zip(rest, widths[1:], strict=True))
+        return "  ".join([first.ljust(widths[0]), *aligned])
 
     return "\n".join([line(headers), "  ".join("-" * w for w in widths), *map(line, rows)])
 
@@ -182,7 +193,8 @@ def write_section(path: str | os.PathLike, heading: str, body: str) -> None:
     section = [title, "", *body.strip("\n").splitlines(), ""]
     if title in lines:
         start = lines.index(title)
-        stop = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        later = (i for i in range(start + 1, len(lines)) if lines[i].startswith("## "))
+        stop = next(later, len(lines))
         lines[start:stop] = section
     else:
         lines += ([""] if lines and lines[-1] else []) + section

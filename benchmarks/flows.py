@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import sys
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -86,7 +85,9 @@ def make_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     )
     noise = rng.standard_normal((n, FEATURES)) @ np.linalg.cholesky(corr).T
     second = rng.random((n, 1)) < 0.3
-    mean = np.where(second, m * [-1.0, 0.5, 0.3, -0.2] + [2.0, 0.0, -1.0, 0.5], m * [1.0, -0.5, 0.2, 0.4])
+    first_mean = m * [1.0, -0.5, 0.2, 0.4]
+    second_mean = m * [-1.0, 0.5, 0.3, -0.2] + [2.0, 0.0, -1.0, 0.5]
+    mean = np.where(second, second_mean, first_mean)
     scale = np.where(second, 0.5, 1.0)
     return (mean + scale * noise).astype(np.float32), m.astype(np.float32)
 
@@ -181,7 +182,12 @@ class BareMAF:
 def trainer(epochs: int) -> Trainer:
     """The ``Trainer`` under test: fixed epochs, no early stopping, no progress bar."""
     return Trainer(
-        epochs=epochs, batch_size=BATCH_SIZE, lr=LR, val_fraction=VAL_FRACTION, patience=None, progress=False
+        epochs=epochs,
+        batch_size=BATCH_SIZE,
+        lr=LR,
+        val_fraction=VAL_FRACTION,
+        patience=None,
+        progress=False,
     )
 
 
@@ -220,32 +226,37 @@ def warm_up(X: np.ndarray, cond: np.ndarray, seed: int) -> None:
 
 
 def compare_training(X, cond, args) -> tuple[list[Row], Flow, BareMAF]:
-    """MAF training, likely vs zuko, alternating sides between rounds (ABBA...)."""
-    ours, bare = [], []
+    """MAF training, likely vs zuko, alternating which side goes first (AB, BA, ...)."""
+    epochs = {"likely": [], "zuko": []}
     for round_ in range(args.rounds):
-        flow = Flow(**MAF, trainer=trainer(args.epochs), device="cpu", random_state=args.seed + round_)
-        baseline = BareMAF(X, cond, args.seed + round_)
-        runs = [("likely", lambda: ours.extend(fit_rates(flow, X, cond)))]
-        runs.append(("zuko", lambda: bare.extend(baseline.fit(X, cond, args.epochs))))
-        for side, run in runs[:: 1 if round_ % 2 == 0 else -1]:
+        seed = args.seed + round_
+        flow = Flow(**MAF, trainer=trainer(args.epochs), device="cpu", random_state=seed)
+        baseline = BareMAF(X, cond, seed)
+        runs = {
+            "likely": partial(fit_rates, flow, X, cond),
+            "zuko": partial(baseline.fit, X, cond, args.epochs),
+        }
+        for side in sorted(runs, reverse=round_ % 2 == 1):
             log(f"training maf ({side}), round {round_ + 1}/{args.rounds}")
-            run()
-    row = Row("maf train (Trainer vs bare zuko loop)", statistics.median(ours), statistics.median(bare))
-    return [row], flow, baseline
+            epochs[side] += runs[side]()
+    ours, bare = (statistics.median(epochs[side]) for side in ("likely", "zuko"))
+    return [Row("maf train (Trainer vs bare zuko loop)", ours, bare)], flow, baseline
 
 
 def compare_log_prob(flow: Flow, baseline: BareMAF, X, cond, repeats: int) -> list[Row]:
     """MAF log_prob, likely (NumPy in/out) vs zuko (tensors), timings interleaved."""
     log("log_prob maf (likely vs zuko)")
     x, c = torch.from_numpy(X), torch.from_numpy(cond)
-    ours, bare = rates([lambda: flow.log_prob(X, cond), lambda: baseline.log_prob(x, c)], len(X), repeats)
+    calls = [lambda: flow.log_prob(X, cond), lambda: baseline.log_prob(x, c)]
+    ours, bare = rates(calls, len(X), repeats)
     return [Row("maf log_prob (vs bare zuko)", ours, bare)]
 
 
 def sample_row(name: str, model, cond: np.ndarray, repeats: int) -> Row:
     """Conditional sampling throughput: one draw per row of ``cond``."""
     log(f"sampling {name} ({len(cond):,} events)")
-    return Row(f"{name} sample ({len(cond):,} events)", rate(lambda: model.sample(cond=cond, random_state=0), len(cond), repeats))
+    throughput = rate(lambda: model.sample(cond=cond, random_state=0), len(cond), repeats)
+    return Row(f"{name} sample ({len(cond):,} events)", throughput)
 
 
 def estimator_rows(name: str, model, X, cond, n_infer: int, args) -> list[Row]:
@@ -274,27 +285,38 @@ def run(args: argparse.Namespace) -> list[Row]:
     coupling = Flow(kind="coupling", **MAF, **common)
     rows += estimator_rows("coupling", coupling, X, cond, n_sample, args)
     n_fm = min(args.fm_events, args.events)
-    rows += estimator_rows("flow matching (exact trace)", FlowMatching(**common), X, cond, n_fm, args)
+    flow_matching = FlowMatching(**common)
+    rows += estimator_rows("flow matching (exact trace)", flow_matching, X, cond, n_fm, args)
     return rows
 
 
 # ------------------------------------------------------------------------ main
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=100_000, help="synthetic events N (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per training run (default: %(default)s)")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating likely/zuko MAF training rounds (default: %(default)s)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed calls per inference measurement; the median counts (default: %(default)s)")
-    parser.add_argument("--sample-events", type=int, default=100_000, help="events for flow sampling and coupling log_prob (default: %(default)s)")
-    parser.add_argument("--fm-events", type=int, default=10_000, help="events for flow-matching log_prob and sampling (default: %(default)s)")
-    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of data, initialization and shuffling (default: %(default)s)")
-    parser.add_argument("--write", metavar="PATH", help="write the table into this markdown file (e.g. docs/benchmarks.md)")
-    args = parser.parse_args(argv)
-    for name in ("events", "epochs", "rounds", "repeats", "sample_events", "fm_events", "threads"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    return args
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    counts = [
+        ("--events", 100_000, "synthetic events N"),
+        ("--epochs", 3, "epochs per training run"),
+        ("--rounds", 2, "MAF training rounds per side, alternating which side goes first"),
+        ("--repeats", 3, "timed calls per inference measurement (the median counts)"),
+        ("--sample-events", 100_000, "events for flow sampling and coupling log_prob"),
+        ("--fm-events", 10_000, "events for flow-matching log_prob and sampling"),
+        ("--threads", 2, "torch threads (torch.set_num_threads)"),
+    ]
+    for flag, default, help_ in counts:
+        help_ = f"{help_} (default: {default:_})"
+        parser.add_argument(flag, type=_positive, default=default, help=help_)
+    parser.add_argument("--seed", type=int, default=0, help="seed of data, init and shuffling")
+    parser.add_argument("--write", metavar="PATH", help="put the table into this markdown file")
+    return parser.parse_args(argv)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def settings(args: argparse.Namespace) -> str:
@@ -311,12 +333,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     rows = [row.cells() for row in run(args)]
+    header = f"{provenance()}\n{settings(args)}\n"
+    print(header)
     print(text_table(HEADERS, rows))
     if args.write:
-        body = "\n".join([provenance(), settings(args), "", markdown_table(HEADERS, rows)])
-        write_section(args.write, SECTION, body)
+        write_section(args.write, SECTION, f"{header}\n{markdown_table(HEADERS, rows)}")
         log(f"wrote section '{SECTION}' of {args.write}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
