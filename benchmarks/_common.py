@@ -26,6 +26,7 @@ __all__ = [
     "log",
     "machine",
     "load",
+    "warn_if_busy",
     "commit",
     "command_line",
     "utc_now",
@@ -82,6 +83,12 @@ def load() -> str:
         return " / ".join(f"{value:.2f}" for value in os.getloadavg())
     except OSError:
         return "unknown"
+
+
+def warn_if_busy() -> None:
+    """Warn on stderr when other processes already keep the CPUs busy."""
+    if hasattr(os, "getloadavg") and os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):
+        log(f"warning: load average {load()} on {os.cpu_count()} cores; timings will be noisy")
 
 
 def _git(*args: str) -> str:

@@ -47,6 +47,7 @@ from _common import (
     rate,
     rates,
     text_table,
+    warn_if_busy,
     write_section,
 )
 from zuko.transforms import MonotonicRQSTransform
@@ -332,6 +333,7 @@ def settings(args: argparse.Namespace) -> str:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    warn_if_busy()
     rows = [row.cells() for row in run(args)]
     header = f"{provenance()}\n{settings(args)}\n"
     print(header)
