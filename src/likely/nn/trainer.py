@@ -216,23 +216,24 @@ class Trainer(BaseEstimator):
         module.train()
         n_rows = _n_rows(data)
         shuffled = _select(data, torch.randperm(n_rows, generator=generator).to(_device(data)))
-        total = 0.0
+        total = torch.zeros((), device=_device(data))
         for start in range(0, n_rows, self.batch_size):
             batch = _slice(shuffled, start, start + self.batch_size)
             loss = loss_fn(*batch)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"training loss became {loss.item()}; lower lr, check the preprocessing "
-                    "or the inputs' ranges"
-                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.max_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(module.parameters(), self.max_grad_norm)
             optimizer.step()
             scheduler.step()
-            total += loss.item() * _n_rows(batch)
-        return total / n_rows
+            total += loss.detach() * _n_rows(batch)
+        # checked once per epoch: a per-step check would stall a GPU on every batch
+        mean = total.item() / n_rows
+        if not math.isfinite(mean):
+            raise FloatingPointError(
+                f"training loss became {mean}; lower lr, check the preprocessing or the inputs' ranges"
+            )
+        return mean
 
     @torch.no_grad()
     def _evaluate(self, module, loss_fn, data) -> float:
