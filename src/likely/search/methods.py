@@ -1,0 +1,209 @@
+"""Resonant anomaly-detection methods, one class each, with one shape.
+
+``Method(...).fit(events, window, background=None, signal=None)`` learns from the data as
+the method prescribes; ``score(events)`` returns per-event anomaly scores (higher = more
+signal-like), meant for signal-region events. ``background`` (an independent pure
+background sample) and ``signal`` (a pure signal sample) are used only by the idealized
+and supervised bounds; other methods ignore them, so a scan can pass the same
+references to every method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.stats import gaussian_kde
+from sklearn.base import BaseEstimator, clone
+
+from likely._checks import check_fitted, check_positive
+from likely.classify import BinaryClassifier, Ensemble, TreeClassifier, balanced_weights
+from likely.data import EventSet
+from likely.density import Flow
+from likely.search.windows import Window
+
+__all__ = ["ANODE", "CATHODE", "CWoLa", "IdealizedAD", "ResonantMethod", "Supervised", "DEFAULT_FEATURES"]
+
+#: CATHODE's feature set (the conditioning variable mjj is separate)
+DEFAULT_FEATURES = ("mj1", "delta_mj", "tau21_j1", "tau21_j2")
+
+
+def default_classifier(random_state: int | None = None) -> BinaryClassifier:
+    """Ten boosted-tree classifiers with different seeds, averaged (cf. SIGMA's HGB ensemble)."""
+    return Ensemble(TreeClassifier(), n_members=10, mode="seed", random_state=random_state)
+
+
+def default_flow(random_state: int | None = None) -> Flow:
+    """A conditional MAF with rational-quadratic splines for the 4 LHCO features."""
+    return Flow(kind="maf", transforms=6, hidden=(128, 128), bins=8, random_state=random_state)
+
+
+class ResonantMethod(BaseEstimator):
+    """Base class: feature selection, window handling and the ``fit`` / ``score`` shape."""
+
+    def fit(self, events: EventSet, window: Window | None = None, *,
+            background: EventSet | None = None, signal: EventSet | None = None) -> ResonantMethod:
+        """Train on ``events`` (all ``mjj``) for the signal region of ``window`` (default: 3.3-3.7 TeV)."""
+        if not isinstance(events, EventSet):
+            raise TypeError(f"events must be an EventSet; got {type(events).__name__}")
+        self.window_ = window or Window()
+        self.features_ = list(self.features)
+        for name in (*self.features_, self.window_.variable):
+            _check_column(events, name)
+        self._fit(events, background=background, signal=signal)
+        return self
+
+    def score(self, events: EventSet) -> np.ndarray:
+        """Anomaly score of each event, shape (N,), higher = more signal-like."""
+        check_fitted(self, "window_")
+        return self._score(events).astype(np.float32)
+
+    def _X(self, events: EventSet) -> np.ndarray:
+        return events.array(self.features_)
+
+    def _m(self, events: EventSet) -> np.ndarray:
+        return events.column(self.window_.variable)
+
+    def _fit(self, events, *, background, signal):
+        raise NotImplementedError
+
+    def _score(self, events):
+        raise NotImplementedError
+
+
+class _Classifying(ResonantMethod):
+    """A method whose score is a classifier trained on (label 1) vs (label 0) events."""
+
+    def _train_classifier(self, positive: EventSet, negative: EventSet) -> None:
+        X = np.concatenate([self._X(positive), self._X(negative)])
+        y = np.concatenate([np.ones(len(positive), int), np.zeros(len(negative), int)])
+        classifier = self.classifier if self.classifier is not None else default_classifier(self.random_state)
+        self.classifier_ = clone(classifier).fit(X, y, sample_weight=balanced_weights(y, None))
+
+    def _score(self, events):
+        return self.classifier_.predict_proba(self._X(events))
+
+
+def _check_column(events: EventSet, name: str) -> None:
+    """A clear error for a missing column or one with NaN/inf values."""
+    bad = np.count_nonzero(~np.isfinite(events.column(name)))
+    if bad:
+        raise ValueError(f"column {name!r} has {bad} NaN/inf value(s); drop or fix those events first")
+
+
+def _required(reference: EventSet | None, name: str, method: str) -> EventSet:
+    if reference is None:
+        raise ValueError(f"{method} needs {name}=..., a pure {name} sample")
+    return reference
+
+
+class Supervised(_Classifying):
+    """Fully supervised bound: pure signal vs pure background in the signal region."""
+
+    def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, classifier: BinaryClassifier | None = None,
+                 random_state: int | None = None) -> None:
+        self.features = features
+        self.classifier = classifier
+        self.random_state = random_state
+
+    def _fit(self, events, *, background, signal):
+        signal = self.window_.signal_region(_required(signal, "signal", "Supervised"), "signal events")
+        background = self.window_.signal_region(_required(background, "background", "Supervised"),
+                                                "background events")
+        self._train_classifier(signal, background)
+
+
+class IdealizedAD(_Classifying):
+    """Idealized anomaly detector: signal-region data vs a perfect background sample there.
+
+    The upper bound for methods that estimate the background (CATHODE, CURTAINs, ...).
+    """
+
+    def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, classifier: BinaryClassifier | None = None,
+                 random_state: int | None = None) -> None:
+        self.features = features
+        self.classifier = classifier
+        self.random_state = random_state
+
+    def _fit(self, events, *, background, signal):
+        background = self.window_.signal_region(_required(background, "background", "IdealizedAD"),
+                                                "background events")
+        self._train_classifier(self.window_.signal_region(events), background)
+
+
+class CWoLa(_Classifying):
+    """CWoLa hunting (Collins, Howard, Nachman 2018): signal region vs sidebands.
+
+    Sensitive only if the features do not depend on ``mjj``; set ``Window.sideband_width``
+    to use narrow sidebands next to the signal region, as the original method does.
+    """
+
+    def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, classifier: BinaryClassifier | None = None,
+                 random_state: int | None = None) -> None:
+        self.features = features
+        self.classifier = classifier
+        self.random_state = random_state
+
+    def _fit(self, events, *, background, signal):
+        self._train_classifier(self.window_.signal_region(events), self.window_.sidebands(events))
+
+
+class ANODE(ResonantMethod):
+    """ANODE (Nachman, Shih 2020): likelihood ratio of two conditional densities.
+
+    ``p_data(x | m)`` is learned in the signal region, ``p_bg(x | m)`` in the sidebands
+    and interpolated into the signal region through its ``m`` dependence; the score is
+    ``log p_data - log p_bg``.
+    """
+
+    def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, flow: Flow | None = None,
+                 random_state: int | None = None) -> None:
+        self.features = features
+        self.flow = flow
+        self.random_state = random_state
+
+    def _fit(self, events, *, background, signal):
+        template = self.flow if self.flow is not None else default_flow(self.random_state)
+        sr, sb = self.window_.signal_region(events), self.window_.sidebands(events)
+        self.background_flow_ = clone(template).fit(self._X(sb), cond=self._m(sb))
+        self.data_flow_ = clone(template).fit(self._X(sr), cond=self._m(sr))
+
+    def _score(self, events):
+        X, m = self._X(events), self._m(events)
+        return self.data_flow_.log_prob(X, m) - self.background_flow_.log_prob(X, m)
+
+
+class CATHODE(_Classifying):
+    """CATHODE (Hallin et al. 2022): classify data against sampled background.
+
+    A conditional flow learns ``p(x | m)`` in the sidebands; ``oversampling`` x (signal-
+    region size) background events are drawn from it at ``m`` values sampled from a
+    kernel density estimate of the signal region's ``m`` distribution; a classifier is
+    then trained on signal-region data (1) vs these samples (0).
+    """
+
+    def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, flow: Flow | None = None,
+                 classifier: BinaryClassifier | None = None, oversampling: float = 4.0,
+                 random_state: int | None = None) -> None:
+        self.features = features
+        self.flow = flow
+        self.classifier = classifier
+        self.oversampling = oversampling
+        self.random_state = random_state
+
+    def _fit(self, events, *, background, signal):
+        check_positive(self.oversampling, "oversampling")
+        template = self.flow if self.flow is not None else default_flow(self.random_state)
+        sr, sb = self.window_.signal_region(events), self.window_.sidebands(events)
+        self.flow_ = clone(template).fit(self._X(sb), cond=self._m(sb))
+        self.samples_ = self._sample_background(self._m(sr), int(self.oversampling * len(sr)))
+        self._train_classifier(sr, self.samples_)
+
+    def _sample_background(self, m_sr: np.ndarray, n: int) -> EventSet:
+        """Background samples in the signal region, as an EventSet with the feature columns."""
+        kde = gaussian_kde(m_sr)
+        m = kde.resample(n, seed=self.random_state)[0]
+        m = m[(m >= self.window_.low) & (m < self.window_.high)]  # the KDE leaks past the edges
+        X = self.flow_.sample(cond=m, random_state=self.random_state)
+        columns = {name: X[:, i] for i, name in enumerate(self.features_)}
+        return EventSet({**columns, self.window_.variable: m})
