@@ -1,6 +1,6 @@
 """Event containers, readers and writers of the public formats, generators, bundled samples."""
 
 from likely.data.events import EventSet
-from likely.data.toy import conditional_gaussian_mixture
+from likely.data.toy import conditional_gaussian_mixture, resonant_toy
 
-__all__ = ["EventSet", "conditional_gaussian_mixture"]
+__all__ = ["EventSet", "conditional_gaussian_mixture", "resonant_toy"]
