@@ -35,3 +35,24 @@ def test_bad_argument_is_reported(tmp_path, capsys):
         main(["-q", "demo", "--out", str(tmp_path / "x"), "--events", "0"])
     assert exit_info.value.code == 2
     assert "--events: must be > 0" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_search_run_and_report(tmp_path):
+    out = tmp_path / "search"
+    args = ["-q", "search", "run", "--toy", "20000", "--method", "cwola", "--inject", "400", "--out", str(out)]
+    assert main(args) == 0
+    results = json.loads((out / "results.json").read_text())
+    (run,) = results["runs"]
+    assert run["method"] == "cwola" and run["auc"] > 0.8
+    for name in ("report.md", "sic.png", "scores.png", "scores.npz", "config.json"):
+        assert (out / name).stat().st_size > 0, name
+    (out / "report.md").unlink()
+    assert main(["-q", "report", str(out)]) == 0
+    assert "| cwola |" in (out / "report.md").read_text()
+
+
+def test_report_of_a_non_run_directory_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["report", str(tmp_path)])
+    assert "results.json" in capsys.readouterr().err

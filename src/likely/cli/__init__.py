@@ -7,7 +7,7 @@ import logging
 import sys
 
 from likely import __version__
-from likely.cli import demo
+from likely.cli import demo, generate, report, search
 
 __all__ = ["main"]
 
@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo.add_parser(subparsers)
+    search.add_parser(subparsers)
+    report.add_parser(subparsers)
+    generate.add_parser(subparsers)
     return parser
 
 

@@ -1,6 +1,10 @@
 """Figures in the HEP style (matplotlib + mplhep)."""
 
-from likely.plot.common import figure, save_figure
+from likely.plot.common import figure, save_figure, styled
 from likely.plot.density import plot_conditional_marginals, plot_history
+from likely.plot.search import plot_score_distributions, plot_sic
 
-__all__ = ["figure", "plot_conditional_marginals", "plot_history", "save_figure"]
+__all__ = [
+    "figure", "plot_conditional_marginals", "plot_history", "plot_score_distributions",
+    "plot_sic", "save_figure", "styled",
+]

@@ -1,0 +1,80 @@
+"""``likely search run``: a signal-injection study of resonant anomaly-detection methods."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from likely._io import atomic_write, write_json
+from likely.cli.report import write_search_report
+from likely.cli.rundir import positive_int, prepare_run_dir
+from likely.data import EventSet, resonant_toy
+from likely.search import Window
+from likely.search.study import METHODS, run_study
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(subparsers) -> None:
+    search = subparsers.add_parser("search", help="resonant anomaly detection (bump hunts)")
+    commands = search.add_subparsers(dest="search_command", required=True, metavar="SUBCOMMAND")
+    run = commands.add_parser("run", help="inject signal, run methods, write results and a report")
+    source = run.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, nargs="+", metavar="FILE",
+                        help="LHC Olympics features files; their labels split background from signal")
+    source.add_argument("--toy", type=positive_int, metavar="N",
+                        help="use N background events of the built-in dijet-like toy instead of files")
+    run.add_argument("--method", nargs="+", default=["cathode"], choices=sorted(METHODS),
+                     help="methods to run (default: cathode)")
+    run.add_argument("--bounds", action="store_true", help="also run the idealized and supervised bounds")
+    run.add_argument("--sr", type=float, nargs=2, default=(3.3, 3.7), metavar=("LOW", "HIGH"),
+                     help="signal region in mjj, TeV (default: 3.3 3.7)")
+    run.add_argument("--inject", type=int, default=1000, help="signal events injected (default: 1000)")
+    run.add_argument("--seeds", type=positive_int, default=1, help="independent runs per method (default: 1)")
+    run.add_argument("--out", type=Path, required=True, help="run directory")
+    run.add_argument("--force", action="store_true", help="overwrite the results of an existing run directory")
+    run.set_defaults(run=run_search)
+
+
+def _load(args) -> tuple[EventSet, EventSet]:
+    if args.toy:
+        events = resonant_toy(args.toy, max(2 * args.inject, 2_000), random_state=12345)
+    else:
+        from likely.data.lhco import read_lhco
+
+        events = EventSet.concat([read_lhco(path) for path in args.data])
+    if events.label is None:
+        raise ValueError("--data files need a 'label' column to split background from signal")
+    return events[events.label == 0], events[events.label == 1]
+
+
+def run_search(args) -> Path:
+    methods = list(dict.fromkeys([*args.method, *(["iad", "supervised"] if args.bounds else [])]))
+    if args.inject < 0:
+        raise ValueError(f"--inject must be >= 0; got {args.inject}")
+    window = Window(*args.sr)
+    out = prepare_run_dir(args.out, args.force)
+    background, signal = _load(args)
+    config = {"command": "search run", "data": [str(p) for p in args.data] if args.data else "toy",
+              "methods": methods, "sr": list(args.sr), "inject": args.inject, "seeds": args.seeds}
+    write_json(out / "config.json", config)
+    study = run_study(background, signal, methods, args.inject, window, seeds=range(args.seeds),
+                      progress=not args.quiet)
+    save_study(out, study)
+    write_search_report(out)
+    log.info("report written to %s", out / "report.md")
+    return out
+
+
+def save_study(out: Path, study: dict) -> None:
+    """results.json (numbers) and scores.npz (test labels and scores of every run)."""
+    arrays = {}
+    for i, run in enumerate(study["runs"]):
+        arrays[f"labels_{i}"] = run.pop("labels")
+        arrays[f"score_{i}"] = run.pop("score")
+    with atomic_write(out / "scores.npz") as stream:
+        np.savez_compressed(stream, **arrays)
+    write_json(out / "results.json", study)

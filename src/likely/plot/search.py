@@ -1,0 +1,49 @@
+"""Figures of resonant searches: SIC curves with bands, and the mjj spectrum after cuts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import mplhep
+import numpy as np
+
+from likely.metrics import band, sic_curve
+from likely.plot.common import figure, styled
+
+__all__ = ["plot_sic", "plot_score_distributions"]
+
+
+@styled
+def plot_sic(curves: Mapping[str, Sequence[tuple[np.ndarray, np.ndarray]]], min_background: int = 25):
+    """SIC vs signal efficiency per method: median and 68 % band over runs.
+
+    ``curves`` maps a method's label to its runs, each ``(labels, scores)`` of one test set.
+    """
+    fig, axes = figure()
+    ax = axes[0, 0]
+    grid = np.linspace(0.01, 1.0, 200)
+    for label, runs in curves.items():
+        points = [sic_curve(y, s, min_background=min_background) for y, s in runs]
+        low, median, high = band([p[0] for p in points], [p[1] for p in points], grid)
+        line, = ax.plot(grid, median, label=f"{label} ({len(runs)} run{'s' * (len(runs) > 1)})")
+        ax.fill_between(grid, low, high, color=line.get_color(), alpha=0.25, linewidth=0)
+    ax.axhline(1.0, color="grey", linestyle=":", label="random")
+    ax.set(xlabel=r"signal efficiency $\epsilon_S$", ylabel=r"SIC = $\epsilon_S\,/\,\epsilon_B^{1/2}$", xlim=(0, 1))
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize="small")
+    return fig
+
+
+@styled
+def plot_score_distributions(labels: np.ndarray, scores: Mapping[str, np.ndarray], bins: int = 50):
+    """Normalized score histograms of test background and signal, one panel per method."""
+    fig, axes = figure(ncols=len(scores))
+    for ax, (name, score) in zip(axes[0], scores.items()):
+        finite = np.isfinite(score)
+        edges = np.histogram_bin_edges(score[finite], bins=bins)
+        for value, text in ((0, "background"), (1, "signal")):
+            counts, _ = np.histogram(score[finite & (labels == value)], bins=edges, density=True)
+            mplhep.histplot(counts, edges, ax=ax, label=text)
+        ax.set(xlabel=f"{name} score", ylabel="density", yscale="log")
+        ax.legend(fontsize="small")
+    return fig
