@@ -9,7 +9,7 @@ from likely.density import Flow
 from likely.metrics import auc
 from likely.nn import Trainer
 from likely.search import (
-    ANODE, CATHODE, CWoLa, IdealizedAD, Supervised, Window, make_search_sample,
+    ANODE, CATHODE, RANODE, CWoLa, IdealizedAD, Supervised, Window, make_search_sample,
 )
 
 
@@ -27,6 +27,7 @@ METHODS = {
     "cwola": lambda seed: CWoLa(classifier=_classifier(), random_state=seed),
     "cathode": lambda seed: CATHODE(flow=_flow(), classifier=_classifier(), random_state=seed),
     "anode": lambda seed: ANODE(flow=_flow(), random_state=seed),
+    "ranode": lambda seed: RANODE(flow=_flow(), random_state=seed),
 }
 
 
@@ -69,6 +70,26 @@ def test_without_signal_nothing_is_found(name, background, signal):
         for seed in range(3)
     ]
     assert abs(np.mean(aucs) - 0.5) < 0.25, aucs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n_signal", [0, 150, 600])
+def test_ranode_learns_the_signal_fraction(n_signal, background, signal):
+    """The fitted w tracks S / (S + B) in the signal region, and is ~0 without signal.
+
+    (R-ANODE's verdict on a window is w; its score ranks events by p_sig / p_bg, which
+    without signal only reflects how the background model errs, so no AUC test there.)
+    """
+    sample = make_search_sample(background, signal, n_signal, random_state=0)
+    counts = sample.summary(Window())
+    truth = counts["signal_in_sr"] / (counts["signal_in_sr"] + counts["background_in_sr"])
+    method = RANODE(flow=_flow(), random_state=0).fit(sample.data)
+    if n_signal:
+        assert 0.7 * truth < method.signal_fraction_ < 1.5 * truth
+    else:
+        assert method.signal_fraction_ < 0.015
+    with pytest.raises(ValueError, match="signal_fraction"):
+        RANODE(signal_fraction=1.5).fit(sample.data)
 
 
 def test_window_masks_and_sidebands():

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import torch
 from scipy.stats import gaussian_kde
 from sklearn.base import BaseEstimator, clone
 
@@ -20,9 +21,12 @@ from likely._checks import check_fitted, check_positive
 from likely.classify import BinaryClassifier, Ensemble, TreeClassifier, balanced_weights
 from likely.data import EventSet
 from likely.density import Flow
+from likely.nn import Trainer, seeded, to_numpy, to_tensor
 from likely.search.windows import Window
 
-__all__ = ["ANODE", "CATHODE", "CWoLa", "IdealizedAD", "ResonantMethod", "Supervised", "DEFAULT_FEATURES"]
+__all__ = [
+    "ANODE", "CATHODE", "CWoLa", "DEFAULT_FEATURES", "IdealizedAD", "RANODE", "ResonantMethod", "Supervised",
+]
 
 #: CATHODE's feature set (the conditioning variable mjj is separate)
 DEFAULT_FEATURES = ("mj1", "delta_mj", "tau21_j1", "tau21_j2")
@@ -207,3 +211,80 @@ class CATHODE(_Classifying):
         X = self.flow_.sample(cond=m, random_state=self.random_state)
         columns = {name: X[:, i] for i, name in enumerate(self.features_)}
         return EventSet({**columns, self.window_.variable: m})
+
+
+class _SignalMixture(torch.nn.Module):
+    """R-ANODE's signal-region model ``w p_sig(x | m) + (1 - w) p_bg(x | m)``, p_bg frozen.
+
+    ``w`` is stored as ``logit(w) / SPEED`` so that the optimizer's step (about ``lr`` in
+    the stored value) moves ``logit(w)`` at a useful pace next to the flow's weights.
+    """
+
+    SPEED = 50.0
+
+    def __init__(self, signal_flow: torch.nn.Module, signal_fraction: float | None) -> None:
+        super().__init__()
+        self.flow = signal_flow
+        stored = torch.logit(torch.tensor(0.01 if signal_fraction is None else float(signal_fraction))) / self.SPEED
+        if signal_fraction is None:
+            self.w_stored = torch.nn.Parameter(stored)
+        else:
+            self.register_buffer("w_stored", stored)
+
+    @property
+    def w_logit(self) -> torch.Tensor:
+        return self.w_stored * self.SPEED
+
+    def log_prob(self, z, c, log_p_background):
+        mix_signal = torch.nn.functional.logsigmoid(self.w_logit) + self.flow(c).log_prob(z)
+        mix_background = torch.nn.functional.logsigmoid(-self.w_logit) + log_p_background
+        return torch.logaddexp(mix_signal, mix_background)
+
+
+class RANODE(ResonantMethod):
+    """R-ANODE (Das, Kasieczka, Shih 2023): fit the signal, not the data, in the SR.
+
+    A background flow ``p_bg(x | m)`` is trained in the sidebands and frozen. In the
+    signal region a second flow ``p_sig(x | m)`` is trained by maximizing the likelihood
+    of the mixture ``w p_sig + (1 - w) p_bg``, with the signal fraction ``w`` learned
+    (``signal_fraction=None``) or fixed. The score is ``log p_sig - log p_bg``.
+    """
+
+    def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, flow: Flow | None = None,
+                 signal_fraction: float | None = None, random_state: int | None = None) -> None:
+        self.features = features
+        self.flow = flow
+        self.signal_fraction = signal_fraction
+        self.random_state = random_state
+
+    def _fit(self, events, *, background, signal):
+        if self.signal_fraction is not None and not 0 < self.signal_fraction < 1:
+            raise ValueError(f"signal_fraction must be in (0, 1) or None; got {self.signal_fraction}")
+        template = self.flow if self.flow is not None else default_flow(self.random_state)
+        sr, sb = self.window_.signal_region(events), self.window_.sidebands(events)
+        self.background_flow_ = clone(template).fit(self._X(sb), cond=self._m(sb))
+        z, c, log_p_background = self._latent(sr)
+        with seeded(self.random_state):
+            signal_flow = clone(template)._build(z.shape[1], c.shape[1])
+            self.mixture_ = _SignalMixture(signal_flow, self.signal_fraction).to(z.device)
+            trainer = template.trainer if template.trainer is not None else Trainer()
+            self.history_ = trainer.fit(
+                self.mixture_, lambda *batch: -self.mixture_.log_prob(*batch).mean(),
+                (z, c, log_p_background), random_state=self.random_state,
+            )
+        self.mixture_.eval()
+        self.signal_fraction_ = float(torch.sigmoid(self.mixture_.w_logit.detach()))
+
+    def _latent(self, events: EventSet):
+        """Events in the background flow's preprocessed coordinates, and log p_bg there."""
+        background = self.background_flow_
+        x = to_tensor(self._X(events), background.device_)
+        m = to_tensor(self._m(events)[:, None], background.device_)
+        with torch.no_grad():
+            z, ladj = background.preprocessing_(x)
+            return z, background._cond_latent(m), background._log_prob_batch(x, m) - ladj
+
+    @torch.no_grad()
+    def _score(self, events):
+        z, c, log_p_background = self._latent(events)
+        return to_numpy(self.mixture_.flow(c).log_prob(z) - log_p_background)
