@@ -298,3 +298,16 @@ def test_killed_fit_resumes_from_checkpoint(tmp_path, monkeypatch):
     assert sum(calls) == 2 * 4, "only the two unfinished epochs are trained again"
     assert resumed.history_.epochs == 4
     np.testing.assert_allclose(resumed.log_prob(X, c), reference.log_prob(X, c), rtol=1e-5, atol=1e-5)
+
+
+def test_interpolated_sampling_at_an_anchor_equals_plain_sampling(small_fitted):
+    models, _, _ = small_fitted
+    fm = models["flow-matching"]
+    cond = np.full(50, -0.5, dtype="f4")
+    np.testing.assert_allclose(
+        fm.sample_interpolated(cond, -0.5, 0.5, random_state=2), fm.sample(cond=cond, random_state=2), atol=1e-5
+    )
+    between = fm.sample_interpolated(np.zeros(200, "f4"), -0.5, 0.5, random_state=2)
+    assert between.shape == (200, 2) and np.isfinite(between).all()
+    with pytest.raises(ValueError, match="low < high"):
+        fm.sample_interpolated(cond, 0.5, -0.5)

@@ -5,16 +5,20 @@ import pytest
 
 from likely.classify import Ensemble, TreeClassifier
 from likely.data import EventSet, resonant_toy
-from likely.density import Flow
+from likely.density import Flow, FlowMatching
 from likely.metrics import auc
 from likely.nn import Trainer
 from likely.search import (
-    ANODE, CATHODE, RANODE, CWoLa, IdealizedAD, Supervised, Window, make_search_sample,
+    ANODE, CATHODE, RANODE, SIGMA, CWoLa, IdealizedAD, Supervised, Window, make_search_sample,
 )
 
 
+def _trainer(epochs=15):
+    return Trainer(epochs=epochs, batch_size=512, lr=2e-3, progress=False)
+
+
 def _flow():
-    return Flow(transforms=3, hidden=(32, 32), trainer=Trainer(epochs=15, batch_size=512, lr=2e-3, progress=False))
+    return Flow(transforms=3, hidden=(32, 32), trainer=_trainer())
 
 
 def _classifier():
@@ -28,6 +32,10 @@ METHODS = {
     "cathode": lambda seed: CATHODE(flow=_flow(), classifier=_classifier(), random_state=seed),
     "anode": lambda seed: ANODE(flow=_flow(), random_state=seed),
     "ranode": lambda seed: RANODE(flow=_flow(), random_state=seed),
+    "sigma": lambda seed: SIGMA(model=FlowMatching(hidden=(128, 128, 128), trainer=_trainer(30)),
+                                classifier=_classifier(), random_state=seed),
+    "sigma-mixture": lambda seed: SIGMA(model=_flow(), interpolation="mixture", classifier=_classifier(),
+                                        random_state=seed),
 }
 
 
@@ -56,7 +64,7 @@ def test_finds_injected_signal(name, background, signal):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["iad", "cwola", "cathode", "anode"])
+@pytest.mark.parametrize("name", ["iad", "cwola", "cathode", "anode", "sigma"])
 def test_without_signal_nothing_is_found(name, background, signal):
     """With no signal injected the score ranks test signal like background.
 
@@ -124,5 +132,9 @@ def test_bad_inputs(background, signal):
         Window(3.7, 3.3)
     with pytest.raises(TypeError, match="EventSet"):
         CWoLa().fit(sample.data.array())
+    with pytest.raises(ValueError, match="FlowMatching"):
+        SIGMA(model=_flow()).fit(sample.data)
+    with pytest.raises(ValueError, match="interpolation"):
+        SIGMA(interpolation="cubic").fit(sample.data)
     with pytest.raises(ValueError, match="n_signal"):
         make_search_sample(background, signal, len(signal))

@@ -151,11 +151,15 @@ class DensityEstimator(BaseEstimator):
         check_fitted(self, "model_")
         n_rows = self._sample_size(n, cond)
         cond = check_cond(cond, n_rows, n_features=self.n_cond_)
+        return self._draw(self._sample_latent, n_rows, cond, random_state)
+
+    def _draw(self, sample_latent, n_rows: int, cond: np.ndarray | None, random_state: int | None) -> np.ndarray:
+        """Batched sampling with ``sample_latent(n, c_latent)``, mapped back to original coordinates."""
         out = np.empty((n_rows, self.n_features_in_), dtype=np.float32)
         with seeded(random_state), torch.no_grad():
             for start, stop in self._batches(n_rows, "sampling"):
                 c = to_tensor(None if cond is None else cond[start:stop], self.device_)
-                z = self._sample_latent(stop - start, self._cond_latent(c))
+                z = sample_latent(stop - start, self._cond_latent(c))
                 out[start:stop] = to_numpy(self.preprocessing_.inverse(z))
         return out
 

@@ -17,15 +17,15 @@ import torch
 from scipy.stats import gaussian_kde
 from sklearn.base import BaseEstimator, clone
 
-from likely._checks import check_fitted, check_positive
+from likely._checks import check_choice, check_fitted, check_positive
 from likely.classify import BinaryClassifier, Ensemble, TreeClassifier, balanced_weights
 from likely.data import EventSet
-from likely.density import Flow
+from likely.density import DensityEstimator, Flow, FlowMatching
 from likely.nn import Trainer, seeded, to_numpy, to_tensor
 from likely.search.windows import Window
 
 __all__ = [
-    "ANODE", "CATHODE", "CWoLa", "DEFAULT_FEATURES", "IdealizedAD", "RANODE", "ResonantMethod", "Supervised",
+    "ANODE", "CATHODE", "CWoLa", "DEFAULT_FEATURES", "IdealizedAD", "RANODE", "ResonantMethod", "SIGMA", "Supervised",
 ]
 
 #: CATHODE's feature set (the conditioning variable mjj is separate)
@@ -177,13 +177,39 @@ class ANODE(ResonantMethod):
         return self.data_flow_.log_prob(X, m) - self.background_flow_.log_prob(X, m)
 
 
-class CATHODE(_Classifying):
+class _ClassifyAgainstSamples(_Classifying):
+    """Learn a background generator, sample it in the SR, classify SR data against the samples.
+
+    Samples are drawn at ``mjj`` values from a kernel density estimate of the signal
+    region's ``mjj`` distribution, ``oversampling`` times as many as there are SR events.
+    """
+
+    def _fit(self, events, *, background, signal):
+        check_positive(self.oversampling, "oversampling")
+        sr = self.window_.signal_region(events)
+        self._fit_generator(events)
+        m = self._sr_conditions(self._m(sr), int(self.oversampling * len(sr)))
+        columns = dict(zip(self.features_, self._generate(m).T))
+        self.samples_ = EventSet({**columns, self.window_.variable: m})
+        self._train_classifier(sr, self.samples_)
+
+    def _sr_conditions(self, m_sr: np.ndarray, n: int) -> np.ndarray:
+        m = gaussian_kde(m_sr).resample(n, seed=self.random_state)[0]
+        return m[(m >= self.window_.low) & (m < self.window_.high)]  # the KDE leaks past the edges
+
+    def _fit_generator(self, events: EventSet) -> None:
+        raise NotImplementedError
+
+    def _generate(self, m: np.ndarray) -> np.ndarray:
+        """Background features (len(m), D) at the conditions ``m``."""
+        raise NotImplementedError
+
+
+class CATHODE(_ClassifyAgainstSamples):
     """CATHODE (Hallin et al. 2022): classify data against sampled background.
 
-    A conditional flow learns ``p(x | m)`` in the sidebands; ``oversampling`` x (signal-
-    region size) background events are drawn from it at ``m`` values sampled from a
-    kernel density estimate of the signal region's ``m`` distribution; a classifier is
-    then trained on signal-region data (1) vs these samples (0).
+    A conditional flow learns ``p(x | m)`` in the sidebands and is sampled in the signal
+    region; a classifier is then trained on signal-region data (1) vs these samples (0).
     """
 
     def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, flow: Flow | None = None,
@@ -195,22 +221,63 @@ class CATHODE(_Classifying):
         self.oversampling = oversampling
         self.random_state = random_state
 
-    def _fit(self, events, *, background, signal):
-        check_positive(self.oversampling, "oversampling")
+    def _fit_generator(self, events):
         template = self.flow if self.flow is not None else default_flow(self.random_state)
-        sr, sb = self.window_.signal_region(events), self.window_.sidebands(events)
+        sb = self.window_.sidebands(events)
         self.flow_ = clone(template).fit(self._X(sb), cond=self._m(sb))
-        self.samples_ = self._sample_background(self._m(sr), int(self.oversampling * len(sr)))
-        self._train_classifier(sr, self.samples_)
 
-    def _sample_background(self, m_sr: np.ndarray, n: int) -> EventSet:
-        """Background samples in the signal region, as an EventSet with the feature columns."""
-        kde = gaussian_kde(m_sr)
-        m = kde.resample(n, seed=self.random_state)[0]
-        m = m[(m >= self.window_.low) & (m < self.window_.high)]  # the KDE leaks past the edges
-        X = self.flow_.sample(cond=m, random_state=self.random_state)
-        columns = {name: X[:, i] for i, name in enumerate(self.features_)}
-        return EventSet({**columns, self.window_.variable: m})
+    def _generate(self, m):
+        return self.flow_.sample(cond=m, random_state=self.random_state)
+
+
+class SIGMA(_ClassifyAgainstSamples):
+    """SIGMA (Das, Shih 2024): one generative model on all data, interpolated into the SR.
+
+    ``p(x | m)`` is learned on every event, signal region included; the signal-region
+    background comes from the model at the anchors ``low - margin`` and
+    ``high + margin`` only, interpolated in between, so the model never generates at a
+    signal-region mass it may have learned signal at. Then, as in CATHODE, a classifier
+    separates signal-region data from the samples.
+
+    Parameters
+    ----------
+    model : FlowMatching, Flow or None
+        The conditional generative model (default: ``FlowMatching``, as in the paper).
+    interpolation : {"velocity", "mixture"}
+        ``"velocity"`` interpolates the flow-matching velocity field linearly in ``m``
+        (FlowMatching only); ``"mixture"`` draws each sample at one of the anchors, the
+        upper one with probability ``(m - m_low) / (m_high - m_low)`` (any model).
+    margin : float
+        Distance of the anchors from the signal-region edges (the paper: 0.1 TeV).
+    """
+
+    def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, model: DensityEstimator | None = None,
+                 interpolation: str = "velocity", margin: float = 0.1,
+                 classifier: BinaryClassifier | None = None, oversampling: float = 4.0,
+                 random_state: int | None = None) -> None:
+        self.features = features
+        self.model = model
+        self.interpolation = interpolation
+        self.margin = margin
+        self.classifier = classifier
+        self.oversampling = oversampling
+        self.random_state = random_state
+
+    def _fit_generator(self, events):
+        check_choice(self.interpolation, "interpolation", ("velocity", "mixture"))
+        check_positive(self.margin, "margin", allow_zero=True)
+        template = self.model if self.model is not None else FlowMatching(random_state=self.random_state)
+        if self.interpolation == "velocity" and not isinstance(template, FlowMatching):
+            raise ValueError("interpolation='velocity' needs a FlowMatching model; use 'mixture' for flows")
+        self.anchors_ = (self.window_.low - self.margin, self.window_.high + self.margin)
+        self.model_ = clone(template).fit(self._X(events), cond=self._m(events))
+
+    def _generate(self, m):
+        low, high = self.anchors_
+        if self.interpolation == "velocity":
+            return self.model_.sample_interpolated(m, low, high, random_state=self.random_state)
+        upper = np.random.default_rng(self.random_state).random(len(m)) < (m - low) / (high - low)
+        return self.model_.sample(cond=np.where(upper, high, low).astype(np.float32), random_state=self.random_state)
 
 
 class _SignalMixture(torch.nn.Module):

@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from likely.data import EventSet
 from likely.metrics import auc, max_sic
-from likely.search.methods import ANODE, CATHODE, RANODE, CWoLa, IdealizedAD, ResonantMethod, Supervised
+from likely.search.methods import ANODE, CATHODE, RANODE, SIGMA, CWoLa, IdealizedAD, ResonantMethod, Supervised
 from likely.search.sample import make_search_sample
 from likely.search.windows import Window
 
@@ -27,6 +27,7 @@ METHODS: Mapping[str, Callable[..., ResonantMethod]] = {
     "anode": ANODE,
     "cathode": CATHODE,
     "ranode": RANODE,
+    "sigma": SIGMA,
 }
 
 
