@@ -39,28 +39,64 @@ def add_parser(subparsers) -> None:
             "Finished chunks are kept in <out>.chunks/, so a rerun resumes."
         ),
     )
-    dijet.add_argument("--process", required=True, choices=("qcd", "wprime"),
-                       help="qcd: HardQCD:all background (label 0); wprime: W' -> X Y signal (label 1)")
-    dijet.add_argument("--events", required=True, type=positive_int,
-                       help="number of selected events to write")
+    dijet.add_argument(
+        "--process",
+        required=True,
+        choices=("qcd", "wprime"),
+        help="qcd: HardQCD:all background (label 0); wprime: W' -> X Y signal (label 1)",
+    )
+    dijet.add_argument(
+        "--events", required=True, type=positive_int, help="number of selected events to write"
+    )
     dijet.add_argument("--out", required=True, type=Path, help="output file (.h5)")
-    dijet.add_argument("--chunk-size", type=positive_int, default=1000,
-                       help="selected events per chunk, the unit of parallelism and resuming (default: 1000)")
-    dijet.add_argument("--workers", type=positive_int, default=1,
-                       help="parallel worker processes (default: 1)")
-    dijet.add_argument("--seed", type=positive_int, default=1,
-                       help="Pythia seed of chunk 0; chunk k uses seed + k (default: 1)")
-    dijet.add_argument("--pthat-min", type=positive_float, default=None, metavar="GEV",
-                       help="qcd only: PhaseSpace:pTHatMin in GeV (default: 700; 600 is unbiased "
-                            "but 2.2x slower)")
-    dijet.add_argument("--mwprime", type=positive_float, default=None, metavar="GEV",
-                       help="wprime only: W' mass in GeV (default: 3500)")
-    dijet.add_argument("--mx", type=positive_float, default=None, metavar="GEV",
-                       help="wprime only: X mass in GeV, X -> qq' (default: 500)")
-    dijet.add_argument("--my", type=positive_float, default=None, metavar="GEV",
-                       help="wprime only: Y mass in GeV, Y -> qq (default: 100)")
-    dijet.add_argument("--force", action="store_true",
-                       help="overwrite an existing output file and regenerate chunks made with other settings")
+    dijet.add_argument(
+        "--chunk-size",
+        type=positive_int,
+        default=1000,
+        help="selected events per chunk, the unit of parallelism and resuming (default: 1000)",
+    )
+    dijet.add_argument(
+        "--workers", type=positive_int, default=1, help="parallel worker processes (default: 1)"
+    )
+    dijet.add_argument(
+        "--seed",
+        type=positive_int,
+        default=1,
+        help="Pythia seed of chunk 0; chunk k uses seed + k (default: 1)",
+    )
+    dijet.add_argument(
+        "--pthat-min",
+        type=positive_float,
+        default=None,
+        metavar="GEV",
+        help="qcd only: PhaseSpace:pTHatMin in GeV (default: 700; 600 is unbiased but 2.2x slower)",
+    )
+    dijet.add_argument(
+        "--mwprime",
+        type=positive_float,
+        default=None,
+        metavar="GEV",
+        help="wprime only: W' mass in GeV (default: 3500)",
+    )
+    dijet.add_argument(
+        "--mx",
+        type=positive_float,
+        default=None,
+        metavar="GEV",
+        help="wprime only: X mass in GeV, X -> qq' (default: 500)",
+    )
+    dijet.add_argument(
+        "--my",
+        type=positive_float,
+        default=None,
+        metavar="GEV",
+        help="wprime only: Y mass in GeV, Y -> qq (default: 100)",
+    )
+    dijet.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite an existing output file and regenerate chunks made with other settings",
+    )
     dijet.set_defaults(run=run_dijet)
 
 

@@ -13,8 +13,8 @@ The recipe of the LHC Olympics 2020 R&D data set, without detector simulation:
 * per event, the two leading jets' px, py, pz, mass and N-subjettiness τ1, τ2, τ3 (β = 1,
   exclusive-kT axes; :func:`likely.data.generate.jets.nsubjettiness`), the LHCO features schema.
 
-A jet made of one particle has τ1 = τ2 = τ3 = 0, so its τ21 is NaN (0.03 % of QCD events at
-pTHatMin = 700 GeV). Such events stay in the file with their τ values as computed; readers
+A jet made of one particle has τ1 = τ2 = τ3 = 0, so its τ21 is NaN (rare: 1 of 175k QCD and 5
+of 105k signal events in the reference sample). Such events stay in the file with their τ values as computed; readers
 decide what to do with them.
 
 Generation runs in seeded chunks: chunk k uses Pythia seed ``seed + k`` and keeps its first
@@ -105,6 +105,12 @@ def _num(value: float) -> str:
     return text if any(c in text for c in ".e") else text + "."
 
 
+def _scalar(pid: int, names: str, charge3: int, mass: float) -> str:
+    """A narrow colour-singlet scalar: width 1 % of the mass, mass window ±10 %."""
+    width, low, high = (_num(f * mass) for f in (0.01, 0.9, 1.1))
+    return f"{pid}:all = {names} 1 {charge3} 0 {_num(mass)} {width} {low} {high} 0."
+
+
 def pythia_settings(
     process: str,
     seed: int,
@@ -128,11 +134,11 @@ def pythia_settings(
             f"34:mMin = {_num(w_min)}",
             # X+ (scalar, colour singlet, charge +1) and Y (scalar, neutral): narrow resonances,
             # decayed at parton level before the shower so their quarks radiate normally
-            f"9000001:all = X+ X- 1 3 0 {_num(mx)} {_num(0.01 * mx)} {_num(0.9 * mx)} {_num(1.1 * mx)} 0.",
+            _scalar(9000001, "X+ X-", 3, mx),
             "9000001:isResonance = on",
             "9000001:oneChannel = 1 0.5 100 2 -1",
             "9000001:addChannel = 1 0.5 100 4 -3",
-            f"9000002:all = Y void 1 0 0 {_num(my)} {_num(0.01 * my)} {_num(0.9 * my)} {_num(1.1 * my)} 0.",
+            _scalar(9000002, "Y void", 0, my),
             "9000002:isResonance = on",
             "9000002:oneChannel = 1 0.25 100 1 -1",
             "9000002:addChannel = 1 0.25 100 2 -2",
@@ -152,7 +158,7 @@ def _validate_physics(process, pthat_min, mwprime, mx, my) -> None:
         check_positive(value, name)
     if process == "wprime" and mx + my >= 0.8 * mwprime:
         raise ValueError(
-            f"mx + my must be below 0.8 * mwprime so that W' -> X Y is open over the W' line shape; "
+            "mx + my must be below 0.8 * mwprime so that W' -> X Y is open over the W' line shape; "
             f"got mx + my = {mx + my:g} GeV, mwprime = {mwprime:g} GeV"
         )
     if process == "qcd" and pthat_min >= TRIGGER_PT_MIN * 1.5:
@@ -271,7 +277,7 @@ def generate_chunk(
         if selected == 0 and tried >= MAX_TRIES_WITHOUT_EVENT:
             raise RuntimeError(
                 f"no event passed the trigger in {tried} tries (process {process!r}, "
-                f"settings {settings[len(_COMMON):]}); the selection is out of reach"
+                f"settings {settings[len(_COMMON) :]}); the selection is out of reach"
             )
         # batch size only sets how many events are generated per call: it never changes
         # which events a chunk selects
@@ -350,7 +356,13 @@ def _trimmed(columns: Mapping[str, np.ndarray], record: dict, n: int) -> tuple[d
     columns = {name: values[:n] for name, values in columns.items()}
     tried = int(columns["attempt"][-1])
     failed = [a for a in record["failed_attempts"] if a < tried]
-    record = {**record, "selected": n, "tried": tried, "failed": len(failed), "failed_attempts": failed}
+    record = {
+        **record,
+        "selected": n,
+        "tried": tried,
+        "failed": len(failed),
+        "failed_attempts": failed,
+    }
     return columns, record
 
 
@@ -423,12 +435,19 @@ def generate_dijet(
     if out.suffix.lower() not in (".h5", ".hdf5", ".hdf"):
         raise ValueError(f"out must be an HDF5 file name ending in .h5; got {str(out)!r}")
     if out.exists() and not overwrite:
-        raise FileExistsError(f"output file {out} exists; pass overwrite=True (--force) to replace it")
+        raise FileExistsError(
+            f"output file {out} exists; pass overwrite=True (--force) to replace it"
+        )
     if out.is_dir():
         raise FileExistsError(f"output {out} is a directory")
     n_chunks = math.ceil(n_events / chunk_size)
     _validate_seed(seed, n_chunks)
-    physics = {"pthat_min": float(pthat_min), "mwprime": float(mwprime), "mx": float(mx), "my": float(my)}
+    physics = {
+        "pthat_min": float(pthat_min),
+        "mwprime": float(mwprime),
+        "mx": float(mx),
+        "my": float(my),
+    }
     targets = [min(chunk_size, n_events - k * chunk_size) for k in range(n_chunks)]
     chunks = work_dir(out)
     paths = [chunks / f"chunk{k:05d}_seed{seed + k}.npz" for k in range(n_chunks)]
@@ -451,24 +470,39 @@ def generate_dijet(
     todo = [k for k in range(n_chunks) if k not in done]
     log.info(
         "%s: %d %s events in %d chunk(s) of %d, %d already done in %s",
-        out, n_events, process, n_chunks, chunk_size, len(done), chunks,
+        out,
+        n_events,
+        process,
+        n_chunks,
+        chunk_size,
+        len(done),
+        chunks,
     )
 
     from tqdm.auto import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
-    bar = tqdm(total=n_chunks, initial=len(done), unit="chunk", desc=f"generate {process}",
-               disable=not progress)
-    try:
+    bar = tqdm(
+        total=n_chunks,
+        initial=len(done),
+        unit="chunk",
+        desc=f"generate {process}",
+        disable=not progress,
+    )
+    # log lines go through tqdm so that they do not break the bar
+    with logging_redirect_tqdm(), bar:
         for k, record in _run(todo, paths, targets, process, seed, physics, workers, executor):
             done[k] = load_chunk(paths[k])
             bar.update()
             log.info(
                 "chunk %d (seed %d): %d of %d tried selected in %.1f s (%.1f selected/s)",
-                k, record["seed"], record["selected"], record["tried"], record["seconds"],
+                k,
+                record["seed"],
+                record["selected"],
+                record["tried"],
+                record["seconds"],
                 record["selected"] / max(record["seconds"], 1e-9),
             )
-    finally:
-        bar.close()
 
     parts = [done[k] for k in range(n_chunks)]
     raw = {name: np.concatenate([p[0][name] for p in parts]) for name in DIJET_COLUMNS}
@@ -477,8 +511,10 @@ def generate_dijet(
     from likely.data.lhco import write_lhco
 
     write_lhco(out, raw, overwrite=overwrite)
-    write_json(out.with_suffix(".json"), _summary(process, n_events, chunk_size, seed, physics,
-                                                  [p[1] for p in parts]))
+    write_json(
+        out.with_suffix(".json"),
+        _summary(process, n_events, chunk_size, seed, physics, [p[1] for p in parts]),
+    )
     log.info("wrote %d events to %s", n_events, out)
     return out
 
@@ -498,7 +534,8 @@ def _run(todo, paths, targets, process, seed, physics, workers, executor):
             max_workers=min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn")
         )
     futures = {
-        executor.submit(run_chunk, paths[k], process, targets[k], seed + k, **physics): k for k in todo
+        executor.submit(run_chunk, paths[k], process, targets[k], seed + k, **physics): k
+        for k in todo
     }
     try:
         for future in concurrent.futures.as_completed(futures):
@@ -517,8 +554,21 @@ def _summary(process, n_events, chunk_size, seed, physics, records) -> dict[str,
     sigma = sum(r["sigma_mb"] * r["tried"] for r in records) / tried
     return {
         "chunks": [
-            {key: r[key] for key in ("file", "label", "seed", "selected", "tried", "failed",
-                                     "sigma_mb", "sigma_err_mb", "seconds", "settings")}
+            {
+                key: r[key]
+                for key in (
+                    "file",
+                    "label",
+                    "seed",
+                    "selected",
+                    "tried",
+                    "failed",
+                    "sigma_mb",
+                    "sigma_err_mb",
+                    "seconds",
+                    "settings",
+                )
+            }
             for r in records
         ],
         "n_background": n_events if LABELS[process] == 0 else 0,
@@ -533,5 +583,9 @@ def _summary(process, n_events, chunk_size, seed, physics, records) -> dict[str,
         "sigma_mb": sigma,
         "sigma_selected_mb": sigma * n_events / tried,
         "selection": SELECTION,
-        "versions": {"likely": __version__, "pythia8mc": version("pythia8mc"), "fastjet": version("fastjet")},
+        "versions": {
+            "likely": __version__,
+            "pythia8mc": version("pythia8mc"),
+            "fastjet": version("fastjet"),
+        },
     }

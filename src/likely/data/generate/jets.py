@@ -93,7 +93,9 @@ def cluster_jets(px, py, pz, E, counts, *, R: float = 1.0, pt_min: float = 20.0)
     index = sequence.constituent_index(min_pt=pt_min)  # event -> jet -> particle index
     n_per_jet = ak.to_numpy(ak.flatten(ak.num(index, axis=2))).astype(np.int64)
     local = ak.to_numpy(ak.flatten(index, axis=None)).astype(np.int64)
-    if len(n_per_jet) != len(jx) or not np.array_equal(ak.to_numpy(ak.num(index, axis=1)), jet_counts):
+    if len(n_per_jet) != len(jx) or not np.array_equal(
+        ak.to_numpy(ak.num(index, axis=1)), jet_counts
+    ):
         raise RuntimeError("FastJet returned jets and constituents that do not match")
 
     # constituent indices are per event: shift them to the flat particle arrays
@@ -166,7 +168,9 @@ def nsubjettiness(px, py, pz, E, counts, *, n_max: int = 3, R0: float = 1.0) -> 
     jet = np.repeat(np.arange(n_jets), counts)
     pt, rap, azimuth = np.hypot(px, py), rapidity(px, py, pz, E), phi(px, py)
     norm = np.bincount(jet, weights=pt, minlength=n_jets) * R0
-    for n, (ax, ay, az, ae, n_axes) in enumerate(exclusive_kt_axes(px, py, pz, E, counts, n_max), 1):
+    for n, (ax, ay, az, ae, n_axes) in enumerate(
+        exclusive_kt_axes(px, py, pz, E, counts, n_max), 1
+    ):
         # axes padded to (n_jets, n): a missing axis (jet with fewer constituents) is at
         # infinite distance, so the minimum runs over the jet's real axes only
         slot = np.arange(len(ax)) - np.repeat(np.cumsum(n_axes) - n_axes, n_axes)
