@@ -1,15 +1,20 @@
 """The ``likely`` command: the demo end to end, run-directory safety, errors."""
 
 import json
+import runpy
+from pathlib import Path
 
 import pytest
 
 from likely.cli import main
 
+EXAMPLES = Path(__file__).parents[1] / "examples"
 
-def test_demo_writes_report_plots_and_models(tmp_path):
-    out = tmp_path / "demo"
-    assert main(["-q", "demo", "--out", str(out), "--events", "1500", "--epochs", "2", "--dim", "2"]) == 0
+
+def test_density_example_writes_report_plots_and_models(tmp_path):
+    out = tmp_path / "density"
+    example = runpy.run_path(str(EXAMPLES / "density_toy.py"))
+    example["run"](example["parse_args"](["-q", "--out", str(out), "--events", "1500", "--epochs", "2", "--dim", "2"]))
     results = json.loads((out / "results.json").read_text())
     assert set(results["models"]) == {"maf", "coupling", "flow-matching"}
     for entry in results["models"].values():
@@ -24,7 +29,7 @@ def test_existing_run_is_not_overwritten(tmp_path, capsys):
     out.mkdir()
     (out / "results.json").write_text("precious")
     with pytest.raises(SystemExit) as exit_info:
-        main(["-q", "demo", "--out", str(out), "--events", "1000", "--epochs", "1"])
+        main(["-q", "search", "run", "--toy", "1000", "--out", str(out)])
     assert exit_info.value.code == 2
     assert "--force" in capsys.readouterr().err
     assert (out / "results.json").read_text() == "precious"
@@ -32,9 +37,9 @@ def test_existing_run_is_not_overwritten(tmp_path, capsys):
 
 def test_bad_argument_is_reported(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["-q", "demo", "--out", str(tmp_path / "x"), "--events", "0"])
+        main(["-q", "search", "run", "--toy", "0", "--out", str(tmp_path / "x")])
     assert exit_info.value.code == 2
-    assert "--events: must be > 0" in capsys.readouterr().err
+    assert "--toy: must be > 0" in capsys.readouterr().err
 
 
 @pytest.mark.slow

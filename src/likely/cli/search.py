@@ -12,6 +12,7 @@ from likely._io import atomic_write, write_json
 from likely.cli.report import write_search_report
 from likely.cli.rundir import positive_int, prepare_run_dir
 from likely.data import EventSet, resonant_toy
+from likely.data.samples import load_bundled_dijets
 from likely.search import Window
 from likely.search.study import METHODS, run_study
 
@@ -25,6 +26,8 @@ def add_parser(subparsers) -> None:
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", type=Path, nargs="+", metavar="FILE",
                         help="LHC Olympics features files; their labels split background from signal")
+    source.add_argument("--bundled", action="store_true",
+                        help="use the small dijet sample shipped with likely (made by 'likely generate dijet')")
     source.add_argument("--toy", type=positive_int, metavar="N",
                         help="use N background events of the built-in dijet-like toy instead of files")
     run.add_argument("--method", nargs="+", default=["cathode"], choices=sorted(METHODS),
@@ -40,6 +43,8 @@ def add_parser(subparsers) -> None:
 
 
 def _load(args) -> tuple[EventSet, EventSet]:
+    if args.bundled:
+        return load_bundled_dijets()
     if args.toy:
         events = resonant_toy(args.toy, max(2 * args.inject, 2_000), random_state=12345)
     else:
@@ -58,7 +63,8 @@ def run_search(args) -> Path:
     window = Window(*args.sr)
     out = prepare_run_dir(args.out, args.force)
     background, signal = _load(args)
-    config = {"command": "search run", "data": [str(p) for p in args.data] if args.data else "toy",
+    source = [str(p) for p in args.data] if args.data else ("bundled" if args.bundled else f"toy ({args.toy})")
+    config = {"command": "search run", "data": source,
               "methods": methods, "sr": list(args.sr), "inject": args.inject, "seeds": args.seeds}
     write_json(out / "config.json", config)
     study = run_study(background, signal, methods, args.inject, window, seeds=range(args.seeds),

@@ -68,6 +68,14 @@ class ResonantMethod(BaseEstimator):
     def _m(self, events: EventSet) -> np.ndarray:
         return events.column(self.window_.variable)
 
+    def _flow_template(self) -> Flow:
+        return self.flow if self.flow is not None else default_flow(self.random_state)
+
+    def _fit_sideband_flow(self, events: EventSet) -> Flow:
+        """A clone of the method's flow fitted to p(x | m) in the sidebands."""
+        sb = self.window_.sidebands(events)
+        return clone(self._flow_template()).fit(self._X(sb), cond=self._m(sb))
+
     def _fit(self, events, *, background, signal):
         raise NotImplementedError
 
@@ -167,10 +175,9 @@ class ANODE(ResonantMethod):
         self.random_state = random_state
 
     def _fit(self, events, *, background, signal):
-        template = self.flow if self.flow is not None else default_flow(self.random_state)
-        sr, sb = self.window_.signal_region(events), self.window_.sidebands(events)
-        self.background_flow_ = clone(template).fit(self._X(sb), cond=self._m(sb))
-        self.data_flow_ = clone(template).fit(self._X(sr), cond=self._m(sr))
+        sr = self.window_.signal_region(events)
+        self.background_flow_ = self._fit_sideband_flow(events)
+        self.data_flow_ = clone(self._flow_template()).fit(self._X(sr), cond=self._m(sr))
 
     def _score(self, events):
         X, m = self._X(events), self._m(events)
@@ -222,9 +229,7 @@ class CATHODE(_ClassifyAgainstSamples):
         self.random_state = random_state
 
     def _fit_generator(self, events):
-        template = self.flow if self.flow is not None else default_flow(self.random_state)
-        sb = self.window_.sidebands(events)
-        self.flow_ = clone(template).fit(self._X(sb), cond=self._m(sb))
+        self.flow_ = self._fit_sideband_flow(events)
 
     def _generate(self, m):
         return self.flow_.sample(cond=m, random_state=self.random_state)
@@ -327,10 +332,9 @@ class RANODE(ResonantMethod):
     def _fit(self, events, *, background, signal):
         if self.signal_fraction is not None and not 0 < self.signal_fraction < 1:
             raise ValueError(f"signal_fraction must be in (0, 1) or None; got {self.signal_fraction}")
-        template = self.flow if self.flow is not None else default_flow(self.random_state)
-        sr, sb = self.window_.signal_region(events), self.window_.sidebands(events)
-        self.background_flow_ = clone(template).fit(self._X(sb), cond=self._m(sb))
-        z, c, log_p_background = self._latent(sr)
+        template = self._flow_template()
+        self.background_flow_ = self._fit_sideband_flow(events)
+        z, c, log_p_background = self._latent(self.window_.signal_region(events))
         with seeded(self.random_state):
             signal_flow = clone(template)._build(z.shape[1], c.shape[1])
             self.mixture_ = _SignalMixture(signal_flow, self.signal_fraction).to(z.device)
