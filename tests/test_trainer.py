@@ -157,3 +157,26 @@ def test_load_safely_refuses_code(tmp_path):
     torch.save({"object": _Killed()}, path)
     with pytest.raises(Exception, match="(?i)weights_only|unsupported"):
         load_safely(path)
+
+
+def test_atomic_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    path = save_atomic({"value": torch.ones(1)}, tmp_path / "x.pt")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_progress_bars_can_be_switched_off_globally(capsys):
+    from likely.nn import set_progress_bars
+
+    model, loss = _problem()
+    set_progress_bars(False)
+    try:
+        Trainer(epochs=2, progress=True).fit(model, loss, _regression(n=100))
+    finally:
+        set_progress_bars(True)
+    assert "training" not in capsys.readouterr().err
+    Trainer(epochs=2, progress=True).fit(model, loss, _regression(n=100))
+    assert "training" in capsys.readouterr().err

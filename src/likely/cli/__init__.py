@@ -8,6 +8,7 @@ import sys
 
 from likely import __version__
 from likely.cli import demo, generate, report, search
+from likely.nn import set_progress_bars
 
 __all__ = ["main"]
 
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``likely`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    set_progress_bars(not args.quiet)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:

@@ -15,6 +15,8 @@ from likely.cli.search import run_search
 #: signal events injected: about 10 % S/B and S/sqrt(B) ~ 5 in the signal region of the
 #: bundled sample, enough for CATHODE to find on a sample this small
 DEMO_INJECTION = 350
+#: independent injections and trainings, for the median and 68 % band of the SIC curves
+DEMO_SEEDS = 3
 
 
 def add_parser(subparsers) -> None:
@@ -27,6 +29,6 @@ def add_parser(subparsers) -> None:
 def run_demo(args) -> Path:
     search_args = argparse.Namespace(
         bundled=True, data=None, toy=None, method=["cathode"], bounds=True, sr=(3.3, 3.7),
-        inject=DEMO_INJECTION, seeds=1, out=args.out, force=args.force, quiet=args.quiet,
+        inject=DEMO_INJECTION, seeds=DEMO_SEEDS, out=args.out, force=args.force, quiet=args.quiet,
     )
     return run_search(search_args)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from likely._checks import check_choice
+from likely._io import atomic_path
 from likely.data.events import EventSet
 
 __all__ = ["DEFAULT_FEATURES", "FEATURES", "RAW_COLUMNS", "derive_features", "read_lhco", "write_lhco"]
@@ -153,12 +153,6 @@ def write_lhco(path: str | os.PathLike, raw: Mapping[str, np.ndarray], *, overwr
         raise ValueError("raw has NaN/inf jet momenta or masses")
     if "label" in raw and not np.isin(table["label"].to_numpy(), (0, 1)).all():
         raise ValueError("raw['label'] must contain only 0 and 1")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
+    with atomic_path(path) as tmp:
         table.to_hdf(tmp, key=_KEY, mode="w", format="fixed")
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return path

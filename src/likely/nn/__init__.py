@@ -3,6 +3,7 @@
 from likely.nn.checkpoint import load_safely, save_atomic
 from likely.nn.device import resolve_device, seeded, to_numpy, to_tensor
 from likely.nn.mlp import MLP
+from likely.nn.progress import progress_bar, set_progress_bars
 from likely.nn.trainer import History, Trainer
 
 __all__ = [
@@ -10,9 +11,11 @@ __all__ = [
     "History",
     "Trainer",
     "load_safely",
+    "progress_bar",
     "resolve_device",
     "save_atomic",
     "seeded",
+    "set_progress_bars",
     "to_numpy",
     "to_tensor",
 ]

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import torch
 from sklearn.base import BaseEstimator
-from tqdm.auto import tqdm
 
 from likely._checks import check_choice, check_fraction, check_positive
 from likely.nn.checkpoint import load_safely, save_atomic
+from likely.nn.progress import progress_bar
 
 __all__ = ["Trainer", "History"]
 
@@ -151,7 +151,7 @@ class Trainer(BaseEstimator):
         if self.checkpoint is not None and Path(self.checkpoint).is_file():
             state = self._resume(module, optimizer, scheduler, generator, fingerprint)
 
-        bar = tqdm(total=self.epochs, initial=state.epoch, desc="training", disable=not self.progress, leave=False)
+        bar = progress_bar(total=self.epochs, initial=state.epoch, desc="training", enabled=self.progress)
         try:
             while state.epoch < self.epochs and not state.finished:
                 start = time.perf_counter()

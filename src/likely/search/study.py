@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from likely.data import EventSet
+from likely.nn import progress_bar
 from likely.metrics import auc, max_sic
 from likely.search.methods import ANODE, CATHODE, RANODE, SIGMA, CWoLa, IdealizedAD, ResonantMethod, Supervised
 from likely.search.sample import make_search_sample
@@ -57,7 +57,7 @@ def run_study(
     window = window or Window()
     runs, samples = [], []
     jobs = [(seed, name) for seed in seeds for name in methods]
-    for seed, name in tqdm(jobs, desc="methods x seeds", disable=not progress):
+    for seed, name in progress_bar(jobs, desc="methods x seeds", enabled=progress, leave=True):
         sample = make_search_sample(background, signal, n_signal, window=window, random_state=seed)
         if name == methods[0]:
             samples.append({"seed": seed, **sample.summary(window)})

@@ -479,15 +479,17 @@ def generate_dijet(
         chunks,
     )
 
-    from tqdm.auto import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    bar = tqdm(
+    from likely.nn import progress_bar
+
+    bar = progress_bar(
         total=n_chunks,
         initial=len(done),
         unit="chunk",
         desc=f"generate {process}",
-        disable=not progress,
+        enabled=progress,
+        leave=True,
     )
     # log lines go through tqdm so that they do not break the bar
     with logging_redirect_tqdm(), bar:
