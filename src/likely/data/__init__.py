@@ -1,9 +1,10 @@
 """Event containers, readers and writers of the public formats, generators, bundled samples."""
 
 from likely.data.events import EventSet
-from likely.data.lhco import derive_features, read_lhco, write_lhco
+from likely.data.lhco import derive_features, read_lhco, read_lhco_raw, write_lhco
 from likely.data.toy import conditional_gaussian_mixture, resonant_toy
 
 __all__ = [
-    "EventSet", "conditional_gaussian_mixture", "derive_features", "read_lhco", "resonant_toy", "write_lhco",
+    "EventSet", "conditional_gaussian_mixture", "derive_features", "read_lhco", "read_lhco_raw",
+    "resonant_toy", "write_lhco",
 ]

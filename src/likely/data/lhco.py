@@ -1,9 +1,21 @@
 """The LHC Olympics 2020 R&D features file: reader, writer and the standard derived features.
 
-The file (``events_anomalydetection_v2.features.h5``) is a pandas HDF table, key ``df``,
-fixed format, float32, with the two leading-pT anti-kT R = 1.0 jets of each event:
-``pxj1 pyj1 pzj1 mj1 tau1j1 tau2j1 tau3j1 pxj2 pyj2 pzj2 mj2 tau1j2 tau2j2 tau3j2`` (GeV)
-and ``label`` (1 = signal).
+The file (``events_anomalydetection_v2.features.h5``) is a pandas HDF store holding one
+DataFrame under the key ``df``, written in pandas' *fixed* format (not *table*), float32,
+with the two leading-pT anti-kT R = 1.0 jets of each event, in this column order::
+
+    pxj1 pyj1 pzj1 mj1 tau1j1 tau2j1 tau3j1 pxj2 pyj2 pzj2 mj2 tau1j2 tau2j2 tau3j2 label
+
+Momenta and masses are in GeV, τN are N-subjettiness values, ``label`` is 1 for signal and
+0 for background. In the file ``j1`` / ``j2`` are ordered by pT; the derived features of
+:func:`derive_features` order the jets by **mass** instead (CATHODE's convention) and are
+in **TeV**.
+
+Examples
+--------
+>>> events = read_lhco("events_anomalydetection_v2.features.h5")  # doctest: +SKIP
+>>> events.names                                                    # doctest: +SKIP
+['mjj', 'mj1', 'delta_mj', 'tau21_j1', 'tau21_j2']
 """
 
 from __future__ import annotations
@@ -12,6 +24,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,34 +32,82 @@ from likely._checks import check_choice
 from likely._io import atomic_path
 from likely.data.events import EventSet
 
-__all__ = ["DEFAULT_FEATURES", "FEATURES", "RAW_COLUMNS", "derive_features", "read_lhco", "write_lhco"]
+__all__ = [
+    "DEFAULT_FEATURES",
+    "FEATURES",
+    "JET_COLUMNS",
+    "RAW_COLUMNS",
+    "derive_features",
+    "read_lhco",
+    "read_lhco_raw",
+    "write_lhco",
+]
 
 log = logging.getLogger(__name__)
 
+#: the 15 columns of a features file, in the file's order (GeV; ``label`` 1 = signal)
 RAW_COLUMNS = (
     "pxj1", "pyj1", "pzj1", "mj1", "tau1j1", "tau2j1", "tau3j1",
     "pxj2", "pyj2", "pzj2", "mj2", "tau1j2", "tau2j2", "tau3j2",
+    "label",
 )
+#: the 14 jet columns (every column but ``label``): required in every file and by the writer
+JET_COLUMNS = RAW_COLUMNS[:-1]
 #: the conditioning variable first, then CATHODE's four features
 DEFAULT_FEATURES = ("mjj", "mj1", "delta_mj", "tau21_j1", "tau21_j2")
-#: every feature :func:`derive_features` makes (masses, momenta in TeV)
+#: every feature :func:`derive_features` makes (masses and momenta in TeV)
 FEATURES = (
     "mjj", "mj1", "mj2", "delta_mj", "tau21_j1", "tau21_j2", "tau32_j1", "tau32_j2",
     "delta_r", "pt_j1", "pt_j2",
 )
-_KEY = "df"
+#: the HDF key of the published file (pandas stores it as "/df")
+KEY = "df"
+_DTYPE = np.float32  # the published file's dtype
+_KINEMATIC = tuple(name for name in JET_COLUMNS if not name.startswith("tau"))
 
 
-def derive_features(raw: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The community's features from the raw jet columns (vectorized), as float32 arrays (N,).
+# --------------------------------------------------------------------------- features
+def derive_features(raw: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The community's high-level features from the raw jet columns, vectorized.
 
-    Jets are ordered by mass: ``j1`` is the lighter jet, ``j2`` the heavier (CATHODE's
-    convention). ``mjj``: invariant mass of the two jets; ``mj1``, ``mj2``, ``delta_mj`` =
-    mj2 − mj1; ``pt_j1``, ``pt_j2`` — all in TeV. ``tau21`` = τ2/τ1 and ``tau32`` = τ3/τ2 per
-    jet (NaN where the denominator is 0, e.g. one-particle jets). ``delta_r``: distance of
-    the jets in pseudorapidity and azimuth.
+    Parameters
+    ----------
+    raw : mapping of str to array-like (N,), or pandas.DataFrame
+        At least the 14 :data:`JET_COLUMNS` (momenta and masses in GeV, as in the file);
+        other entries (``label``) are ignored.
+
+    Returns
+    -------
+    dict of str to float32 ndarray (N,)
+        One entry per name in :data:`FEATURES`. The jets are ordered by **mass**: ``j1``
+        is the lighter jet, ``j2`` the heavier one (CATHODE's convention; on equal masses
+        the file's order is kept). Masses and momenta are in **TeV**.
+
+        - ``mjj``: invariant mass of the two jets, √((E1 + E2)² − |p1 + p2|²), with each
+          jet's energy E = √(|p|² + m²).
+        - ``mj1``, ``mj2``: the lighter and the heavier jet mass; ``delta_mj`` = mj2 − mj1 ≥ 0.
+        - ``tau21_j1``, ``tau21_j2``: τ2/τ1 of the lighter / heavier jet;
+          ``tau32_j1``, ``tau32_j2``: τ3/τ2. **NaN** where the denominator is 0 (a jet of
+          one particle has τ1 = 0, one of two particles τ2 = 0); no value is invented.
+        - ``delta_r``: √(Δη² + Δφ²) of the two jet momenta, with the **pseudorapidity**
+          η = asinh(pz/pT) and azimuth φ (Δφ wrapped into [0, π]); NaN if a jet has pT = 0.
+        - ``pt_j1``, ``pt_j2``: transverse momenta √(px² + py²) of the lighter / heavier jet.
+
+    Raises
+    ------
+    ValueError
+        If a jet column is missing (the message names it) or the columns differ in length.
+
+    Examples
+    --------
+    >>> raw = {name: [0.0] for name in JET_COLUMNS}
+    >>> raw.update(pxj1=[1500.0], mj1=[500.0], pxj2=[-1500.0], mj2=[100.0])
+    >>> f = derive_features(raw)
+    >>> round(float(f["mj1"][0]), 3), round(float(f["delta_mj"][0]), 3), round(float(f["delta_r"][0]), 4)
+    (0.1, 0.4, 3.1416)
     """
-    jets = [_jet(raw, index) for index in (1, 2)]
+    columns = _jet_columns(raw, "raw")
+    jets = [_jet(columns, index) for index in (1, 2)]
     p = [np.stack([jet["px"], jet["py"], jet["pz"]]) for jet in jets]
     energy = [np.sqrt((pj**2).sum(0) + jet["m"] ** 2) for pj, jet in zip(p, jets)]
     total = p[0] + p[1]
@@ -62,97 +123,236 @@ def derive_features(raw: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     pt = by_mass("pt")
     with np.errstate(divide="ignore", invalid="ignore"):
         features = {
-            "mjj": mjj / 1000, "mj1": m1 / 1000, "mj2": m2 / 1000, "delta_mj": (m2 - m1) / 1000,
-            "tau21_j1": np.where(t1[0] > 0, t2[0] / t1[0], np.nan),
-            "tau21_j2": np.where(t1[1] > 0, t2[1] / t1[1], np.nan),
-            "tau32_j1": np.where(t2[0] > 0, t3[0] / t2[0], np.nan),
-            "tau32_j2": np.where(t2[1] > 0, t3[1] / t2[1], np.nan),
+            "mjj": mjj / 1000,
+            "mj1": m1 / 1000,
+            "mj2": m2 / 1000,
+            "delta_mj": (m2 - m1) / 1000,
+            "tau21_j1": _ratio(t2[0], t1[0]),
+            "tau21_j2": _ratio(t2[1], t1[1]),
+            "tau32_j1": _ratio(t3[0], t2[0]),
+            "tau32_j2": _ratio(t3[1], t2[1]),
             "delta_r": np.hypot(jets[0]["eta"] - jets[1]["eta"], _delta_phi(jets[0]["phi"], jets[1]["phi"])),
-            "pt_j1": pt[0] / 1000, "pt_j2": pt[1] / 1000,
+            "pt_j1": pt[0] / 1000,
+            "pt_j2": pt[1] / 1000,
         }
     return {name: values.astype(np.float32) for name, values in features.items()}
 
 
-def _jet(raw: Mapping[str, np.ndarray], index: int) -> dict[str, np.ndarray]:
-    jet = {name: np.asarray(raw[f"{name}j{index}"], dtype=np.float64)
-           for name in ("px", "py", "pz", "m", "tau1", "tau2", "tau3")}
+def _jet_columns(raw: Any, name: str) -> dict[str, np.ndarray]:
+    """The 14 jet columns of ``raw`` as 1-D float64 arrays of one length; errors name the problem."""
+    try:
+        missing = [column for column in JET_COLUMNS if column not in raw]
+    except TypeError as error:
+        raise TypeError(f"{name} must be a mapping of column names to arrays or a DataFrame; "
+                        f"got {type(raw).__name__}") from error
+    if missing:
+        raise ValueError(f"{name} is missing the column(s) {missing}; an LHC Olympics features "
+                         f"table needs {list(JET_COLUMNS)}")
+    columns = {}
+    for column in JET_COLUMNS:
+        try:
+            values = np.asarray(raw[column], dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{name}[{column!r}] must hold numbers") from error
+        if values.ndim != 1:
+            raise ValueError(f"{name}[{column!r}] must be 1-D; got shape {values.shape}")
+        columns[column] = values
+    lengths = {column: len(values) for column, values in columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"the columns of {name} have different lengths: {lengths}")
+    return columns
+
+
+def _jet(columns: Mapping[str, np.ndarray], index: int) -> dict[str, np.ndarray]:
+    jet = {name: columns[f"{name}j{index}"] for name in ("px", "py", "pz", "m", "tau1", "tau2", "tau3")}
     jet["pt"] = np.hypot(jet["px"], jet["py"])
-    jet["eta"] = np.arcsinh(jet["pz"] / np.where(jet["pt"] > 0, jet["pt"], np.nan))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jet["eta"] = np.arcsinh(jet["pz"] / np.where(jet["pt"] > 0, jet["pt"], np.nan))
     jet["phi"] = np.arctan2(jet["py"], jet["px"])
     return jet
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    return np.where(denominator != 0, numerator / denominator, np.nan)
 
 
 def _delta_phi(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs((a - b + np.pi) % (2 * np.pi) - np.pi)
 
 
-def read_lhco(
-    path: str | os.PathLike, *, features: Sequence[str] = DEFAULT_FEATURES, nan: str = "drop"
-) -> EventSet:
-    """Read an LHC Olympics features file into an :class:`EventSet` of derived ``features``.
+# --------------------------------------------------------------------------- reading
+def read_lhco_raw(path: str | os.PathLike):
+    """Read a features file as published: a validated ``pandas.DataFrame`` of raw columns.
 
     Parameters
     ----------
     path : path
-        The HDF file.
-    features : sequence of str
-        Which of :data:`FEATURES` to derive (default: ``mjj`` and CATHODE's four).
-    nan : {"drop", "keep", "raise"}
-        What to do with events whose selected features are NaN (e.g. τ21 of a
-        one-particle jet): drop them (logged), keep them, or raise.
+        A pandas HDF file holding one DataFrame (key ``df`` in the published file; a file
+        with another single key is read too).
+
+    Returns
+    -------
+    pandas.DataFrame (N, 14 or 15)
+        The :data:`RAW_COLUMNS` in the file's dtype and units (GeV); ``label`` only if the
+        file has it. Other columns of the file are dropped.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` is not a file (the message names the path).
+    ValueError
+        If the file is not a readable pandas HDF file, holds several tables but none under
+        ``df``, lacks jet columns (named in the message) or has labels other than 0 and 1.
     """
-    check_choice(nan, "nan", ("drop", "keep", "raise"))
-    unknown = [name for name in features if name not in FEATURES]
-    if unknown:
-        raise ValueError(f"unknown feature(s) {unknown}; available: {list(FEATURES)}")
-    raw = _read_raw(path)
-    derived = derive_features(raw)
-    label = raw["label"].to_numpy() if "label" in raw else None
-    events = EventSet({name: derived[name] for name in features}, label=label)
-    bad = ~np.isfinite(events.array(features)).all(axis=1)
-    if bad.any():
-        if nan == "raise":
-            raise ValueError(f"{path}: {bad.sum()} event(s) have NaN in the features {list(features)}")
-        if nan == "drop":
-            log.info("%s: dropping %d of %d events with NaN features", path, bad.sum(), len(events))
-            events = events[~bad]
-    return events
-
-
-def _read_raw(path: str | os.PathLike):
     import pandas as pd
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    raw = pd.read_hdf(path)
-    missing = [name for name in RAW_COLUMNS if name not in raw.columns]
+        raise FileNotFoundError(f"no such LHC Olympics features file: {path}")
+    try:
+        with pd.HDFStore(path, mode="r") as store:
+            keys = store.keys()
+            if f"/{KEY}" in keys:
+                key = KEY
+            elif len(keys) == 1:
+                key = keys[0]
+            else:
+                raise ValueError(f"{path} holds {len(keys)} tables {keys} and none under the key {KEY!r}; "
+                                 "an LHC Olympics features file holds one")
+            table = store[key]
+    except ValueError:
+        raise
+    except Exception as error:  # PyTables / HDF5 raise their own exception types
+        raise ValueError(f"{path} is not a readable pandas HDF file: {error}") from error
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(f"{path} holds a {type(table).__name__}, not an LHC Olympics features table")
+    missing = [name for name in JET_COLUMNS if name not in table.columns]
     if missing:
-        raise ValueError(f"{path} is not an LHC Olympics features file: columns {missing} are missing")
-    return raw
+        raise ValueError(f"{path} is not an LHC Olympics features file: missing column(s) {missing} "
+                         f"(it has {list(map(str, table.columns))})")
+    table = table[[name for name in RAW_COLUMNS if name in table.columns]]
+    if "label" in table.columns:
+        labels = table["label"].to_numpy()
+        bad = ~np.isin(labels, (0, 1))
+        if bad.any():
+            raise ValueError(f"{path}: column 'label' must hold only 0 and 1; found {int(bad.sum())} other "
+                             f"value(s), e.g. {labels[bad][:3].tolist()}")
+    return table
 
 
-def write_lhco(path: str | os.PathLike, raw: Mapping[str, np.ndarray], *, overwrite: bool = False) -> Path:
-    """Write the raw jet columns (and ``label`` if given) as an LHC Olympics features file.
+def read_lhco(
+    path: str | os.PathLike, *, features: Sequence[str] = DEFAULT_FEATURES, nan: str = "drop"
+) -> EventSet:
+    """Read an LHC Olympics features file into an :class:`EventSet` of derived features.
 
-    The file is written to a temporary name and renamed, so an existing file is never
-    left half-written; it is replaced only with ``overwrite=True``.
+    Parameters
+    ----------
+    path : path
+        The HDF file (see :func:`read_lhco_raw` for the format).
+    features : sequence of str
+        Which of :data:`FEATURES` to derive, in this order (default
+        :data:`DEFAULT_FEATURES`: ``mjj``, the conditioning variable, and CATHODE's four).
+        Masses and momenta in TeV; see :func:`derive_features` for the definitions.
+    nan : {"drop", "keep", "raise"}
+        What to do with events whose selected features are NaN (e.g. τ21 of a one-particle
+        jet): drop them and log how many (``logging``, level INFO), keep them, or raise.
+
+    Returns
+    -------
+    EventSet
+        N events with the columns ``features`` (float32) and ``label`` from the file if it
+        has one (else None).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        For an unknown feature name (the message lists the available ones), a file that
+        lacks required columns, or ``nan="raise"`` and events with NaN features (the
+        message gives their count).
+    """
+    check_choice(nan, "nan", ("drop", "keep", "raise"))
+    if isinstance(features, str):
+        raise TypeError(f"features must be a sequence of feature names, not the string {features!r}; "
+                        f"use features=({features!r},)")
+    features = list(features)
+    if not features:
+        raise ValueError(f"features is empty; choose from {list(FEATURES)}")
+    unknown = [name for name in features if name not in FEATURES]
+    if unknown:
+        raise ValueError(f"unknown feature(s) {unknown}; available features: {list(FEATURES)}")
+    repeated = sorted({name for name in features if features.count(name) > 1})
+    if repeated:
+        raise ValueError(f"features names {repeated} more than once")
+    raw = read_lhco_raw(path)
+    derived = derive_features(raw)
+    label = raw["label"].to_numpy() if "label" in raw.columns else None
+    events = EventSet({name: derived[name] for name in features}, label=label)
+    bad = np.isnan(events.array(features)).any(axis=1)
+    n_bad = int(bad.sum())
+    if n_bad:
+        if nan == "raise":
+            raise ValueError(f"{path}: {n_bad} of {len(events)} event(s) have NaN in the features {features} "
+                             "(e.g. tau21 of a jet with tau1 = 0); pass nan='drop' or nan='keep'")
+        if nan == "drop":
+            log.info("%s: dropping %d of %d event(s) with NaN in the features %s", path, n_bad, len(events), features)
+            events = events[~bad]
+    return events
+
+
+# --------------------------------------------------------------------------- writing
+def write_lhco(path: str | os.PathLike, raw: Mapping[str, Any], *, overwrite: bool = False) -> Path:
+    """Write raw jet columns as an LHC Olympics features file (the published format).
+
+    Parameters
+    ----------
+    path : path
+        The file to write (parent folders are created).
+    raw : mapping of str to array-like (N,), or pandas.DataFrame
+        The 14 :data:`JET_COLUMNS` (GeV) and, optionally, ``label`` (only 0 and 1). Other
+        entries are ignored. Momenta and masses must be finite; τN may be anything the
+        clustering produced.
+    overwrite : bool
+        Replace an existing file. Without it an existing file raises ``FileExistsError``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Notes
+    -----
+    The table is written like the published file: key ``df``, pandas fixed format,
+    float32 columns in :data:`RAW_COLUMNS` order. It goes to a temporary file in the same
+    folder that is renamed over ``path`` only once complete, so a failed or interrupted
+    write leaves an existing file as it was.
     """
     import pandas as pd
 
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    columns = [*RAW_COLUMNS, *(["label"] if "label" in raw else [])]
-    missing = [name for name in RAW_COLUMNS if name not in raw]
-    if missing:
-        raise ValueError(f"raw is missing the columns {missing}")
-    table = pd.DataFrame({name: np.asarray(raw[name], dtype=np.float32) for name in columns})
-    momenta = table[[c for c in RAW_COLUMNS if not c.startswith("tau")]].to_numpy()
-    if not np.isfinite(momenta).all():
-        raise ValueError("raw has NaN/inf jet momenta or masses")
-    if "label" in raw and not np.isin(table["label"].to_numpy(), (0, 1)).all():
-        raise ValueError("raw['label'] must contain only 0 and 1")
+    columns = _jet_columns(raw, "raw")
+    has_label = "label" in raw
+    if has_label:
+        label = np.asarray(raw["label"])
+        if label.shape != (len(columns["pxj1"]),):
+            raise ValueError(f"raw['label'] must have shape ({len(columns['pxj1'])},) like the jet columns; "
+                             f"got {label.shape}")
+        bad = ~np.isin(label, (0, 1))
+        if bad.any():
+            raise ValueError(f"raw['label'] must contain only 0 and 1; found {int(bad.sum())} other value(s), "
+                             f"e.g. {label[bad][:3].tolist()}")
+        columns["label"] = label
+    with np.errstate(over="ignore"):
+        columns = {name: values.astype(_DTYPE) for name, values in columns.items()}
+    for name in _KINEMATIC:  # checked after the cast: a finite float64 may overflow float32
+        finite = np.isfinite(columns[name])
+        if not finite.all():
+            raise ValueError(f"raw[{name!r}] has {int((~finite).sum())} NaN/inf value(s) "
+                             f"(first at index {int(np.argmin(finite))}); momenta and masses must be finite")
+    table = pd.DataFrame({name: columns[name] for name in RAW_COLUMNS if name in columns})
     with atomic_path(path) as tmp:
-        table.to_hdf(tmp, key=_KEY, mode="w", format="fixed")
+        table.to_hdf(tmp, key=KEY, mode="w", format="fixed")
     return path
