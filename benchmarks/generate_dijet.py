@@ -173,7 +173,7 @@ def main() -> None:
         "selected ev/s/worker",
         "generated ev/s/worker",
     ]
-    quantile_headers = ["feature", "ours q10/25/50/75/90", "reference", "max |ΔF|/σ", "KS p", ""]
+    quantile_headers = ["feature", "ours q10/25/50/75/90", "reference", "max abs(ΔF)/σ", "KS p", ""]
     window_headers = ["process", f"fraction in {lo}-{hi} TeV (ours)", "reference", "LHCO R&D"]
     print(text_table(speed_headers, speed_rows))
     for process, rows in tables:
