@@ -50,7 +50,7 @@ def test_search_run_and_report(tmp_path):
     results = json.loads((out / "results.json").read_text())
     (run,) = results["runs"]
     assert run["method"] == "cwola" and run["auc"] > 0.8
-    for name in ("report.md", "sic.png", "scores.png", "scores.npz", "config.json"):
+    for name in ("report.md", "sic.png", "scores.png", "sculpting.png", "scores.npz", "config.json"):
         assert (out / name).stat().st_size > 0, name
     (out / "report.md").unlink()
     assert main(["-q", "report", str(out)]) == 0

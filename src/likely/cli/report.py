@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from likely._io import write_text
-from likely.plot import plot_score_distributions, plot_sic, save_figure
+from likely.plot import plot_score_distributions, plot_sculpting, plot_sic, save_figure
 
 __all__ = ["add_parser", "write_search_report"]
 
@@ -26,11 +26,13 @@ def write_search_report(run_dir: Path) -> Path:
     if not results_path.is_file():
         raise FileNotFoundError(f"{results_path} not found: is {run_dir} a 'likely search run' directory?")
     results = json.loads(results_path.read_text())
+    curves, spectra = defaultdict(list), {}
     with np.load(run_dir / "scores.npz") as arrays:
-        curves = defaultdict(list)
         for i, run in enumerate(results["runs"]):
             curves[run["method"]].append((arrays[f"labels_{i}"], arrays[f"score_{i}"]))
+            spectra.setdefault(run["method"], (arrays[f"background_mjj_{i}"], arrays[f"background_score_{i}"]))
     save_figure(plot_sic(curves), run_dir / "sic.png")
+    save_figure(plot_sculpting(spectra, results["window"]), run_dir / "sculpting.png")
     first = {name: runs[0] for name, runs in curves.items()}
     labels = next(iter(first.values()))[0]
     save_figure(plot_score_distributions(labels, {name: s for name, (_, s) in first.items()}), run_dir / "scores.png")
@@ -64,6 +66,12 @@ with several seeds the table shows the median and the 16–84 % range.
 ![SIC curves](sic.png)
 
 ![score distributions](scores.png)
+
+Sculpting check: the `mjj` spectrum of an independent background sample, before and after
+cuts on each method's score (first seed). A cut that carves a bump into the background
+near the signal region would fake a signal.
+
+![mjj after cuts](sculpting.png)
 """
 
 

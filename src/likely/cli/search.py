@@ -75,12 +75,16 @@ def run_search(args) -> Path:
     return out
 
 
+#: per-run arrays kept in scores.npz rather than results.json
+ARRAYS = ("labels", "score", "background_mjj", "background_score")
+
+
 def save_study(out: Path, study: dict) -> None:
     """results.json (numbers) and scores.npz (test labels and scores of every run)."""
     arrays = {}
     for i, run in enumerate(study["runs"]):
-        arrays[f"labels_{i}"] = run.pop("labels")
-        arrays[f"score_{i}"] = run.pop("score")
+        for name in ARRAYS:
+            arrays[f"{name}_{i}"] = run.pop(name)
     with atomic_write(out / "scores.npz") as stream:
         np.savez_compressed(stream, **arrays)
     write_json(out / "results.json", study)

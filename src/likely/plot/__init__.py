@@ -2,9 +2,9 @@
 
 from likely.plot.common import figure, save_figure, styled
 from likely.plot.density import plot_conditional_marginals, plot_history
-from likely.plot.search import plot_score_distributions, plot_sic
+from likely.plot.search import plot_score_distributions, plot_sculpting, plot_sic
 
 __all__ = [
     "figure", "plot_conditional_marginals", "plot_history", "plot_score_distributions",
-    "plot_sic", "save_figure", "styled",
+    "plot_sculpting", "plot_sic", "save_figure", "styled",
 ]

@@ -10,7 +10,7 @@ import numpy as np
 from likely.metrics import band, sic_curve
 from likely.plot.common import figure, styled
 
-__all__ = ["plot_sic", "plot_score_distributions"]
+__all__ = ["plot_sic", "plot_score_distributions", "plot_sculpting"]
 
 
 @styled
@@ -45,5 +45,31 @@ def plot_score_distributions(labels: np.ndarray, scores: Mapping[str, np.ndarray
             counts, _ = np.histogram(score[finite & (labels == value)], bins=edges, density=True)
             mplhep.histplot(counts, edges, ax=ax, label=text)
         ax.set(xlabel=f"{name} score", ylabel="density", yscale="log")
+        ax.legend(fontsize="small")
+    return fig
+
+
+@styled
+def plot_sculpting(
+    spectra: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    window: Sequence[float],
+    efficiencies: Sequence[float] = (1.0, 0.2, 0.05, 0.01),
+    bins: int = 40,
+):
+    """Background ``mjj`` spectra after cuts keeping a fraction of background, per method.
+
+    ``spectra`` maps a method to ``(mjj, score)`` of a pure background sample; each
+    histogram is normalized, so a change of shape (not of rate) shows sculpting. The
+    signal region ``window`` = (low, high) is shaded.
+    """
+    fig, axes = figure(ncols=len(spectra))
+    for ax, (name, (mjj, score)) in zip(axes[0], spectra.items()):
+        edges = np.histogram_bin_edges(mjj, bins=bins, range=tuple(np.quantile(mjj, [0.001, 0.995])))
+        for efficiency in efficiencies:
+            passed = score >= np.quantile(score, 1 - efficiency) if efficiency < 1 else np.ones_like(score, bool)
+            counts, _ = np.histogram(mjj[passed], bins=edges, density=True)
+            mplhep.histplot(counts, edges, ax=ax, label=rf"$\epsilon_B$ = {efficiency:g}")
+        ax.axvspan(*window, color="grey", alpha=0.15, label="signal region")
+        ax.set(xlabel=r"$m_{jj}$ [TeV]", ylabel="normalized", yscale="log", title=name)
         ax.legend(fontsize="small")
     return fig

@@ -51,8 +51,9 @@ def run_study(
 
     Each seed draws its own injected sample and trains its own models. Returns a dict
     with ``sample`` (S, B, S/B, significance in the signal region, per seed) and
-    ``runs``: one entry per (method, seed) with AUC, max SIC, fit time and the test
-    labels and scores (float32 arrays) for curves.
+    ``runs``: one entry per (method, seed) with AUC, max SIC, fit time, the test labels
+    and scores (float32 arrays) for curves, and the scores of the independent background
+    sample over the full ``mjj`` range with its ``mjj`` (for the sculpting check).
     """
     window = window or Window()
     runs, samples = [], []
@@ -66,6 +67,8 @@ def run_study(
         method.fit(sample.data, window, background=sample.extra_background, signal=sample.signal)
         score = method.score(sample.test)
         runs.append(_run_record(name, seed, time.perf_counter() - start, sample.test.label, score))
+        runs[-1]["background_mjj"] = sample.extra_background.column(window.variable)
+        runs[-1]["background_score"] = method.score(sample.extra_background)
         log.info("%s seed %d: AUC %.3f, max SIC %.2f", name, seed, runs[-1]["auc"], runs[-1]["max_sic"])
     return {"window": [window.low, window.high], "n_signal": n_signal, "sample": samples, "runs": runs}
 
