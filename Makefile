@@ -22,6 +22,7 @@ demo: install
 	$(BIN)/likely demo --out runs/demo --force
 
 test: install
+	$(BIN)/ruff check src tests examples benchmarks
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: install

@@ -13,7 +13,6 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
 
 from likely._io import write_json, write_text
 from likely.cli.rundir import positive_int, prepare_run_dir

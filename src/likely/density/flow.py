@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
-import torch
 import zuko
 from zuko.transforms import MonotonicRQSTransform
 
