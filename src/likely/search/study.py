@@ -12,7 +12,7 @@ from likely.data import EventSet
 from likely.nn import progress_bar
 from likely.metrics import auc, max_sic
 from likely.search.methods import ANODE, CATHODE, RANODE, SIGMA, CWoLa, IdealizedAD, ResonantMethod, Supervised
-from likely.search.sample import make_search_sample
+from likely.search.sample import SearchSample, make_search_sample
 from likely.search.windows import Window
 
 __all__ = ["METHODS", "make_method", "run_study"]
@@ -57,32 +57,36 @@ def run_study(
     """
     window = window or Window()
     runs, samples = [], []
-    jobs = [(seed, name) for seed in seeds for name in methods]
-    for seed, name in progress_bar(jobs, desc="methods x seeds", enabled=progress, leave=True):
-        sample = make_search_sample(background, signal, n_signal, window=window, random_state=seed)
-        if name == methods[0]:
+    with progress_bar(total=len(seeds) * len(methods), desc="methods x seeds", enabled=progress, leave=True) as bar:
+        for seed in seeds:
+            sample = make_search_sample(background, signal, n_signal, window=window, random_state=seed)
             samples.append({"seed": seed, **sample.summary(window)})
-        method = make_method(name, random_state=seed)
-        start = time.perf_counter()
-        method.fit(sample.data, window, background=sample.extra_background, signal=sample.signal)
-        score = method.score(sample.test)
-        runs.append(_run_record(name, seed, time.perf_counter() - start, sample.test.label, score))
-        runs[-1]["background_mjj"] = sample.extra_background.column(window.variable)
-        runs[-1]["background_score"] = method.score(sample.extra_background)
-        log.info("%s seed %d: AUC %.3f, max SIC %.2f", name, seed, runs[-1]["auc"], runs[-1]["max_sic"])
+            for name in methods:
+                runs.append(_run_method(name, seed, sample, window))
+                bar.update()
     return {"window": [window.low, window.high], "n_signal": n_signal, "sample": samples, "runs": runs}
 
 
-def _run_record(name: str, seed: int, seconds: float, labels: np.ndarray, score: np.ndarray) -> dict:
-    return {
+def _run_method(name: str, seed: int, sample: SearchSample, window: Window) -> dict:
+    """Fit one method on one injected sample; its metrics and the arrays for the plots."""
+    method = make_method(name, random_state=seed)
+    start = time.perf_counter()
+    method.fit(sample.data, window, background=sample.extra_background, signal=sample.signal)
+    seconds = time.perf_counter() - start
+    labels, score = sample.test.label, method.score(sample.test)
+    record = {
         "method": name,
         "seed": seed,
         "fit_seconds": round(seconds, 2),
         "auc": auc(labels, score),
         "max_sic": _safe_max_sic(labels, score),
         "labels": labels.astype(np.int8),
-        "score": score.astype(np.float32),
+        "score": score,
+        "background_mjj": sample.extra_background.column(window.variable),
+        "background_score": method.score(sample.extra_background),
     }
+    log.info("%s seed %d: AUC %.3f, max SIC %.2f", name, seed, record["auc"], record["max_sic"])
+    return record
 
 
 def _safe_max_sic(labels: np.ndarray, score: np.ndarray) -> float:
