@@ -232,12 +232,16 @@ def read_lhco_raw(path: str | os.PathLike):
                          f"(it has {list(map(str, table.columns))})")
     table = table[[name for name in RAW_COLUMNS if name in table.columns]]
     if "label" in table.columns:
-        labels = table["label"].to_numpy()
-        bad = ~np.isin(labels, (0, 1))
-        if bad.any():
-            raise ValueError(f"{path}: column 'label' must hold only 0 and 1; found {int(bad.sum())} other "
-                             f"value(s), e.g. {labels[bad][:3].tolist()}")
+        _check_binary(table["label"].to_numpy(), f"{path}: column 'label'")
     return table
+
+
+def _check_binary(labels: np.ndarray, what: str) -> None:
+    """Raise a ValueError naming ``what`` unless every label is 0 or 1."""
+    bad = ~np.isin(labels, (0, 1))
+    if bad.any():
+        raise ValueError(f"{what} must contain only 0 and 1; found {int(bad.sum())} other value(s), "
+                         f"e.g. {labels[bad][:3].tolist()}")
 
 
 def read_lhco(
@@ -340,10 +344,7 @@ def write_lhco(path: str | os.PathLike, raw: Mapping[str, Any], *, overwrite: bo
         if label.shape != (len(columns["pxj1"]),):
             raise ValueError(f"raw['label'] must have shape ({len(columns['pxj1'])},) like the jet columns; "
                              f"got {label.shape}")
-        bad = ~np.isin(label, (0, 1))
-        if bad.any():
-            raise ValueError(f"raw['label'] must contain only 0 and 1; found {int(bad.sum())} other value(s), "
-                             f"e.g. {label[bad][:3].tolist()}")
+        _check_binary(label, "raw['label']")
         columns["label"] = label
     with np.errstate(over="ignore"):
         columns = {name: values.astype(_DTYPE) for name, values in columns.items()}
