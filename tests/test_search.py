@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
+from torch import equal as torch_equal
 
 from likely.classify import Ensemble, TreeClassifier
 from likely.data import EventSet, resonant_toy
@@ -153,3 +155,35 @@ def test_bad_inputs(background, signal):
         SIGMA(interpolation="cubic").fit(sample.data)
     with pytest.raises(ValueError, match="n_signal"):
         make_search_sample(background, signal, len(signal))
+
+
+def test_prefit_models_are_used_as_they_are(background, signal):
+    sample = make_search_sample(background, signal, 300, random_state=0)
+    window = Window()
+    sidebands = window.sidebands(sample.data)
+    features = ["mj1", "delta_mj", "tau21_j1", "tau21_j2"]
+    flow = _flow(0).fit(sidebands.array(features), cond=sidebands.column("mjj"))
+    before = {name: value.clone() for name, value in flow.model_.state_dict().items()}
+
+    cathode = CATHODE(flow=flow, prefit=True, classifier=_classifier(), random_state=0).fit(sample.data)
+    anode = ANODE(flow=flow, prefit=True, random_state=0).fit(sample.data)
+    ranode = RANODE(flow=flow, prefit=True, random_state=0).fit(sample.data)
+    assert cathode.flow_ is flow and anode.background_flow_ is flow and ranode.background_flow_ is flow
+    assert anode.data_flow_ is not flow
+    assert all(torch_equal(before[name], value) for name, value in flow.model_.state_dict().items())
+
+    model = FlowMatching(hidden=(32, 32), trainer=_trainer(2), random_state=0)
+    model.fit(sample.data.array(features), cond=sample.data.column("mjj"))
+    sigma = SIGMA(model=model, prefit=True, classifier=_classifier(), random_state=0).fit(sample.data)
+    assert sigma.model_ is model
+
+
+def test_prefit_needs_a_matching_fitted_model(background, signal):
+    sample = make_search_sample(background, signal, 100, random_state=0)
+    with pytest.raises(ValueError, match="prefit=True needs a fitted flow"):
+        CATHODE(prefit=True).fit(sample.data)
+    with pytest.raises(NotFittedError):
+        ANODE(flow=_flow(0), prefit=True).fit(sample.data)
+    two_features = _flow(0).fit(sample.data.array(["mj1", "delta_mj"]), cond=sample.data.column("mjj"))
+    with pytest.raises(ValueError, match="models 2 feature"):
+        RANODE(flow=two_features, prefit=True).fit(sample.data)

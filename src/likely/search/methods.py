@@ -72,7 +72,9 @@ class ResonantMethod(BaseEstimator):
         return self.flow if self.flow is not None else default_flow(self.random_state)
 
     def _fit_sideband_flow(self, events: EventSet) -> Flow:
-        """A clone of the method's flow fitted to p(x | m) in the sidebands."""
+        """p(x | m) in the sidebands: a clone of ``flow`` fitted there, or ``flow`` itself if prefit."""
+        if self.prefit:
+            return _prefitted(self.flow, "flow", len(self.features_))
         sb = self.window_.sidebands(events)
         return clone(self._flow_template()).fit(self._X(sb), cond=self._m(sb))
 
@@ -101,6 +103,17 @@ def _check_column(events: EventSet, name: str) -> None:
     bad = np.count_nonzero(~np.isfinite(events.column(name)))
     if bad:
         raise ValueError(f"column {name!r} has {bad} NaN/inf value(s); drop or fix those events first")
+
+
+def _prefitted(model: DensityEstimator | None, name: str, n_features: int) -> DensityEstimator:
+    """``model`` checked to be fitted, with one condition column and ``n_features`` features."""
+    if model is None:
+        raise ValueError(f"prefit=True needs a fitted {name}=...; got None")
+    check_fitted(model, "model_")
+    if model.n_features_in_ != n_features or model.n_cond_ != 1:
+        raise ValueError(f"the prefit {name} models {model.n_features_in_} feature(s) given {model.n_cond_} "
+                         f"condition(s); this method needs {n_features} given 1 (mjj)")
+    return model
 
 
 def _required(reference: EventSet | None, name: str, method: str) -> EventSet:
@@ -166,12 +179,17 @@ class ANODE(ResonantMethod):
     ``p_data(x | m)`` is learned in the signal region, ``p_bg(x | m)`` in the sidebands
     and interpolated into the signal region through its ``m`` dependence; the score is
     ``log p_data - log p_bg``.
+
+    ``prefit=True`` takes ``flow`` as already fitted to the sidebands of the window
+    (shared, e.g., by ANODE, CATHODE and R-ANODE on the same data) and trains only the
+    signal-region flow, a fresh clone of it.
     """
 
     def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, flow: Flow | None = None,
-                 random_state: int | None = None) -> None:
+                 prefit: bool = False, random_state: int | None = None) -> None:
         self.features = features
         self.flow = flow
+        self.prefit = prefit
         self.random_state = random_state
 
     def _fit(self, events, *, background, signal):
@@ -217,13 +235,16 @@ class CATHODE(_ClassifyAgainstSamples):
 
     A conditional flow learns ``p(x | m)`` in the sidebands and is sampled in the signal
     region; a classifier is then trained on signal-region data (1) vs these samples (0).
+    ``prefit=True`` takes ``flow`` as already fitted to the sidebands of the window and
+    skips that training.
     """
 
     def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, flow: Flow | None = None,
-                 classifier: BinaryClassifier | None = None, oversampling: float = 4.0,
-                 random_state: int | None = None) -> None:
+                 prefit: bool = False, classifier: BinaryClassifier | None = None,
+                 oversampling: float = 4.0, random_state: int | None = None) -> None:
         self.features = features
         self.flow = flow
+        self.prefit = prefit
         self.classifier = classifier
         self.oversampling = oversampling
         self.random_state = random_state
@@ -254,16 +275,21 @@ class SIGMA(_ClassifyAgainstSamples):
         upper one with probability ``(m - m_low) / (m_high - m_low)`` (any model).
     margin : float
         Distance of the anchors from the signal-region edges (the paper: 0.1 TeV).
+    prefit : bool
+        ``model`` is already fitted to all the data: only the interpolation, sampling
+        and classifier run, so a sliding-window search trains the generative model
+        once for every window.
     """
 
     def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, model: DensityEstimator | None = None,
-                 interpolation: str = "velocity", margin: float = 0.1,
+                 interpolation: str = "velocity", margin: float = 0.1, prefit: bool = False,
                  classifier: BinaryClassifier | None = None, oversampling: float = 4.0,
                  random_state: int | None = None) -> None:
         self.features = features
         self.model = model
         self.interpolation = interpolation
         self.margin = margin
+        self.prefit = prefit
         self.classifier = classifier
         self.oversampling = oversampling
         self.random_state = random_state
@@ -275,7 +301,10 @@ class SIGMA(_ClassifyAgainstSamples):
         if self.interpolation == "velocity" and not isinstance(template, FlowMatching):
             raise ValueError("interpolation='velocity' needs a FlowMatching model; use 'mixture' for flows")
         self.anchors_ = (self.window_.low - self.margin, self.window_.high + self.margin)
-        self.model_ = clone(template).fit(self._X(events), cond=self._m(events))
+        if self.prefit:
+            self.model_ = _prefitted(self.model, "model", len(self.features_))
+        else:
+            self.model_ = clone(template).fit(self._X(events), cond=self._m(events))
 
     def _generate(self, m):
         low, high = self.anchors_
@@ -320,12 +349,16 @@ class RANODE(ResonantMethod):
     signal region a second flow ``p_sig(x | m)`` is trained by maximizing the likelihood
     of the mixture ``w p_sig + (1 - w) p_bg``, with the signal fraction ``w`` learned
     (``signal_fraction=None``) or fixed. The score is ``log p_sig - log p_bg``.
+    ``prefit=True`` takes ``flow`` as the already fitted sideband background flow; the
+    signal flow is always a fresh clone of it.
     """
 
     def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, flow: Flow | None = None,
-                 signal_fraction: float | None = None, random_state: int | None = None) -> None:
+                 prefit: bool = False, signal_fraction: float | None = None,
+                 random_state: int | None = None) -> None:
         self.features = features
         self.flow = flow
+        self.prefit = prefit
         self.signal_fraction = signal_fraction
         self.random_state = random_state
 
