@@ -42,6 +42,17 @@ def default_flow(random_state: int | None = None) -> Flow:
     return Flow(kind="maf", transforms=6, hidden=(128, 128), bins=8, random_state=random_state)
 
 
+def default_flow_matching(random_state: int | None = None) -> FlowMatching:
+    """SIGMA's conditional flow-matching model for the LHCO features.
+
+    Logit preprocessing (the features are bounded) and all 100 cosine-scheduled epochs,
+    keeping the best: flow matching's validation loss is noisy, and stopping after ten
+    epochs without improvement left a visibly worse background model (see the
+    background-fidelity table in docs/benchmarks.md).
+    """
+    return FlowMatching(preprocessing="logit", trainer=Trainer(patience=None), random_state=random_state)
+
+
 class ResonantMethod(BaseEstimator):
     """Base class: feature selection, window handling and the ``fit`` / ``score`` shape."""
 
@@ -297,7 +308,7 @@ class SIGMA(_ClassifyAgainstSamples):
     def _fit_generator(self, events):
         check_choice(self.interpolation, "interpolation", ("velocity", "mixture"))
         check_positive(self.margin, "margin", allow_zero=True)
-        template = self.model if self.model is not None else FlowMatching(random_state=self.random_state)
+        template = self.model if self.model is not None else default_flow_matching(self.random_state)
         if self.interpolation == "velocity" and not isinstance(template, FlowMatching):
             raise ValueError("interpolation='velocity' needs a FlowMatching model; use 'mixture' for flows")
         self.anchors_ = (self.window_.low - self.margin, self.window_.high + self.margin)
