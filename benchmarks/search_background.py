@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from _common import log, markdown_table, provenance, text_table, warn_if_busy, write_section
+from _common import log, publish, warn_if_busy
 from search_quality import REFERENCE, load_reference
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import cross_val_predict
@@ -96,12 +96,8 @@ def main() -> None:
     headers = ["SR background model", "AUC data vs model", "train + sample (s)"]
     setup = (f"Reference background only, SR 3.3-3.7 TeV ({len(sr_data)} data events), seed {args.seed}; "
              "SIGMA's samples use its velocity interpolation between 3.2 and 3.8 TeV.")
-    print(setup)
-    print(text_table(headers, rows))
-    if args.write:
-        write_section(args.write, "Background fidelity in the signal region (benchmarks/search_background.py)",
-                      f"{provenance()}\n- Setup: {setup}\n\n{markdown_table(headers, rows)}\n")
-        log(f"wrote {args.write}")
+    publish(args.write, "Background fidelity in the signal region (benchmarks/search_background.py)",
+            setup, headers, rows)
 
 
 if __name__ == "__main__":

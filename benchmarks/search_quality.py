@@ -27,7 +27,7 @@ import statistics
 from pathlib import Path
 
 import numpy as np
-from _common import commit, log, markdown_table, provenance, text_table, warn_if_busy, write_section
+from _common import commit, log, publish, warn_if_busy
 
 from likely.data import EventSet, read_lhco
 from likely.search import Window, make_search_sample
@@ -128,13 +128,9 @@ def main() -> None:
         f"S/sqrt(B) = {counts['significance']:.2f}), "
         f"seeds {sorted({run['seed'] for run in runs})}, default models of every method."
     )
-    print(description)
-    print(text_table(headers, rows))
-    if args.write:
-        heading = {"s_over_b": "CATHODE's S/B", "significance": "CATHODE's S/sqrt(B)"}[args.match]
-        write_section(args.write, f"Resonant search quality at {heading} (benchmarks/search_quality.py)",
-                      f"{provenance()}\n- Setup: {description}\n\n{markdown_table(headers, rows)}\n")
-        log(f"wrote {args.write}")
+    heading = {"s_over_b": "CATHODE's S/B", "significance": "CATHODE's S/sqrt(B)"}[args.match]
+    publish(args.write, f"Resonant search quality at {heading} (benchmarks/search_quality.py)",
+            description, headers, rows)
 
 
 if __name__ == "__main__":
