@@ -8,6 +8,10 @@ with a core-peaked Dirichlet; voxels below 1e-5 GeV are zeroed (sparse showers).
 
 import numpy as np
 
+from likely.calo import CaloFlow
+from likely.density import Flow
+from likely.nn import Trainer
+
 SIZES = (6, 4, 3)
 SAMPLING = 0.2
 STOCHASTIC = 0.1
@@ -31,6 +35,13 @@ def toy_showers(n, sizes=SIZES, e_range=(1.0, 100.0), seed=0, e_inc=None):
     showers = np.concatenate(layers, axis=1)
     showers[showers < 1e-5] = 0.0
     return showers.astype(np.float32), e_inc.astype(np.float32)
+
+
+def tiny_caloflow(sizes=SIZES, epochs=30, random_state=0):
+    """A CaloFlow small enough to train on the toy in a few seconds."""
+    trainer = Trainer(epochs=epochs, batch_size=256, lr=3e-3, patience=None, progress=False)
+    flow = Flow(transforms=2, hidden=(32, 32), bins=6, trainer=trainer)
+    return CaloFlow(sizes, flow_i=flow, flow_ii=flow, device="cpu", random_state=random_state)
 
 
 def _dirichlet(rng, alpha):

@@ -2,17 +2,9 @@
 
 import numpy as np
 import pytest
-from calo_toy import SIZES, toy_showers
+from calo_toy import SIZES, tiny_caloflow, toy_showers
 
 from likely.calo import CaloFlow
-from likely.density import Flow
-from likely.nn import Trainer
-
-
-def tiny_caloflow(sizes=SIZES, epochs=30, random_state=0, **kwargs):
-    trainer = Trainer(epochs=epochs, batch_size=256, lr=3e-3, patience=None, progress=False)
-    flow = Flow(transforms=2, hidden=(32, 32), bins=6, trainer=trainer)
-    return CaloFlow(sizes, flow_i=flow, flow_ii=flow, device="cpu", random_state=random_state, **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -89,8 +89,9 @@ class CaloFlow(BaseEstimator):
 
     Notes
     -----
-    ``log_prob`` adds fresh noise to the showers (as the paper does in evaluation); pass
-    ``random_state`` to make it repeatable. Sampled voxels below ``noise`` are set to 0.
+    ``log_prob`` adds noise to the showers (as the paper does in evaluation), seeded by
+    its ``random_state`` argument or the model's. Sampled voxels below ``noise`` are set
+    to 0, so generated showers are as sparse as the noise-free training showers.
     """
 
     def __init__(
@@ -137,7 +138,8 @@ class CaloFlow(BaseEstimator):
         """Log-density (N,) of showers (N, n_voxels) given E_inc (N,), per GeV^n_voxels.
 
         The sum of :meth:`log_prob_terms`: exact in voxel-energy space for the
-        noise-smeared showers (fresh uniform noise, seeded by ``random_state``).
+        noise-smeared showers (uniform noise seeded by ``random_state``; None uses the
+        model's ``random_state``, so repeated calls agree).
         """
         terms = self.log_prob_terms(showers, e_inc, random_state)
         return (terms["flow_i"] + terms["flow_ii"] + terms["jacobian"]).astype(np.float32)
@@ -161,7 +163,8 @@ class CaloFlow(BaseEstimator):
         """
         check_fitted(self, "flow_ii_")
         showers, e_inc = self._check(showers, e_inc)
-        noisy = self._add_noise(showers, np.random.default_rng(random_state))
+        seed = self.random_state if random_state is None else random_state
+        noisy = self._add_noise(showers, np.random.default_rng(seed))
         return (*self._split(noisy), e_inc)
 
     def flow_terms(self, energies: np.ndarray, ratios: np.ndarray, e_inc: np.ndarray):
