@@ -87,6 +87,15 @@ class CaloFlow(BaseEstimator):
     random_state : int or None
         Seeds the training noise and both flows.
 
+    Attributes
+    ----------
+    split_ : LayerSplit
+        The fitted voxels -> (layer energies, log-ratios) map.
+    flow_i_, flow_ii_ : Flow
+        The trained flows.
+    e_inc_range_ : (float, float)
+        Smallest and largest training E_inc (GeV).
+
     Notes
     -----
     ``log_prob`` adds noise to the showers (as the paper does in evaluation), seeded by
@@ -117,6 +126,7 @@ class CaloFlow(BaseEstimator):
         self.split_ = LayerSplit(self.layer_sizes)  # validates layer_sizes
         self.n_voxels_ = sum(self.split_.layer_sizes)
         showers, e_inc = self._check(showers, e_inc)
+        self.e_inc_range_ = (float(e_inc.min()), float(e_inc.max()))
         seeds = np.random.SeedSequence(self.random_state).generate_state(3)
         noisy = self._add_noise(showers, np.random.default_rng(seeds[0]))
         self.split_.fit(noisy)
@@ -208,6 +218,7 @@ class CaloFlow(BaseEstimator):
             "format": FORMAT,
             "params": {"layer_sizes": list(self.split_.layer_sizes), "noise": float(self.noise),
                        "random_state": self.random_state},
+            "e_inc_range": list(self.e_inc_range_),
             "split": self.split_.to_dict(),
             "flow_i": self.flow_i_.to_payload(),
             "flow_ii": self.flow_ii_.to_payload(),
@@ -224,6 +235,7 @@ class CaloFlow(BaseEstimator):
         model = cls(**saved["params"], flow_i=clone(flows[0]), flow_ii=clone(flows[1]), device=device)
         model.split_ = transform_from_dict(saved["split"])
         model.n_voxels_ = sum(model.split_.layer_sizes)
+        model.e_inc_range_ = tuple(saved["e_inc_range"])
         model.flow_i_, model.flow_ii_ = flows
         return model
 
