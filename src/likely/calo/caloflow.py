@@ -125,6 +125,8 @@ class CaloFlow(BaseEstimator):
         check_positive(self.noise, "noise")
         self.split_ = LayerSplit(self.layer_sizes)  # validates layer_sizes
         self.n_voxels_ = sum(self.split_.layer_sizes)
+        if self.n_voxels_ == self.split_.n_layers:
+            raise ValueError(f"layer_sizes {self.layer_sizes} has one voxel per layer: Flow-II has nothing to model")
         showers, e_inc = self._check(showers, e_inc)
         self.e_inc_range_ = (float(e_inc.min()), float(e_inc.max()))
         seeds = np.random.SeedSequence(self.random_state).generate_state(3)
