@@ -62,3 +62,11 @@ def test_bad_input(scorer):
         scorer.threshold(0.0, np.zeros(10))
     with pytest.raises(ValueError, match="zero-energy"):
         scorer.score(np.zeros((3, sum(SIZES))))
+
+
+def test_from_model_gives_a_fitted_scorer(scorer):
+    showers, _ = toy_showers(20, seed=17)
+    again = LikelihoodScorer.from_model(scorer.model_, scorer.lambda_)
+    np.testing.assert_array_equal(again.score(showers), scorer.score(showers))
+    with pytest.raises(ValueError, match="lambda_"):
+        LikelihoodScorer.from_model(scorer.model_, -1.0)

@@ -52,6 +52,15 @@ class LikelihoodScorer(BaseEstimator):
         self.model_ = self.model if self.prefit else clone(self.model).fit(showers, e_inc)
         return self
 
+    @classmethod
+    def from_model(cls, model: Any, lambda_: float) -> LikelihoodScorer:
+        """A fitted scorer from a trained ``model`` and a known ``lambda_`` (e.g. saved with the model)."""
+        if not np.isfinite(lambda_) or lambda_ <= 0:
+            raise ValueError(f"lambda_ must be a positive number; got {lambda_!r}")
+        scorer = cls(model, prefit=True)
+        scorer.model_, scorer.lambda_ = model, float(lambda_)
+        return scorer
+
     def reconstruct_energy(self, showers: Any) -> np.ndarray:
         """Reconstructed incident energy ``lambda * E_dep`` (N,), in the showers' units."""
         check_fitted(self, "lambda_")
