@@ -207,3 +207,16 @@ def write_section(path: str | os.PathLike, heading: str, body: str) -> None:
         lines += ([""] if lines and lines[-1] else []) + section
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines).rstrip("\n") + "\n")
+
+
+def publish(path: str | os.PathLike | None, heading: str, setup: str, headers: Sequence[str],
+            rows: Sequence[Sequence[str]], footer: str = "") -> None:
+    """Print ``setup``, the table and ``footer``; with a ``path``, also write them as a section there."""
+    print(setup)
+    print(text_table(headers, rows))
+    if footer:
+        print(footer)
+    if path:
+        body = f"{provenance()}\n- Setup: {setup}\n\n{markdown_table(headers, rows)}\n"
+        write_section(path, heading, body + (f"\n{footer}\n" if footer else ""))
+        log(f"wrote {path}")

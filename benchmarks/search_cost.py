@@ -20,7 +20,7 @@ import logging
 import time
 from pathlib import Path
 
-from _common import log, markdown_table, provenance, text_table, warn_if_busy, write_section
+from _common import log, publish, warn_if_busy
 from search_quality import REFERENCE, injection_for, load_reference
 
 from likely.metrics import auc, max_sic
@@ -88,13 +88,8 @@ def main() -> None:
                f"{sigma_sic / cathode_sic:.2f} (targets: >= 4x, >= 0.90).")
     setup = (f"Reference sample, {len(windows)} sliding windows of 0.4 TeV from {windows[0].low} to "
              f"{windows[-1].high} TeV, {n_signal} injected signal events, seed {args.seed}, default models.")
-    print(setup)
-    print(text_table(headers, rows))
-    print(summary)
-    if args.write:
-        write_section(args.write, "Sliding-window cost: SIGMA vs CATHODE (benchmarks/search_cost.py)",
-                      f"{provenance()}\n- Setup: {setup}\n\n{markdown_table(headers, rows)}\n\n{summary}\n")
-        log(f"wrote {args.write}")
+    publish(args.write, "Sliding-window cost: SIGMA vs CATHODE (benchmarks/search_cost.py)",
+            setup, headers, rows, summary)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,10 @@ Run by hand from the repository root, e.g.::
     .venv/bin/python benchmarks/search_quality.py --seeds 5 --write docs/benchmarks.md
     .venv/bin/python benchmarks/search_quality.py --methods iad cathode --seeds 1
 
+Every finished (method, seed) is appended to a JSON-lines record (``--record``), and the
+table summarizes all records of the same setup in it, so seeds can be added in later
+runs (``--first-seed 3 --seeds 2``) and an interrupted run loses only its current seed.
+
 Signal is injected into the reference background (``shared/data/lhco-pythia``) at the
 CATHODE benchmark's S/B in the 3.3-3.7 TeV signal region (772 / 121,352 = 0.636 %), every
 method is trained on the same injected sample per seed, and the max SIC (cuts passed by
@@ -17,12 +21,13 @@ floor caps max SIC at sqrt(N_test_background / 25)).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import statistics
 from pathlib import Path
 
 import numpy as np
-from _common import log, markdown_table, provenance, text_table, warn_if_busy, write_section
+from _common import commit, log, publish, warn_if_busy
 
 from likely.data import EventSet, read_lhco
 from likely.search import Window, make_search_sample
@@ -39,6 +44,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--seeds", type=int, default=5, help="independent injections and trainings")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed, first-seed + 1, ...")
+    parser.add_argument("--record", type=Path, default=Path("benchmarks/search_quality.jsonl"),
+                        help="JSON-lines file the runs are appended to and summarized from")
     parser.add_argument("--match", choices=list(TARGET), default="s_over_b",
                         help="inject to CATHODE's S/B (0.64 %%) or to its S/sqrt(B) (2.2) in the SR")
     parser.add_argument("--reference", type=Path, default=REFERENCE, help="folder of the reference sample")
@@ -60,14 +68,34 @@ def injection_for(background: EventSet, signal: EventSet, window: Window, match:
     return int(round(in_sr / window.in_sr(signal).mean()))
 
 
-def summarize(study: dict) -> list[list[str]]:
+def append_records(path: Path, setup: dict, study: dict) -> None:
+    """Append each run's metrics (no arrays) with the setup that produced it."""
+    with path.open("a") as file:
+        for run in study["runs"]:
+            metrics = {key: run[key] for key in ("method", "seed", "auc", "max_sic", "fit_seconds")}
+            file.write(json.dumps({**setup, **metrics, "commit": commit()}) + "\n")
+
+
+def read_records(path: Path, setup: dict) -> list[dict]:
+    """The runs recorded for ``setup``; a later record of the same (method, seed) wins."""
+    runs = {}
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        if all(record.get(key) == value for key, value in setup.items()):
+            runs[record["method"], record["seed"]] = record
+    return list(runs.values())
+
+
+def summarize(all_runs: list[dict], methods: list[str]) -> list[list[str]]:
     rows = []
-    for name in dict.fromkeys(run["method"] for run in study["runs"]):
-        runs = [run for run in study["runs"] if run["method"] == name]
+    for name in methods:
+        runs = [run for run in all_runs if run["method"] == name]
+        if not runs:
+            continue
         sic = np.array([run["max_sic"] for run in runs])
         low, median, high = np.nanquantile(sic, [0.16, 0.5, 0.84])
         rows.append([
-            name, f"{median:.2f} [{low:.2f}, {high:.2f}]",
+            name, str(len(runs)), f"{median:.2f} [{low:.2f}, {high:.2f}]",
             f"{statistics.median(run['auc'] for run in runs):.3f}",
             f"{statistics.mean(run['fit_seconds'] for run in runs):.0f}",
             str(PAPER_MAX_SIC.get(name, "—")),
@@ -83,23 +111,26 @@ def main() -> None:
     window = Window(3.3, 3.7)
     n_signal = injection_for(background, signal, window, args.match)
     log(f"injecting {n_signal} signal events into {len(background)} background events")
-    study = run_study(background, signal, args.methods, n_signal, window, seeds=range(args.seeds))
+    if args.seeds < 1:
+        raise SystemExit("--seeds must be at least 1")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    setup = {"match": args.match, "n_signal": n_signal, "n_background": len(background)}
+    for seed in seeds:
+        study = run_study(background, signal, args.methods, n_signal, window, seeds=[seed])
+        append_records(args.record, setup, study)
     counts = study["sample"][0]
-    headers = ["method", "max SIC median [16 %, 84 %]", "AUC (median)", "fit time (s)", "paper max SIC"]
-    rows = summarize(study)
-    setup = (
+    runs = read_records(args.record, setup)
+    headers = ["method", "seeds", "max SIC median [16 %, 84 %]", "AUC (median)", "fit time (s)", "paper max SIC"]
+    rows = summarize(runs, list(METHODS))
+    description = (
         f"Reference sample, SR 3.3-3.7 TeV, {n_signal} injected signal events: S = {counts['signal_in_sr']}, "
         f"B = {counts['background_in_sr']} in the SR (S/B = {100 * counts['s_over_b']:.2f} %, "
         f"S/sqrt(B) = {counts['significance']:.2f}), "
-        f"{args.seeds} seed(s), default models of every method."
+        f"seeds {sorted({run['seed'] for run in runs})}, default models of every method."
     )
-    print(setup)
-    print(text_table(headers, rows))
-    if args.write:
-        heading = {"s_over_b": "CATHODE's S/B", "significance": "CATHODE's S/sqrt(B)"}[args.match]
-        write_section(args.write, f"Resonant search quality at {heading} (benchmarks/search_quality.py)",
-                      f"{provenance()}\n- Setup: {setup}\n\n{markdown_table(headers, rows)}\n")
-        log(f"wrote {args.write}")
+    heading = {"s_over_b": "CATHODE's S/B", "significance": "CATHODE's S/sqrt(B)"}[args.match]
+    publish(args.write, f"Resonant search quality at {heading} (benchmarks/search_quality.py)",
+            description, headers, rows)
 
 
 if __name__ == "__main__":

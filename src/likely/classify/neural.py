@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from likely.classify.base import BinaryClassifier
-from likely.nn import MLP, Trainer, resolve_device, seeded, to_numpy, to_tensor
+from likely.nn import MLP, Trainer, batch_slices, resolve_device, seeded, to_numpy, to_tensor
 from likely.transforms import Standardize
 
 __all__ = ["NNClassifier"]
@@ -79,7 +79,7 @@ class NNClassifier(BinaryClassifier):
     @torch.no_grad()
     def _proba(self, X):
         out = np.empty(len(X), dtype=np.float32)
-        for start in range(0, len(X), _BATCH):
-            x = self.scaler_(to_tensor(X[start : start + _BATCH], self.device_))[0]
-            out[start : start + _BATCH] = to_numpy(torch.sigmoid(self.model_(x)[:, 0]))
+        for start, stop in batch_slices(len(X), _BATCH):
+            x = self.scaler_(to_tensor(X[start:stop], self.device_))[0]
+            out[start:stop] = to_numpy(torch.sigmoid(self.model_(x)[:, 0]))
         return out

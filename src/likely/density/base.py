@@ -18,7 +18,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from likely._checks import check_array, check_cond, check_fitted, check_positive
-from likely.nn import Trainer, load_safely, progress_bar, resolve_device, save_atomic, seeded, to_numpy, to_tensor
+from likely.nn import Trainer, batch_slices, load_safely, resolve_device, save_atomic, seeded, to_numpy, to_tensor
 from likely.transforms import Standardize, Transform, make_preprocessing, transform_from_dict
 
 __all__ = ["DensityEstimator"]
@@ -176,10 +176,7 @@ class DensityEstimator(BaseEstimator):
         return rows
 
     def _batches(self, n_rows: int, what: str):
-        starts = range(0, n_rows, INFERENCE_BATCH)
-        show = self._trainer().progress and len(starts) > 1
-        for start in progress_bar(starts, desc=what, enabled=show):
-            yield start, min(start + INFERENCE_BATCH, n_rows)
+        return batch_slices(n_rows, INFERENCE_BATCH, desc=what, enabled=self._trainer().progress)
 
     # -------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-__all__ = ["progress_bar", "set_progress_bars"]
+__all__ = ["batch_slices", "progress_bar", "set_progress_bars"]
 
 _ENABLED = True
 
@@ -21,3 +21,16 @@ def progress_bar(iterable: Any = None, *, enabled: bool = True, **kwargs: Any) -
     """A tqdm bar, shown only if ``enabled`` here and progress bars are on globally."""
     kwargs.setdefault("leave", False)
     return tqdm(iterable, disable=not (enabled and _ENABLED), **kwargs)
+
+
+def batch_slices(n_rows: int, size: int, *, desc: str = "batches", enabled: bool = False):
+    """``(start, stop)`` of consecutive batches of at most ``size`` rows out of ``n_rows``.
+
+    A progress bar (``desc``) is shown when ``enabled`` and there is more than one batch.
+
+    >>> list(batch_slices(5, 2))
+    [(0, 2), (2, 4), (4, 5)]
+    """
+    starts = range(0, n_rows, size)
+    for start in progress_bar(starts, desc=desc, enabled=enabled and len(starts) > 1):
+        yield start, min(start + size, n_rows)
