@@ -96,6 +96,22 @@ class CaloFlow(BaseEstimator):
     e_inc_range_ : (float, float)
         Smallest and largest training E_inc (GeV).
 
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from likely.calo import CaloFlow
+    >>> from likely.density import Flow
+    >>> from likely.nn import Trainer
+    >>> rng = np.random.default_rng(0)
+    >>> e_inc = rng.uniform(10, 50, size=300).astype("float32")
+    >>> showers = (rng.dirichlet(np.ones(7), size=300) * 0.2 * e_inc[:, None]).astype("float32")
+    >>> flow = Flow(transforms=1, hidden=(16,), trainer=Trainer(epochs=2, progress=False))
+    >>> model = CaloFlow((4, 3), flow_i=flow, flow_ii=flow, random_state=0).fit(showers, e_inc)
+    >>> model.log_prob(showers[:5], e_inc[:5]).shape
+    (5,)
+    >>> model.sample(np.array([20.0, 30.0]), random_state=1).shape
+    (2, 7)
+
     Notes
     -----
     ``log_prob`` adds noise to the showers (as the paper does in evaluation), seeded by
