@@ -61,7 +61,7 @@ def maximize_batched(
     fraction = np.linspace(0.0, 1.0, grid)
     points = low[None] + fraction[:, None] * (high - low)[None]  # (grid, N)
     values = np.stack([fn(x) for x in progress_bar(points, desc="grid", enabled=progress)])
-    best = np.nanargmax(np.where(np.isnan(values), -np.inf, values), axis=0)
+    best = np.argmax(np.where(np.isnan(values), -np.inf, values), axis=0)  # NaN: impossible
     rows = np.arange(points.shape[1])
     a = points[np.clip(best - 1, 0, grid - 1), rows]
     b = points[np.clip(best + 1, 0, grid - 1), rows]
