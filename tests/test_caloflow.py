@@ -92,5 +92,9 @@ def test_bad_input(fitted):
         fitted.log_prob(showers, e_inc[:-1])
     with pytest.raises(ValueError, match="layer_sizes"):
         CaloFlow((3, 0)).fit(showers, e_inc)
+    with pytest.raises(ValueError, match="one voxel per layer"):
+        CaloFlow((1, 1)).fit(showers[:, :2], e_inc)
+    with pytest.raises(TypeError, match="flow_i must be a likely.density.Flow"):
+        CaloFlow(SIZES, flow_i="maf").fit(showers, e_inc)
     with pytest.raises(ValueError, match="not fitted"):
         CaloFlow(SIZES).sample(e_inc)

@@ -139,6 +139,10 @@ class CaloFlow(BaseEstimator):
     def fit(self, showers: Any, e_inc: Any) -> CaloFlow:
         """Train both flows on showers (N, n_voxels) in GeV with incident energies (N,) in GeV."""
         check_positive(self.noise, "noise")
+        templates = (self.flow_i or paper_flow_i(), self.flow_ii or paper_flow_ii())
+        for template, name in zip(templates, ("flow_i", "flow_ii")):
+            if not isinstance(template, Flow):
+                raise TypeError(f"{name} must be a likely.density.Flow; got {type(template).__name__}")
         self.split_ = LayerSplit(self.layer_sizes)  # validates layer_sizes
         self.n_voxels_ = sum(self.split_.layer_sizes)
         if self.n_voxels_ == self.split_.n_layers:
@@ -149,10 +153,6 @@ class CaloFlow(BaseEstimator):
         noisy = self._add_noise(showers, np.random.default_rng(seeds[0]))
         self.split_.fit(noisy)
         energies, ratios, _ = self._split(noisy)
-        templates = (self.flow_i or paper_flow_i(), self.flow_ii or paper_flow_ii())
-        for template, name in zip(templates, ("flow_i", "flow_ii")):
-            if not isinstance(template, Flow):
-                raise TypeError(f"{name} must be a likely.density.Flow; got {type(template).__name__}")
         self.flow_i_ = clone(templates[0]).set_params(
             preprocessing=_flow_i_preprocessing(), device=self.device, random_state=int(seeds[1])
         ).fit(energies, cond=_cond_i(e_inc))
