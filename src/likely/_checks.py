@@ -17,10 +17,12 @@ __all__ = [
     "check_array",
     "check_choice",
     "check_cond",
+    "check_energies",
     "check_fitted",
     "check_fraction",
     "check_labels",
     "check_positive",
+    "check_showers",
     "check_weights",
 ]
 
@@ -170,3 +172,34 @@ def check_choice(value: Any, name: str, choices: Iterable[Any]) -> None:
     choices = tuple(choices)
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+
+
+def check_showers(showers: Any, name: str = "showers", *, n_voxels: int | None = None) -> np.ndarray:
+    """Validate calorimeter showers (N, n_voxels) of voxel energies: finite, >= 0, not all zero.
+
+    Returns float32 (N, n_voxels).
+    """
+    array = check_array(showers, name, n_features=n_voxels)
+    negative = array < 0
+    if negative.any():
+        row = int(np.argwhere(negative)[0, 0])
+        raise ValueError(f"{name} has {np.count_nonzero(negative)} negative voxel energies (first in row {row})")
+    empty = array.sum(axis=1) <= 0
+    if empty.any():
+        raise ValueError(
+            f"{name} has {np.count_nonzero(empty)} zero-energy shower(s) (first: row {int(np.argmax(empty))})"
+        )
+    return array
+
+
+def check_energies(energies: Any, n_rows: int, name: str = "e_inc", *, reference: str = "showers") -> np.ndarray:
+    """Validate positive per-row energies of shape (N,) or (N, 1); returns float32 (N,)."""
+    array = _as_numeric(energies, name)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    array = check_array(array, name, ndim=1)
+    if array.shape[0] != n_rows:
+        raise ValueError(f"{name} has {array.shape[0]} entries, but {reference} has {n_rows}")
+    if (array <= 0).any():
+        raise ValueError(f"{name} must be positive; found {np.count_nonzero(array <= 0)} value(s) <= 0")
+    return array

@@ -1,5 +1,18 @@
-"""Calorimeter showers: geometry, CaloFlow-type models, high-level features, evaluation."""
+"""Calorimeter showers: CaloFlow-type models, maximum-likelihood energy calibration,
+high-level features and their evaluation."""
 
+from likely.calo.calibration import EnergyRegressor, bias_resolution, maximize_batched, maximum_likelihood_energy
+from likely.calo.caloflow import CaloFlow, paper_flow_i, paper_flow_ii
 from likely.calo.evaluate import compare_high_level, high_level_features
 
-__all__ = ["compare_high_level", "high_level_features"]
+__all__ = [
+    "CaloFlow",
+    "EnergyRegressor",
+    "bias_resolution",
+    "compare_high_level",
+    "high_level_features",
+    "maximize_batched",
+    "maximum_likelihood_energy",
+    "paper_flow_i",
+    "paper_flow_ii",
+]

@@ -181,29 +181,34 @@ class DensityEstimator(BaseEstimator):
     # -------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike) -> None:
         """Write hyperparameters, weights and fitted preprocessing to ``path`` (atomically)."""
+        save_atomic(self.to_payload(), path)
+
+    def to_payload(self) -> dict:
+        """The fitted model as plain data (tensors, numbers, strings) for ``weights_only`` loading."""
         check_fitted(self, "model_")
-        save_atomic(
-            {
-                "format": FORMAT,
-                "class": type(self).__name__,
-                "params": _encode_params(self.get_params(deep=False)),
-                "n_features_in": self.n_features_in_,
-                "n_cond": self.n_cond_,
-                "preprocessing": self.preprocessing_.to_dict(),
-                "cond_preprocessing": self.cond_preprocessing_ and self.cond_preprocessing_.to_dict(),
-                "model": self.model_.state_dict(),
-                "history": self.history_.as_dict(),
-            },
-            path,
-        )
+        return {
+            "format": FORMAT,
+            "class": type(self).__name__,
+            "params": _encode_params(self.get_params(deep=False)),
+            "n_features_in": self.n_features_in_,
+            "n_cond": self.n_cond_,
+            "preprocessing": self.preprocessing_.to_dict(),
+            "cond_preprocessing": self.cond_preprocessing_ and self.cond_preprocessing_.to_dict(),
+            "model": self.model_.state_dict(),
+            "history": self.history_.as_dict(),
+        }
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "auto") -> DensityEstimator:
         """Load a model written by :meth:`save` (safe: ``weights_only=True``) onto ``device``."""
-        saved = load_safely(path)
+        return cls.from_payload(load_safely(path), device=device, source=str(path))
+
+    @classmethod
+    def from_payload(cls, saved: dict, device: str = "auto", source: str = "payload") -> DensityEstimator:
+        """Rebuild a model from :meth:`to_payload`'s data onto ``device``."""
         if saved.get("format") != FORMAT or saved.get("class") != cls.__name__:
             raise ValueError(
-                f"{path} does not hold a {cls.__name__} (format {saved.get('format')!r}, "
+                f"{source} does not hold a {cls.__name__} (format {saved.get('format')!r}, "
                 f"class {saved.get('class')!r})"
             )
         from likely.nn.trainer import History

@@ -29,6 +29,7 @@ __all__ = [
     "roc_curve",
     "sic_at_background_efficiency",
     "sic_curve",
+    "sic_vs_rejection",
 ]
 
 
@@ -109,11 +110,34 @@ def sic_curve(
     tpr, sic : arrays of shape (K,)
         Signal efficiency (non-decreasing) and SIC of the surviving points; K may be 0.
     """
+    fpr, tpr = _floored_roc(y, score, min_background, sample_weight)
+    return tpr, tpr / np.sqrt(fpr)
+
+
+def sic_vs_rejection(
+    y: Any, score: Any, *, min_background: int = 25, sample_weight: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Significance improvement ``eps_S / sqrt(eps_B)`` against background rejection ``1 / eps_B``.
+
+    The curve of seed 000's figures (CaloFlow anomaly detection). Same arguments and
+    statistics floor as :func:`sic_curve`.
+
+    Returns
+    -------
+    rejection, sic : arrays of shape (K,)
+        ``1 / eps_B`` (non-increasing) and the SIC at each surviving cut.
+    """
+    fpr, tpr = _floored_roc(y, score, min_background, sample_weight)
+    return 1.0 / fpr, tpr / np.sqrt(fpr)
+
+
+def _floored_roc(y, score, min_background, sample_weight) -> tuple[np.ndarray, np.ndarray]:
+    """(fpr, tpr) of the ROC points with fpr > 0 passed by >= ``min_background`` background events."""
     check_positive(min_background, "min_background", integer=True, allow_zero=True)
     y, score, weights = _check_scores(y, score, sample_weight)
     fpr, tpr, thresholds = _skm.roc_curve(y, score, sample_weight=weights, drop_intermediate=False)
     keep = (fpr > 0) & (_background_passing(y, score, thresholds) >= min_background)
-    return tpr[keep], tpr[keep] / np.sqrt(fpr[keep])
+    return fpr[keep], tpr[keep]
 
 
 def max_sic(y: Any, score: Any, *, min_background: int = 25, sample_weight: Any = None) -> float:

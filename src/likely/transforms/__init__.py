@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from likely.transforms.base import Chain, ElementwiseTransform, Transform, fresh_copy, transform_from_dict
-from likely.transforms.elementwise import Log, Logit, MinMax, Standardize
+from likely.transforms.elementwise import Affine, Log, Logit, MinMax, Standardize
+from likely.transforms.simplex import LayerSplit
 
 __all__ = [
+    "Affine",
     "Chain",
     "ElementwiseTransform",
+    "LayerSplit",
     "Log",
     "Logit",
     "MinMax",

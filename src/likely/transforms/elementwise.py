@@ -1,4 +1,4 @@
-"""Element-wise preprocessing transforms: Standardize, MinMax, Logit, Log."""
+"""Element-wise preprocessing transforms: Affine, Standardize, MinMax, Logit, Log."""
 
 from __future__ import annotations
 
@@ -9,7 +9,31 @@ from torch import Tensor
 
 from likely.transforms.base import ElementwiseTransform
 
-__all__ = ["Standardize", "MinMax", "Logit", "Log"]
+__all__ = ["Affine", "Standardize", "MinMax", "Logit", "Log"]
+
+
+class Affine(ElementwiseTransform):
+    """``y = scale * x + shift`` with fixed (not fitted) scalars, e.g. a paper's fixed rescaling."""
+
+    params = ("scale", "shift", "columns")
+
+    def __init__(self, scale: float = 1.0, shift: float = 0.0, columns: list[int] | None = None) -> None:
+        if not math.isfinite(scale) or scale == 0:
+            raise ValueError(f"scale must be finite and non-zero; got {scale!r}")
+        if not math.isfinite(shift):
+            raise ValueError(f"shift must be finite; got {shift!r}")
+        super().__init__(columns)
+        self.scale = float(scale)
+        self.shift = float(shift)
+
+    def _f(self, x: Tensor) -> Tensor:
+        return self.scale * x + self.shift
+
+    def _f_inv(self, y: Tensor) -> Tensor:
+        return (y - self.shift) / self.scale
+
+    def _log_df(self, x: Tensor) -> Tensor:
+        return torch.full_like(x, math.log(abs(self.scale)))
 
 
 class Standardize(ElementwiseTransform):

@@ -1,0 +1,176 @@
+"""``likely calo train | sample | score | calibrate``: CaloFlow on CaloChallenge-style HDF5 files.
+
+Files hold ``incident_energies`` (N, 1) and ``showers`` (N, n_voxels) in MeV, as the
+CaloChallenge datasets do; the library works in GeV. A training run directory holds
+``model.pt`` (the CaloFlow), ``config.json`` and ``results.json`` (with the scorer's
+lambda = mean E_inc / E_dep of the training showers).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from likely._checks import check_energies, check_showers
+from likely._io import atomic_path, atomic_write, write_json
+from likely.calo import CaloFlow, bias_resolution, maximum_likelihood_energy, paper_flow_i, paper_flow_ii
+from likely.cli.rundir import positive_int, prepare_run_dir
+from likely.detect import LikelihoodScorer
+from likely.nn import Trainer
+
+__all__ = ["add_parser", "read_calochallenge", "write_calochallenge"]
+
+log = logging.getLogger(__name__)
+
+MEV_PER_GEV = 1000.0
+
+
+def read_calochallenge(path: str | Path, max_showers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Read a CaloChallenge-style HDF5 file; returns showers (N, n_voxels) and E_inc (N,), in GeV."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    with h5py.File(path, "r") as file:
+        missing = [name for name in ("incident_energies", "showers") if name not in file]
+        if missing:
+            raise ValueError(f"{path} lacks the dataset(s) {missing} of a CaloChallenge-style file")
+        rows = slice(None, max_showers)
+        showers = np.asarray(file["showers"][rows], dtype=np.float64) / MEV_PER_GEV
+        e_inc = np.asarray(file["incident_energies"][rows], dtype=np.float64) / MEV_PER_GEV
+    showers = check_showers(showers, f"{path}:showers")
+    return showers, check_energies(e_inc, len(showers), f"{path}:incident_energies", reference="showers")
+
+
+def write_calochallenge(path: str | Path, showers: np.ndarray, e_inc: np.ndarray) -> Path:
+    """Write showers (N, n_voxels) and E_inc (N,) given in GeV to a CaloChallenge-style file (MeV)."""
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as file:
+        file.create_dataset("incident_energies", data=(np.asarray(e_inc, np.float64) * MEV_PER_GEV)[:, None]
+                            .astype(np.float32), compression="gzip")
+        file.create_dataset("showers", data=(np.asarray(showers, np.float64) * MEV_PER_GEV).astype(np.float32),
+                            compression="gzip")
+    return Path(path)
+
+
+def add_parser(subparsers) -> None:
+    calo = subparsers.add_parser("calo", help="CaloFlow: train, sample, score and calibrate showers")
+    commands = calo.add_subparsers(dest="calo_command", required=True, metavar="SUBCOMMAND")
+
+    train = commands.add_parser("train", help="train CaloFlow on a CaloChallenge-style file")
+    train.add_argument("--data", type=Path, required=True, help="training showers (HDF5, MeV)")
+    train.add_argument("--layers", type=positive_int, nargs="+", required=True, metavar="N",
+                       help="voxels per layer, in column order (seed 000: 288 144 72)")
+    train.add_argument("--max-showers", type=positive_int, help="use only the first N showers")
+    train.add_argument("--epochs", type=positive_int, nargs=2, default=(75, 100), metavar=("I", "II"),
+                       help="epochs of Flow-I and Flow-II (default: the paper's 75 100)")
+    train.add_argument("--batch-size", type=positive_int, default=200, help="default: 200")
+    train.add_argument("--lr", type=float, default=1e-4, help="learning rate (default: 1e-4)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="auto")
+    _out(train, "run directory")
+    train.set_defaults(run=run_train)
+
+    sample = commands.add_parser("sample", help="generate showers with a trained CaloFlow")
+    sample.add_argument("--run", dest="run_dir", type=Path, required=True, help="training run directory")
+    energies = sample.add_mutually_exclusive_group(required=True)
+    energies.add_argument("--like", type=Path, help="use the incident energies of this HDF5 file")
+    energies.add_argument("--log-uniform", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                          help="incident energies log-uniform in [LOW, HIGH] GeV (with --n)")
+    sample.add_argument("--n", type=positive_int, default=10_000, help="showers with --log-uniform")
+    sample.add_argument("--seed", type=int, default=0)
+    _out(sample, "output HDF5 file (CaloChallenge style, MeV)")
+    sample.set_defaults(run=run_sample)
+
+    score = commands.add_parser("score", help="anomaly scores -log p(shower | lambda E_dep)")
+    score.add_argument("--run", dest="run_dir", type=Path, required=True, help="training run directory")
+    score.add_argument("--data", type=Path, required=True, help="showers to score (HDF5, MeV)")
+    _out(score, "output .npz with 'score' and 'e_rec' (GeV)")
+    score.set_defaults(run=run_score)
+
+    calibrate = commands.add_parser("calibrate", help="maximum-likelihood incident energies")
+    calibrate.add_argument("--run", dest="run_dir", type=Path, required=True, help="training run directory")
+    calibrate.add_argument("--data", type=Path, required=True, help="showers with true energies (HDF5, MeV)")
+    calibrate.add_argument("--bins", type=positive_int, default=10, help="E_inc bins (default: 10)")
+    _out(calibrate, "run directory")
+    calibrate.set_defaults(run=run_calibrate)
+
+
+def _out(parser, what: str) -> None:
+    parser.add_argument("--out", type=Path, required=True, help=what)
+    parser.add_argument("--force", action="store_true", help="overwrite existing results")
+
+
+def _fresh_file(path: Path, force: bool) -> Path:
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} exists; pass --force to overwrite it")
+    return path
+
+
+def _load_run(run: Path) -> tuple[CaloFlow, float]:
+    model_path, results_path = run / "model.pt", run / "results.json"
+    if not model_path.is_file() or not results_path.is_file():
+        raise FileNotFoundError(f"{run} is not a 'likely calo train' run (needs model.pt and results.json)")
+    return CaloFlow.load(model_path), float(json.loads(results_path.read_text())["lambda"])
+
+
+def run_train(args) -> Path:
+    out = prepare_run_dir(args.out, args.force)
+    showers, e_inc = read_calochallenge(args.data, args.max_showers)
+    trainers = [Trainer(epochs=epochs, batch_size=args.batch_size, lr=args.lr, progress=not args.quiet)
+                for epochs in args.epochs]
+    config = {"command": "calo train", "data": str(args.data), "n_showers": len(showers),
+              "layers": args.layers, "epochs": list(args.epochs), "batch_size": args.batch_size,
+              "lr": args.lr, "seed": args.seed}
+    write_json(out / "config.json", config)
+    model = CaloFlow(args.layers, flow_i=paper_flow_i(trainers[0]), flow_ii=paper_flow_ii(trainers[1]),
+                     device=args.device, random_state=args.seed)
+    scorer = LikelihoodScorer(model).fit(showers, e_inc)
+    scorer.model_.save(out / "model.pt")
+    histories = {name: flow.history_.as_dict() for name, flow in
+                 (("flow_i", scorer.model_.flow_i_), ("flow_ii", scorer.model_.flow_ii_))}
+    write_json(out / "results.json", {"lambda": scorer.lambda_, "e_inc_range": scorer.model_.e_inc_range_,
+                                      "history": histories})
+    log.info("model written to %s", out / "model.pt")
+    return out
+
+
+def run_sample(args) -> Path:
+    out = _fresh_file(args.out, args.force)
+    model, _ = _load_run(args.run_dir)
+    if args.like is not None:
+        _, e_inc = read_calochallenge(args.like)
+    else:
+        low, high = args.log_uniform
+        if not 0 < low < high:
+            raise ValueError(f"--log-uniform needs 0 < LOW < HIGH; got {low} {high}")
+        e_inc = np.exp(np.random.default_rng(args.seed).uniform(np.log(low), np.log(high), args.n))
+    showers = model.sample(e_inc.astype(np.float32), random_state=args.seed)
+    return write_calochallenge(out, showers, e_inc)
+
+
+def run_score(args) -> Path:
+    out = _fresh_file(args.out, args.force)
+    model, lam = _load_run(args.run_dir)
+    scorer = LikelihoodScorer.from_model(model, lam)
+    showers, _ = read_calochallenge(args.data)
+    with atomic_write(out) as stream:
+        np.savez_compressed(stream, score=scorer.score(showers), e_rec=scorer.reconstruct_energy(showers))
+    return out
+
+
+def run_calibrate(args) -> Path:
+    from likely.plot import plot_calibration, save_figure
+
+    out = prepare_run_dir(args.out, args.force)
+    model, _ = _load_run(args.run_dir)
+    showers, e_inc = read_calochallenge(args.data)
+    e_hat = maximum_likelihood_energy(model, showers, progress=not args.quiet)
+    with atomic_write(out / "energies.npz") as stream:
+        np.savez_compressed(stream, e_inc=e_inc, e_mle=e_hat)
+    table = bias_resolution(e_inc, e_hat, bins=args.bins)
+    write_json(out / "results.json", {key: np.asarray(value).tolist() for key, value in table.items()})
+    save_figure(plot_calibration({"max. likelihood": table}), out / "calibration.png")
+    return out

@@ -1,0 +1,68 @@
+"""``likely calo``: train, sample, score and calibrate on a small CaloChallenge-style file."""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+from calo_toy import SIZES, toy_showers
+
+from likely.cli import main
+from likely.cli.calo import read_calochallenge, write_calochallenge
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("calo")
+    showers, e_inc = toy_showers(600, seed=31)
+    write_calochallenge(root / "train.h5", showers, e_inc)
+    write_calochallenge(root / "test.h5", *toy_showers(100, seed=33))
+    args = ["-q", "calo", "train", "--data", str(root / "train.h5"), "--layers", *map(str, SIZES),
+            "--epochs", "2", "2", "--batch-size", "100", "--lr", "1e-3", "--device", "cpu", "--out", str(root / "run")]
+    assert main(args) == 0
+    return root
+
+
+def test_reader_round_trip_and_units(tmp_path):
+    showers, e_inc = toy_showers(10, seed=32)
+    write_calochallenge(tmp_path / "x.h5", showers, e_inc)
+    with h5py.File(tmp_path / "x.h5") as file:
+        assert file["incident_energies"].shape == (10, 1)
+        np.testing.assert_allclose(file["incident_energies"][:, 0], e_inc * 1000, rtol=1e-6)  # MeV on disk
+    back, e_back = read_calochallenge(tmp_path / "x.h5")
+    np.testing.assert_allclose(back, showers, rtol=1e-6)
+    np.testing.assert_allclose(e_back, e_inc, rtol=1e-6)
+    with h5py.File(tmp_path / "bad.h5", "w") as file:
+        file["showers"] = showers
+    with pytest.raises(ValueError, match="incident_energies"):
+        read_calochallenge(tmp_path / "bad.h5")
+
+
+def test_train_writes_model_and_lambda(run):
+    results = json.loads((run / "run" / "results.json").read_text())
+    assert results["lambda"] == pytest.approx(5.0, rel=0.02)
+    assert (run / "run" / "model.pt").stat().st_size > 0
+
+
+def test_sample_score_calibrate(run):
+    assert main(["-q", "calo", "sample", "--run", str(run / "run"), "--log-uniform", "2", "50", "--n", "50",
+                 "--out", str(run / "fake.h5")]) == 0
+    fake, e_fake = read_calochallenge(run / "fake.h5")
+    assert fake.shape == (50, sum(SIZES)) and (e_fake >= 2).all() and (e_fake <= 50).all()
+    assert main(["-q", "calo", "score", "--run", str(run / "run"), "--data", str(run / "test.h5"),
+                 "--out", str(run / "scores.npz")]) == 0
+    scores = np.load(run / "scores.npz")
+    assert scores["score"].shape == (100,) and np.isfinite(scores["score"]).all()
+    assert main(["-q", "calo", "calibrate", "--run", str(run / "run"), "--data", str(run / "test.h5"),
+                 "--bins", "3", "--out", str(run / "calib")]) == 0
+    table = json.loads((run / "calib" / "results.json").read_text())
+    assert len(table["bias"]) == 3 and (run / "calib" / "calibration.png").stat().st_size > 0
+
+
+def test_existing_output_is_not_overwritten(run, capsys):
+    (run / "keep.h5").write_text("precious")
+    with pytest.raises(SystemExit):
+        main(["-q", "calo", "sample", "--run", str(run / "run"), "--like", str(run / "train.h5"),
+              "--out", str(run / "keep.h5")])
+    assert "--force" in capsys.readouterr().err
+    assert (run / "keep.h5").read_text() == "precious"
