@@ -40,7 +40,7 @@ from scipy.special import gammainc
 from likely import __version__
 from likely._checks import check_choice, check_positive
 from likely._io import atomic_write, write_json
-from likely.calo.geometry import CylindricalGeometry, Geometry, seed000_geometry
+from likely.calo.geometry import CartesianGeometry, CylindricalGeometry, Geometry, seed000_geometry
 from likely.data.generate._chunks import run_chunks, work_dir
 from likely.data.showers import Showers, write_calochallenge, write_calogan
 
@@ -521,10 +521,11 @@ def _settings(source: Source, geometry_spec: dict, medium: SamplingMedium) -> di
 
 
 def make_geometry(spec: dict) -> Geometry:
-    """A geometry from its JSON spec: ``{"kind": "seed000"}`` or ``{"kind": "xml", "path", "particle", "depths"}``."""
+    """A geometry from its JSON spec: ``{"kind": "seed000"}`` or ``{"kind": "xml", "path", "particle", "depths", "total_depth"}``."""
     if spec["kind"] == "seed000":
         return seed000_geometry()
-    return CylindricalGeometry.from_xml(spec["path"], spec.get("particle"), depths=spec.get("depths"))
+    return CylindricalGeometry.from_xml(spec["path"], spec.get("particle"), depths=spec.get("depths"),
+                                        total_depth=spec.get("total_depth", 480.0))
 
 
 def _from_settings(settings):
@@ -596,7 +597,7 @@ def generate_showers(
     if spec["kind"] == "xml":
         spec["path"] = str(Path(spec["path"]).resolve())
     geo = make_geometry(spec)
-    if fmt == "calogan" and not isinstance(geo, type(seed000_geometry())):
+    if fmt == "calogan" and not isinstance(geo, CartesianGeometry):
         raise ValueError("fmt 'calogan' needs a Cartesian geometry; use fmt 'calochallenge' with --xml")
     settings = _settings(source, spec, medium)
     n_chunks = math.ceil(n_events / chunk_size)
