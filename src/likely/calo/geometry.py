@@ -90,6 +90,8 @@ class Geometry:
     def voxel_index(self, x, y, depth) -> np.ndarray:
         """Global voxel index of each point (int64, same shape), −1 outside the acceptance."""
         x, y, depth = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (x, y, depth)))
+        shape = x.shape
+        x, y, depth = x.ravel(), y.ravel(), depth.ravel()
         layer = np.searchsorted(self.layer_edges, depth, side="right") - 1
         layer[(depth < 0) | (depth >= self.depth)] = -1
         index = np.full(x.shape, -1, dtype=np.int64)
@@ -100,7 +102,7 @@ class Geometry:
                 continue
             local = self._local_index(k, x[mask], y[mask])
             index[mask] = np.where(local >= 0, local + offsets[k], -1)
-        return index
+        return index.reshape(shape)
 
     def bin(self, x, y, depth, energy, shower=None, n_showers: int | None = None) -> np.ndarray:
         """Sum point deposits into voxels.
