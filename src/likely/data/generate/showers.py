@@ -378,19 +378,21 @@ def chi_decay(energy, mass: float, rng: np.random.Generator):
     Returns photon energies (n, 2) in GeV and unit directions (n, 2, 3).
     """
     energy = np.asarray(energy, dtype=np.float64)
-    gamma = energy / mass
-    beta = np.sqrt((energy - mass) * (energy + mass)) / energy
+    momentum = np.sqrt((energy - mass) * (energy + mass))
+    one_minus_beta = mass**2 / (energy * (energy + momentum))  # without cancellation at large boosts
     cos = rng.uniform(-1.0, 1.0, energy.size)
-    sin = np.sqrt(1 - cos**2)
+    sin = np.sqrt((1 - cos) * (1 + cos))
     phi = rng.uniform(0.0, 2 * math.pi, energy.size)
-    half = mass / 2
+    half = energy / 2  # gamma m / 2
+    # forward (+cos) and backward photon: E = (E/2)(1 ± beta cos), pz = (E/2)(beta ± cos)
+    e_ph = half[:, None] * np.stack([1 + cos - cos * one_minus_beta, 1 - cos + cos * one_minus_beta], axis=1)
+    pz = half[:, None] * np.stack([1 + cos - one_minus_beta, 1 - cos - one_minus_beta], axis=1)
+    pt = mass / 2 * sin
     sign = np.array([1.0, -1.0])
-    e_ph = gamma[:, None] * half * (1 + sign * beta[:, None] * cos[:, None])
-    pz = gamma[:, None] * half * (sign * cos[:, None] + beta[:, None])
-    px = sign * half * (sin * np.cos(phi))[:, None]
-    py = sign * half * (sin * np.sin(phi))[:, None]
-    direction = np.stack([px, py, pz], axis=-1) / e_ph[..., None]
-    return e_ph, direction / np.linalg.norm(direction, axis=-1, keepdims=True)
+    px = sign * (pt * np.cos(phi))[:, None]
+    py = sign * (pt * np.sin(phi))[:, None]
+    p = np.stack([px, py, pz], axis=-1)
+    return e_ph, p / np.linalg.norm(p, axis=-1, keepdims=True)
 
 
 def lifetime_weights(mass: float, energy, lifetime: float,
