@@ -87,3 +87,18 @@ def test_reader_errors(tmp_path):
         read_calogan(path)
     with pytest.raises(FileNotFoundError):
         read_calogan(tmp_path / "missing.h5")
+
+
+def test_bundled_showers():
+    from likely.data.samples import SHOWER_SIGNALS, load_bundled_showers
+
+    photons = load_bundled_showers()
+    assert photons.layer_sizes == (288, 144, 72) and set(photons.label.tolist()) == {0}
+    e = photons.incident_energies
+    assert e.min() >= 1e3 and e.max() <= 1e5
+    for signal in SHOWER_SIGNALS:
+        s = load_bundled_showers(signal)
+        assert len(s) == 500 and set(s.label.tolist()) == {1}
+        np.testing.assert_array_equal(s.incident_energies, 50_000.0)
+    with pytest.raises(ValueError, match="signal must be one of"):
+        load_bundled_showers((1.0, 1.0))
