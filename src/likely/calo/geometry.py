@@ -22,6 +22,7 @@ are dropped, which is how lateral and longitudinal leakage arise.
 
 from __future__ import annotations
 
+import abc
 import math
 import os
 import xml.etree.ElementTree as ET
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 
-class Geometry:
+class Geometry(abc.ABC):
     """Common interface: layers along the axis, voxels within each layer.
 
     Subclasses set ``layer_shapes`` (rows, cols) per layer, ``layer_edges`` (n_layers + 1,)
@@ -140,9 +141,17 @@ class Geometry:
         return sums.reshape(n_showers, self.n_voxels)
 
     @property
+    @abc.abstractmethod
     def extent(self) -> tuple[float, float, float, float]:
         """Transverse bounding box (x_min, x_max, y_min, y_max) in mm."""
-        raise NotImplementedError
+
+    @abc.abstractmethod
+    def _local_index(self, layer: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Index within ``layer`` of each point, −1 outside it."""
+
+    @abc.abstractmethod
+    def _local_centres(self, layer: int) -> np.ndarray:
+        """(x, y) voxel centres of ``layer``: (size, 2)."""
 
     def entry(self, origin, direction) -> tuple[np.ndarray, np.ndarray]:
         """Where straight lines enter the calorimeter's bounding box.

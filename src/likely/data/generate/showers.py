@@ -341,9 +341,9 @@ def shower_spots(energy, start, direction, converts, medium: SamplingMedium,
     }
 
 
-def _batches(energy, limit=MAX_SPOTS_PER_BATCH):
+def _batches(energy, medium, limit=MAX_SPOTS_PER_BATCH):
     """Consecutive index ranges whose expected spot count stays below ``limit``."""
-    cost = np.cumsum(np.asarray(_n_spots(energy, SamplingMedium()), dtype=np.float64) + 300.0)
+    cost = np.cumsum(np.asarray(_n_spots(energy, medium), dtype=np.float64) + 300.0)
     cuts = np.searchsorted(cost, np.arange(limit, cost[-1] if cost.size else 0, limit))
     bounds = np.unique(np.concatenate([[0], cuts, [energy.size]]))
     return list(zip(bounds[:-1], bounds[1:], strict=True))
@@ -361,7 +361,7 @@ def deposit(geometry: Geometry, energy, entry, direction, converts, hits, medium
     live = np.flatnonzero(hits & (energy > 0))
     nz = np.maximum(direction[live, 2], 1e-9)
     path = (geometry.depth - entry[live, 2]) / nz / medium.X0  # to the back plane, in X0
-    for lo, hi in _batches(energy[live]):
+    for lo, hi in _batches(energy[live], medium):
         idx = live[lo:hi]
         spots = shower_spots(energy[idx], entry[idx], direction[idx], converts[idx], medium, rng,
                              max_path=path[lo:hi])
