@@ -311,32 +311,38 @@ def shower_spots(energy, start, direction, converts, medium: SamplingMedium,
     cdf_spot = gammainc(a_spot[:, None], ((a_spot - 1) / t_spot)[:, None] * edges[None, :])
     counts = np.floor(_n_spots(energy, medium)[:, None] * np.diff(cdf_spot, axis=1))
     counts = np.where(d_energy > 0, np.maximum(counts, 1), 0).astype(np.int64).ravel()
-    # expand (shower, step) cells to spots
-    cell = np.repeat(np.arange(n * n_steps), counts)
-    first = np.repeat(np.cumsum(counts) - counts, counts)
-    j = np.arange(cell.size) - first
-    step = cell % n_steps
-    shower = cell // n_steps
-    per_spot = counts[cell]
-    t = edges[step] + (j + 0.5) * STEP_X0 / per_spot
-    spot_energy = d_energy.ravel()[cell] / per_spot
+    # expand (shower, step) cells to spots; spots come out ordered by shower, then step, so
+    # per-cell and per-shower values are spread with np.repeat (faster than gathering)
+    per_shower = counts.reshape(n, n_steps).sum(axis=1)
+
+    def cells(values):
+        return np.repeat(np.broadcast_to(values, (n, n_steps)).ravel(), counts)
+
+    def showers(values):
+        return np.repeat(values, per_shower)
+
+    j = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    width = np.divide(STEP_X0, counts, out=np.zeros(counts.shape), where=counts > 0)
+    t = cells(edges[:-1]) + (j + 0.5) * np.repeat(width, counts)
+    spot_energy = np.repeat(d_energy.ravel() * width / STEP_X0, counts)
     # radial profile at each step's scaled depth τ (§4.2), evaluated at the step's middle
     alpha_med = np.exp(longitudinal_parameters(energy, medium)["mean_ln_alpha"])
     scale = (alpha_med / (alpha_med - 1)) / (alpha / beta)
     tau = (edges[:-1] + STEP_X0 / 2)[None, :] * scale[:, None]
     r_core, r_tail, p = radial_parameters(tau, energy[:, None], medium)
-    u = rng.random((3, cell.size))
-    radius = np.where(u[0] < p.ravel()[cell], r_core.ravel()[cell], r_tail.ravel()[cell])
+    u = rng.random((3, t.size))
     u2 = np.minimum(u[1], 1 - 1e-9)
-    r = radius * np.sqrt(u2 / (1 - u2))
+    r = np.where(u[0] < cells(p), cells(r_core), cells(r_tail)) * np.sqrt(u2 / (1 - u2))
     phi = 2 * math.pi * u[2]
+    cos, sin = np.cos(phi), np.sin(phi)
     e1, e2 = _frame(direction)
-    along = (t0[shower] + t) * medium.X0
+    along = (showers(t0) + t) * medium.X0
     across = r * medium.moliere_radius
-    pos = (start[shower] + along[:, None] * direction[shower]
-           + across[:, None] * (np.cos(phi)[:, None] * e1[shower] + np.sin(phi)[:, None] * e2[shower]))
+    pos = [showers(start[:, k]) + along * showers(direction[:, k])
+           + across * (cos * showers(e1[:, k]) + sin * showers(e2[:, k])) for k in range(3)]
+    shower = np.repeat(np.arange(n), per_shower)
     return {
-        "x": pos[:, 0], "y": pos[:, 1], "depth": pos[:, 2], "energy": spot_energy, "shower": shower,
+        "x": pos[0], "y": pos[1], "depth": pos[2], "energy": spot_energy, "shower": shower,
         "t": t, "r": r, "T": T, "alpha": alpha, "beta": beta, "t0": t0,
     }
 
