@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from likely.calo import seed000_geometry
 from likely.cli import main
 from likely.data.generate.showers import (
     SEED000_DISPLACEMENTS,
@@ -177,6 +178,16 @@ def test_source_validation():
         Source(energy=(10.0, 1.0))
     with pytest.raises(ValueError, match="particle"):
         Source(particle="pion")
+    with pytest.raises(ValueError, match="position applies only"):
+        Source(particle="chi", mass=0.5, displacement=1.0, position=(10.0, 0.0))
+
+
+def test_offset_position_moves_the_shower():
+    s = simulate_showers(30, source=Source(energy=20.0, position=(100.0, -60.0)), random_state=7)
+    centres = seed000_geometry().voxel_centres(1)
+    layer = s.layer(1).astype(np.float64)
+    x, y = (layer @ centres).T / layer.sum(axis=1)
+    assert np.median(x) == pytest.approx(100.0, abs=8.0) and np.median(y) == pytest.approx(-60.0, abs=8.0)
 
 
 def test_generate_resumes_and_records(tmp_path):

@@ -158,6 +158,9 @@ def _add_showers(kinds) -> None:
     where.add_argument("--lifetime", type=positive_float, metavar="NS",
                        help="chi rest-frame lifetime in ns: decays at seed 000's ten displacements "
                             "with its weights w_i")
+    showers.add_argument("--position", type=float, nargs=2, default=(0.0, 0.0), metavar=("X", "Y"),
+                         help="photon/electron entry point on the front face in mm from the axis "
+                              "(default: 0 0)")
     showers.add_argument("--xml", type=Path, metavar="FILE",
                          help="CaloChallenge binning XML (cylindrical geometry; default: seed-000 "
                               "three-layer calorimeter)")
@@ -194,7 +197,8 @@ def run_showers(args) -> Path:
     else:
         energy = 50.0 if chi else (1.0, 100.0)
     source = Source(particle=args.particle, energy=energy, spectrum=args.spectrum, mass=args.mass,
-                    displacement=args.displacement, lifetime=args.lifetime)
+                    displacement=args.displacement, lifetime=args.lifetime,
+                    position=tuple(args.position))
     geometry = None
     if args.xml is not None:
         geometry = {"kind": "xml", "path": str(args.xml), "particle": args.xml_particle,

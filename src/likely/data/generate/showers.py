@@ -464,8 +464,13 @@ class Source:
                 check_positive(self.lifetime, "lifetime")
             if np.ndim(energy) == 0 and energy <= self.mass:
                 raise ValueError(f"chi energy {energy} GeV must exceed its mass {self.mass} GeV")
+            if tuple(self.position) != (0.0, 0.0):
+                raise ValueError("position applies only to photons and electrons (chi flies along the axis)")
         elif any(v is not None for v in (self.mass, self.displacement, self.lifetime)):
             raise ValueError("mass, displacement and lifetime apply only to particle 'chi'")
+        if len(self.position) != 2 or not np.all(np.isfinite(self.position)):
+            raise ValueError(f"position must be two finite numbers (x, y) in mm; got {self.position}")
+        object.__setattr__(self, "position", (float(self.position[0]), float(self.position[1])))
 
     @property
     def label(self) -> int:
