@@ -13,6 +13,7 @@ from likely.data.generate.showers import (
     Source,
     average_profile,
     chi_decay,
+    decay_displacements,
     draw_longitudinal,
     generate_showers,
     lifetime_weights,
@@ -220,3 +221,27 @@ def test_cli_showers_with_xml(tmp_path):
     assert np.all(s.total_energy() > 0)
     with pytest.raises(SystemExit):
         main(["-q", "generate", "showers", "--mass", "1", "--events", "2", "--out", str(tmp_path / "d.h5")])
+
+
+def test_lifetime_mixture_draws_displacements_with_the_weights():
+    rng = np.random.default_rng(8)
+    n = 40_000
+    z = decay_displacements(5.0, np.full(n, 50.0), 0.1, rng)
+    w = lifetime_weights(5.0, 50.0, 0.1)
+    freq = np.array([(z == zi).mean() for zi in SEED000_DISPLACEMENTS])
+    assert freq.sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.all(np.abs(freq - w) <= 4 * np.sqrt(w * (1 - w) / n))
+
+
+def test_chi_kinetic_energy_range_and_lifetime():
+    s = simulate_showers(6, source=Source(particle="chi", energy=(1.0, 100.0), mass=5.0, lifetime=1.0),
+                         random_state=9)
+    e = s.incident_energies / 1000.0
+    assert np.all((e >= 6.0 - 1e-4) & (e <= 105.0 + 1e-4)) and len(np.unique(e)) == 6
+
+
+def test_output_does_not_depend_on_workers(tmp_path):
+    kwargs = dict(chunk_size=3, seed=4, progress=False, source=Source(energy=(1.0, 5.0)))
+    serial = read_calogan(generate_showers(tmp_path / "a.h5", 6, workers=1, **kwargs))
+    parallel = read_calogan(generate_showers(tmp_path / "b.h5", 6, workers=2, **kwargs))
+    np.testing.assert_array_equal(serial.energies, parallel.energies)

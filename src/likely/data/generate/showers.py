@@ -55,6 +55,7 @@ __all__ = [
     "Source",
     "average_profile",
     "chi_decay",
+    "decay_displacements",
     "deposit",
     "draw_longitudinal",
     "generate_showers",
@@ -421,6 +422,15 @@ def lifetime_weights(mass: float, energy, lifetime: float,
     return w / w.sum(axis=-1, keepdims=True)
 
 
+def decay_displacements(mass: float, energy, lifetime: float, rng: np.random.Generator,
+                        displacements=SEED000_DISPLACEMENTS) -> np.ndarray:
+    """One decay displacement (m) per χ of total energy ``energy`` (GeV, (n,)), drawn with :func:`lifetime_weights`."""
+    energy = np.atleast_1d(np.asarray(energy, dtype=np.float64))
+    w = lifetime_weights(mass, energy, lifetime, displacements)
+    pick = (rng.random(energy.size)[:, None] > np.cumsum(w, axis=1)).sum(axis=1)
+    return np.asarray(displacements, dtype=np.float64)[np.minimum(pick, len(displacements) - 1)]
+
+
 def _energies(n, energy, spectrum, rng):
     if np.ndim(energy) == 0:
         return np.full(n, float(energy))
@@ -515,9 +525,7 @@ def _chi_voxels(geometry, energy, source, medium, rng):
     if source.displacement is not None:
         z_decay = np.full(n, source.displacement)
     else:
-        w = lifetime_weights(source.mass, energy, source.lifetime)
-        pick = (rng.random(n)[:, None] > np.cumsum(w, axis=1)).sum(axis=1)
-        z_decay = np.asarray(SEED000_DISPLACEMENTS)[np.minimum(pick, len(SEED000_DISPLACEMENTS) - 1)]
+        z_decay = decay_displacements(source.mass, energy, source.lifetime, rng)
     e_ph, direction = chi_decay(energy, source.mass, rng)
     origin = np.zeros((n, 2, 3))
     origin[..., 2] = 1000.0 * z_decay[:, None]
