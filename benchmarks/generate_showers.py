@@ -118,7 +118,7 @@ def moments(n: int) -> list[list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--showers", type=int, default=2000, help="showers per speed measurement")
-    parser.add_argument("--moment-showers", type=int, default=1000, help="showers per moment check")
+    parser.add_argument("--moment-showers", type=int, default=300, help="showers per moment check")
     parser.add_argument("--write", metavar="FILE", help="write the tables into this markdown file")
     args = parser.parse_args()
     warn_if_busy()

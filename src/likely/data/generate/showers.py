@@ -609,8 +609,10 @@ def generate_showers(
     check_choice(fmt, "fmt", ("calogan", "calochallenge"))
     for value, name in ((n_events, "n_events"), (chunk_size, "chunk_size"), (workers, "workers")):
         check_positive(value, name, integer=True)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an integer; got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0; got {seed}")
     if out.suffix.lower() not in (".h5", ".hdf5"):
         raise ValueError(f"out must be an HDF5 file name ending in .h5; got {str(out)!r}")
     if out.exists() and not overwrite:
