@@ -126,9 +126,9 @@ def main() -> None:
     speed_rows = speed(args.showers)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the unbatched moment checks
     moment_headers = [
-        "E (GeV)", "<t> ensemble (X0)", "<t> average-profile fit (X0)", "mean(<t>_i / (alpha_i/beta_i))",
-        "sigma_E/E", "c/sqrt(E)", "f(r<1 R_M): spots / parametrization / note",
-        "f(r<3.5 R_M): spots / parametrization / note",
+        "E (GeV)", "⟨t⟩ ensemble (X0)", "⟨t⟩ average-profile fit (X0)", "mean of ⟨t⟩ᵢ / (αᵢ/βᵢ)",
+        "σ_E/E", "c/√E", "f(r < 1 R_M): spots / parametrization / note",
+        "f(r < 3.5 R_M): spots / parametrization / note",
     ]
     moment_rows = moments(args.moment_showers)
     print(text_table(speed_headers, speed_rows))
