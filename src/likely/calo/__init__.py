@@ -1,13 +1,17 @@
-"""Calorimeter showers: CaloFlow-type models, maximum-likelihood energy calibration,
-high-level features and their evaluation."""
+"""Calorimeter showers: geometries, CaloFlow-type models, maximum-likelihood energy
+calibration, high-level features and their evaluation."""
 
 from likely.calo.calibration import EnergyRegressor, bias_resolution, maximize_batched, maximum_likelihood_energy
 from likely.calo.caloflow import CaloFlow, paper_flow_i, paper_flow_ii
 from likely.calo.evaluate import compare_high_level, high_level_features
+from likely.calo.geometry import CartesianGeometry, CylindricalGeometry, Geometry, seed000_geometry
 
 __all__ = [
     "CaloFlow",
+    "CartesianGeometry",
+    "CylindricalGeometry",
     "EnergyRegressor",
+    "Geometry",
     "bias_resolution",
     "compare_high_level",
     "high_level_features",
@@ -15,4 +19,5 @@ __all__ = [
     "maximum_likelihood_energy",
     "paper_flow_i",
     "paper_flow_ii",
+    "seed000_geometry",
 ]

@@ -2,6 +2,9 @@
 
 ``likely generate dijet`` runs Pythia 8 + FastJet (:func:`likely.data.generate.generate_dijet`)
 and writes an LHC Olympics features file with a JSON record of every chunk beside it.
+``likely generate showers`` runs the GFLASH-type shower simulator
+(:func:`likely.data.generate.showers.generate_showers`) and writes CaloGAN- or
+CaloChallenge-style HDF5 with a JSON record beside it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ def positive_float(text: str) -> float:
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("generate", help="generate physics events (Pythia 8 + FastJet)")
+    parser = subparsers.add_parser("generate", help="generate physics data (Pythia 8 + FastJet events, GFLASH showers)")
     kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
     dijet = kinds.add_parser(
         "dijet",
@@ -98,6 +101,7 @@ def add_parser(subparsers) -> None:
         help="overwrite an existing output file and regenerate chunks made with other settings",
     )
     dijet.set_defaults(run=run_dijet)
+    _add_showers(kinds)
 
 
 def run_dijet(args) -> Path:
@@ -121,4 +125,87 @@ def run_dijet(args) -> Path:
         overwrite=args.force,
         progress=not args.quiet,
         **options,
+    )
+
+
+def _add_showers(kinds) -> None:
+    showers = kinds.add_parser(
+        "showers",
+        help="GFLASH-parametrized EM showers in a Pb/LAr sampling calorimeter",
+        description=(
+            "Photon or electron showers, or seed 000's chi -> gamma gamma signal, simulated with the "
+            "GFLASH parametrization (no Geant4) and binned into the seed-000 three-layer calorimeter "
+            "or a CaloChallenge XML geometry. Voxel energies are visible energies in MeV. Finished "
+            "chunks are kept in <out>.chunks/, so a rerun resumes."
+        ),
+    )
+    showers.add_argument("--particle", choices=("photon", "electron", "chi"), default="photon",
+                         help="incident particle (default: photon); chi needs --mass and "
+                              "--displacement or --lifetime")
+    energy = showers.add_mutually_exclusive_group()
+    energy.add_argument("--energy", type=positive_float, metavar="GEV",
+                        help="fixed energy in GeV (chi: total energy; seed 000 uses 50)")
+    energy.add_argument("--energy-range", type=positive_float, nargs=2, metavar=("LOW", "HIGH"),
+                        help="energy range in GeV (chi: kinetic energy); default 1 100 for photons "
+                             "and electrons, chi defaults to --energy 50")
+    showers.add_argument("--spectrum", choices=("uniform", "log-uniform"), default="uniform",
+                         help="distribution of the energy in --energy-range (default: uniform)")
+    showers.add_argument("--mass", type=positive_float, metavar="GEV", help="chi mass in GeV")
+    where = showers.add_mutually_exclusive_group()
+    where.add_argument("--displacement", type=positive_float, metavar="M",
+                       help="chi decay position on the axis in m from the detector centre "
+                            "(calorimeter front face at 1 m)")
+    where.add_argument("--lifetime", type=positive_float, metavar="NS",
+                       help="chi rest-frame lifetime in ns: decays at seed 000's ten displacements "
+                            "with its weights w_i")
+    showers.add_argument("--position", type=float, nargs=2, default=(0.0, 0.0), metavar=("X", "Y"),
+                         help="photon/electron entry point on the front face in mm from the axis "
+                              "(default: 0 0)")
+    showers.add_argument("--xml", type=Path, metavar="FILE",
+                         help="CaloChallenge binning XML (cylindrical geometry; default: seed-000 "
+                              "three-layer calorimeter)")
+    showers.add_argument("--xml-particle", metavar="NAME",
+                         help="name or pid of the <Bin> to use in --xml when it has several")
+    showers.add_argument("--depth", type=positive_float, default=480.0, metavar="MM",
+                         help="--xml only: total depth in mm, split equally over the layers (default: 480)")
+    showers.add_argument("--format", choices=("calogan", "calochallenge"), default=None,
+                         help="output layout (default: calogan for seed 000, calochallenge for --xml)")
+    showers.add_argument("--events", required=True, type=positive_int, help="number of showers")
+    showers.add_argument("--out", required=True, type=Path, help="output file (.h5)")
+    showers.add_argument("--chunk-size", type=positive_int, default=1000,
+                         help="showers per chunk, the unit of parallelism and resuming (default: 1000)")
+    showers.add_argument("--workers", type=positive_int, default=1,
+                         help="parallel worker processes (default: 1)")
+    showers.add_argument("--seed", type=int, default=1, help="seed; chunk k uses [seed, k] (default: 1)")
+    showers.add_argument("--force", action="store_true",
+                         help="overwrite an existing output file and regenerate chunks made with other settings")
+    showers.set_defaults(run=run_showers)
+
+
+def run_showers(args) -> Path:
+    from likely.data.generate.showers import Source, generate_showers
+
+    chi = args.particle == "chi"
+    if not chi and any(v is not None for v in (args.mass, args.displacement, args.lifetime)):
+        raise ValueError("--mass, --displacement and --lifetime apply only to --particle chi")
+    if args.xml is None and (args.xml_particle is not None or args.depth != 480.0):
+        raise ValueError("--xml-particle and --depth apply only with --xml")
+    if args.energy is not None:
+        energy = args.energy
+    elif args.energy_range is not None:
+        energy = tuple(args.energy_range)
+    else:
+        energy = 50.0 if chi else (1.0, 100.0)
+    source = Source(particle=args.particle, energy=energy, spectrum=args.spectrum, mass=args.mass,
+                    displacement=args.displacement, lifetime=args.lifetime,
+                    position=tuple(args.position))
+    geometry = None
+    if args.xml is not None:
+        geometry = {"kind": "xml", "path": str(args.xml), "particle": args.xml_particle,
+                    "depths": None, "total_depth": args.depth}
+    fmt = args.format or ("calogan" if args.xml is None else "calochallenge")
+    return generate_showers(
+        args.out, args.events, source=source, geometry=geometry, fmt=fmt,
+        chunk_size=args.chunk_size, workers=args.workers, seed=args.seed,
+        overwrite=args.force, progress=not args.quiet,
     )

@@ -2,9 +2,17 @@
 
 from likely.data.events import EventSet
 from likely.data.lhco import derive_features, read_lhco, read_lhco_raw, write_lhco
+from likely.data.showers import (
+    Showers,
+    read_calochallenge,
+    read_calogan,
+    write_calochallenge,
+    write_calogan,
+)
 from likely.data.toy import conditional_gaussian_mixture, resonant_toy
 
 __all__ = [
     "EventSet", "conditional_gaussian_mixture", "derive_features", "read_lhco", "read_lhco_raw",
     "resonant_toy", "write_lhco",
+    "Showers", "read_calochallenge", "read_calogan", "write_calochallenge", "write_calogan",
 ]

@@ -31,7 +31,6 @@ import concurrent.futures
 import json
 import logging
 import math
-import multiprocessing
 import os
 import time
 from collections.abc import Mapping
@@ -43,6 +42,7 @@ import numpy as np
 from likely import __version__
 from likely._checks import check_choice, check_positive
 from likely._io import atomic_write, write_json
+from likely.data.generate._chunks import run_chunks, work_dir
 from likely.data.generate.jets import cluster_jets, nsubjettiness
 
 __all__ = [
@@ -367,12 +367,6 @@ def _trimmed(columns: Mapping[str, np.ndarray], record: dict, n: int) -> tuple[d
 
 
 # ------------------------------------------------------------------------ the driver
-def work_dir(out: str | os.PathLike) -> Path:
-    """The folder of chunk files beside ``out``: ``<out>.chunks``."""
-    out = Path(out)
-    return out.parent / f"{out.name}.chunks"
-
-
 def generate_dijet(
     out: str | os.PathLike,
     process: str = "qcd",
@@ -479,32 +473,19 @@ def generate_dijet(
         chunks,
     )
 
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
-    from likely.nn import progress_bar
-
-    bar = progress_bar(
-        total=n_chunks,
-        initial=len(done),
-        unit="chunk",
-        desc=f"generate {process}",
-        enabled=progress,
-        leave=True,
-    )
-    # log lines go through tqdm so that they do not break the bar
-    with logging_redirect_tqdm(), bar:
-        for k, record in _run(todo, paths, targets, process, seed, physics, workers, executor):
-            done[k] = load_chunk(paths[k])
-            bar.update()
-            log.info(
-                "chunk %d (seed %d): %d of %d tried selected in %.1f s (%.1f selected/s)",
-                k,
-                record["seed"],
-                record["selected"],
-                record["tried"],
-                record["seconds"],
-                record["selected"] / max(record["seconds"], 1e-9),
-            )
+    jobs = {k: ((paths[k], process, targets[k], seed + k), physics) for k in todo}
+    for k, record in run_chunks(run_chunk, jobs, workers=workers, executor=executor,
+                                total=n_chunks, desc=f"generate {process}", progress=progress):
+        done[k] = load_chunk(paths[k])
+        log.info(
+            "chunk %d (seed %d): %d of %d tried selected in %.1f s (%.1f selected/s)",
+            k,
+            record["seed"],
+            record["selected"],
+            record["tried"],
+            record["seconds"],
+            record["selected"] / max(record["seconds"], 1e-9),
+        )
 
     parts = [done[k] for k in range(n_chunks)]
     raw = {name: np.concatenate([p[0][name] for p in parts]) for name in DIJET_COLUMNS}
@@ -519,34 +500,6 @@ def generate_dijet(
     )
     log.info("wrote %d events to %s", n_events, out)
     return out
-
-
-def _run(todo, paths, targets, process, seed, physics, workers, executor):
-    """Yield ``(k, record)`` for each chunk in ``todo`` as it finishes."""
-    if not todo:
-        return
-    if executor is None and workers == 1:
-        for k in todo:
-            yield k, run_chunk(paths[k], process, targets[k], seed + k, **physics)
-        return
-    own = executor is None
-    if own:
-        # spawn, not fork: the parent may hold threads (torch, BLAS) that fork would copy locked
-        executor = concurrent.futures.ProcessPoolExecutor(
-            max_workers=min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn")
-        )
-    futures = {
-        executor.submit(run_chunk, paths[k], process, targets[k], seed + k, **physics): k
-        for k in todo
-    }
-    try:
-        for future in concurrent.futures.as_completed(futures):
-            yield futures[future], future.result()
-    finally:
-        for future in futures:
-            future.cancel()
-        if own:
-            executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _summary(process, n_events, chunk_size, seed, physics, records) -> dict[str, Any]:

@@ -3,6 +3,12 @@
 ``dijet_background.h5`` and ``dijet_signal.h5`` were made by ``likely generate dijet``
 with the default settings (QCD with pTHatMin 700 GeV; W′ 3.5 TeV → X 500 GeV, Y 100 GeV);
 the JSON beside each records seeds, settings and cross-sections.
+
+``shower_*.h5`` are CaloGAN-style files made by ``likely generate showers`` (GFLASH
+parametrization, seed-000 geometry; the JSON beside each records the settings and seeds):
+2000 photons with energy uniform in 1-100 GeV (``--seed 1``), and 500 showers each of the
+seed-000 signal χ → γγ with E = 50 GeV at (mχ = 5 GeV, z = 0.33 m; ``--seed 2``) and
+(mχ = 0.05 GeV, z = 1.04 m; ``--seed 3``).
 """
 
 from __future__ import annotations
@@ -13,7 +19,11 @@ from pathlib import Path
 from likely.data.events import EventSet
 from likely.data.lhco import DEFAULT_FEATURES, read_lhco
 
-__all__ = ["bundled_dijet_paths", "load_bundled_dijets"]
+__all__ = ["SHOWER_SIGNALS", "bundled_dijet_paths", "bundled_shower_path", "load_bundled_dijets",
+           "load_bundled_showers"]
+
+#: The bundled signal samples, (mχ in GeV, decay displacement in m).
+SHOWER_SIGNALS = ((5.0, 0.33), (0.05, 1.04))
 
 
 def bundled_dijet_paths() -> tuple[Path, Path]:
@@ -26,3 +36,27 @@ def load_bundled_dijets(features=DEFAULT_FEATURES) -> tuple[EventSet, EventSet]:
     """The bundled (background, signal) events with the given derived features."""
     background, signal = bundled_dijet_paths()
     return read_lhco(background, features=features), read_lhco(signal, features=features)
+
+
+def bundled_shower_path(signal: tuple[float, float] | None = None) -> Path:
+    """Path of the bundled photon showers, or of the signal ``(mass, displacement)`` in :data:`SHOWER_SIGNALS`."""
+    if signal is None:
+        name = "shower_photons.h5"
+    else:
+        if tuple(signal) not in SHOWER_SIGNALS:
+            raise ValueError(f"signal must be one of {SHOWER_SIGNALS}; got {signal!r}")
+        name = f"shower_chi_m{signal[0]:g}_z{signal[1]:g}.h5"
+    return Path(str(resources.files(__name__) / name))
+
+
+def load_bundled_showers(signal: tuple[float, float] | None = None):
+    """The bundled photon showers (label 0) or a signal sample (label 1) as :class:`~likely.data.showers.Showers`.
+
+    Examples
+    --------
+    >>> load_bundled_showers().energies.shape
+    (2000, 504)
+    """
+    from likely.data.showers import read_calogan
+
+    return read_calogan(bundled_shower_path(signal))

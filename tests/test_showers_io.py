@@ -1,0 +1,104 @@
+"""Showers container and the CaloGAN / CaloChallenge HDF5 readers and writers."""
+
+import h5py
+import numpy as np
+import pytest
+
+from likely.data.showers import (
+    Showers,
+    read_calochallenge,
+    read_calogan,
+    write_calochallenge,
+    write_calogan,
+)
+
+
+@pytest.fixture
+def showers():
+    rng = np.random.default_rng(0)
+    energies = rng.exponential(5.0, (6, 2 * 3 + 4)).astype(np.float32)
+    return Showers(energies, rng.uniform(1e3, 1e5, 6), layer_shapes=[(2, 3), (1, 4)],
+                   label=[0, 1, 0, 1, 1, 0])
+
+
+def test_layers(showers):
+    assert showers.layer_sizes == (6, 4) and showers.n_voxels == 10
+    np.testing.assert_array_equal(showers.layer(1), showers.energies[:, 6:])
+    np.testing.assert_allclose(showers.layer_energies().sum(1), showers.total_energy(), rtol=1e-6)
+    sub = showers[showers.label == 1]
+    assert len(sub) == 3 and sub.layer_shapes == showers.layer_shapes
+    both = Showers.concatenate([showers, sub])
+    assert len(both) == 9 and both.label.tolist()[-3:] == [1, 1, 1]
+
+
+def test_empty_layer_sums_to_zero():
+    s = Showers([[1.0, 2.0]], [5.0], layer_sizes=[1, 0, 1])
+    assert s.layer_energies().tolist() == [[1.0, 0.0, 2.0]]
+
+
+def test_calogan_round_trip(tmp_path, showers):
+    path = write_calogan(tmp_path / "s.h5", showers)
+    with h5py.File(path) as f:
+        assert f["layer_0"].shape == (6, 2, 3) and f["layer_1"].shape == (6, 1, 4)
+        np.testing.assert_allclose(f["energy"][:, 0], showers.incident_energies / 1000, rtol=1e-6)
+    back = read_calogan(path)
+    np.testing.assert_array_equal(back.energies, showers.energies)
+    np.testing.assert_allclose(back.incident_energies, showers.incident_energies, rtol=1e-6)
+    assert back.layer_shapes == showers.layer_shapes and back.label.tolist() == showers.label.tolist()
+    with pytest.raises(FileExistsError):
+        write_calogan(path, showers)
+    write_calogan(path, showers[:2], overwrite=True)
+    assert len(read_calogan(path)) == 2
+
+
+def test_calochallenge_round_trip(tmp_path, showers):
+    path = write_calochallenge(tmp_path / "s.h5", showers)
+    with h5py.File(path) as f:
+        assert f["showers"].shape == (6, 10) and f["incident_energies"].shape == (6, 1)
+    back = read_calochallenge(path, layer_sizes=[6, 4])
+    np.testing.assert_array_equal(back.energies, showers.energies)
+    np.testing.assert_allclose(back.incident_energies, showers.incident_energies, rtol=1e-6)
+    with pytest.raises(ValueError, match="sum to 11"):
+        read_calochallenge(path, layer_sizes=[6, 5])
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="negative"):
+        Showers([[1.0, -2.0]], [5.0])
+    with pytest.raises(ValueError, match="voxels per shower"):
+        Showers([[1.0, 2.0]], [5.0], layer_sizes=[3])
+    with pytest.raises(ValueError, match="incident_energies must be > 0"):
+        Showers([[1.0, 2.0]], [0.0])
+    with pytest.raises(ValueError, match="rows"):
+        Showers([[1.0, 2.0]], [1.0, 2.0])
+    with pytest.raises(ValueError, match="deposit no energy"):
+        Showers([[1.0, 2.0], [0.0, 0.0]], [5.0, 5.0]).check_nonzero()
+    with pytest.raises(ValueError, match="layer_shapes"):
+        write_calogan("unused.h5", Showers([[1.0]], [1.0]))
+
+
+def test_reader_errors(tmp_path):
+    path = tmp_path / "x.h5"
+    with h5py.File(path, "w") as f:
+        f["showers"] = np.ones((2, 3))
+    with pytest.raises(ValueError, match="incident_energies"):
+        read_calochallenge(path)
+    with pytest.raises(ValueError, match="CaloGAN"):
+        read_calogan(path)
+    with pytest.raises(FileNotFoundError):
+        read_calogan(tmp_path / "missing.h5")
+
+
+def test_bundled_showers():
+    from likely.data.samples import SHOWER_SIGNALS, load_bundled_showers
+
+    photons = load_bundled_showers()
+    assert photons.layer_sizes == (288, 144, 72) and set(photons.label.tolist()) == {0}
+    e = photons.incident_energies
+    assert e.min() >= 1e3 and e.max() <= 1e5
+    for signal in SHOWER_SIGNALS:
+        s = load_bundled_showers(signal)
+        assert len(s) == 500 and set(s.label.tolist()) == {1}
+        np.testing.assert_array_equal(s.incident_energies, 50_000.0)
+    with pytest.raises(ValueError, match="signal must be one of"):
+        load_bundled_showers((1.0, 1.0))
