@@ -70,3 +70,19 @@ def test_bad_inputs_are_named():
         high_level_features(good, [1.0, 1.0], (5, 0), ETA, PHI)
     with pytest.raises(ValueError, match="no finite values"):
         separation_power([np.nan], [1.0])
+
+
+def test_features_of_the_bundled_photon_showers():
+    from likely.calo import seed000_geometry, shower_features
+    from likely.data.samples import load_bundled_showers
+
+    showers = load_bundled_showers()
+    features = shower_features(showers, seed000_geometry())
+    # visible energy: about the sampling fraction (0.21) of the incident energy
+    assert 0.15 < np.median(features["e_ratio"]) < 0.25
+    # photons at normal incidence on the axis: centred within a voxel of the axis in every layer
+    for layer in range(3):
+        assert abs(np.nanmedian(features[f"eta_center_{layer}"])) < 20
+    assert 0 < np.median(features["shower_depth"]) < 2
+    halves = compare_high_level(features[: len(features) // 2], features[len(features) // 2:], bins=20)
+    assert max(halves.values()) < 0.1  # two halves of one sample agree

@@ -8,15 +8,15 @@ import pytest
 from calo_toy import SIZES, toy_showers
 
 from likely.cli import main
-from likely.cli.calo import read_calochallenge, write_calochallenge
+from likely.cli.calo import read_showers, write_showers
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("calo")
     showers, e_inc = toy_showers(600, seed=31)
-    write_calochallenge(root / "train.h5", showers, e_inc)
-    write_calochallenge(root / "test.h5", *toy_showers(100, seed=33))
+    write_showers(root / "train.h5", showers, e_inc, force=False)
+    write_showers(root / "test.h5", *toy_showers(100, seed=33), force=False)
     args = ["-q", "calo", "train", "--data", str(root / "train.h5"), "--layers", *map(str, SIZES),
             "--epochs", "2", "2", "--batch-size", "100", "--lr", "1e-3", "--device", "cpu", "--out", str(root / "run")]
     assert main(args) == 0
@@ -25,17 +25,17 @@ def run(tmp_path_factory):
 
 def test_reader_round_trip_and_units(tmp_path):
     showers, e_inc = toy_showers(10, seed=32)
-    write_calochallenge(tmp_path / "x.h5", showers, e_inc)
+    write_showers(tmp_path / "x.h5", showers, e_inc, force=False)
     with h5py.File(tmp_path / "x.h5") as file:
         assert file["incident_energies"].shape == (10, 1)
         np.testing.assert_allclose(file["incident_energies"][:, 0], e_inc * 1000, rtol=1e-6)  # MeV on disk
-    back, e_back = read_calochallenge(tmp_path / "x.h5")
+    back, e_back = read_showers(tmp_path / "x.h5")
     np.testing.assert_allclose(back, showers, rtol=1e-6)
     np.testing.assert_allclose(e_back, e_inc, rtol=1e-6)
     with h5py.File(tmp_path / "bad.h5", "w") as file:
         file["showers"] = showers
     with pytest.raises(ValueError, match="incident_energies"):
-        read_calochallenge(tmp_path / "bad.h5")
+        read_showers(tmp_path / "bad.h5")
 
 
 def test_train_writes_model_and_lambda(run):
@@ -47,7 +47,7 @@ def test_train_writes_model_and_lambda(run):
 def test_sample_score_calibrate(run):
     assert main(["-q", "calo", "sample", "--run", str(run / "run"), "--log-uniform", "2", "50", "--n", "50",
                  "--out", str(run / "fake.h5")]) == 0
-    fake, e_fake = read_calochallenge(run / "fake.h5")
+    fake, e_fake = read_showers(run / "fake.h5")
     assert fake.shape == (50, sum(SIZES)) and (e_fake >= 2).all() and (e_fake <= 50).all()
     assert main(["-q", "calo", "score", "--run", str(run / "run"), "--data", str(run / "test.h5"),
                  "--out", str(run / "scores.npz")]) == 0

@@ -3,8 +3,8 @@ calibration, high-level features and their evaluation."""
 
 from likely.calo.calibration import EnergyRegressor, bias_resolution, maximize_batched, maximum_likelihood_energy
 from likely.calo.caloflow import CaloFlow, paper_flow_i, paper_flow_ii
-from likely.calo.evaluate import compare_high_level, high_level_features
-from likely.calo.geometry import CartesianGeometry, CylindricalGeometry, Geometry, seed000_geometry
+from likely.calo.evaluate import compare_high_level, high_level_features, shower_features
+from likely.data.geometry import CartesianGeometry, CylindricalGeometry, Geometry, seed000_geometry
 
 __all__ = [
     "CaloFlow",
@@ -20,4 +20,5 @@ __all__ = [
     "paper_flow_i",
     "paper_flow_ii",
     "seed000_geometry",
+    "shower_features",
 ]

@@ -15,9 +15,11 @@ import numpy as np
 
 from likely._checks import check_array, check_positive
 from likely.data import EventSet
+from likely.data.geometry import Geometry
+from likely.data.showers import Showers
 from likely.metrics.histograms import separation_power
 
-__all__ = ["compare_high_level", "high_level_features"]
+__all__ = ["compare_high_level", "high_level_features", "shower_features"]
 
 
 def high_level_features(
@@ -77,6 +79,18 @@ def high_level_features(
     columns["shower_depth"] = depth
     columns["shower_depth_width"] = np.sqrt(np.clip(depth_spread, 0.0, None))
     return EventSet(columns)
+
+
+def shower_features(showers: Showers, geometry: Geometry, threshold: float = 0.0) -> EventSet:
+    """:func:`high_level_features` of ``showers`` on ``geometry``: eta along x, phi along y (mm).
+
+    Energies stay in the showers' unit (MeV), so ``e_ratio`` is E_tot / E_inc as stored.
+    """
+    if tuple(showers.layer_sizes) != tuple(geometry.layer_sizes):
+        raise ValueError(f"showers have layers {showers.layer_sizes}, the geometry {tuple(geometry.layer_sizes)}")
+    centres = np.concatenate([geometry.voxel_centres(layer) for layer in range(geometry.n_layers)])
+    return high_level_features(showers.energies, showers.incident_energies, geometry.layer_sizes,
+                               eta=centres[:, 0], phi=centres[:, 1], threshold=threshold)
 
 
 def compare_high_level(reference: EventSet, generated: EventSet, bins: int = 50) -> dict[str, float]:

@@ -12,47 +12,33 @@ import json
 import logging
 from pathlib import Path
 
-import h5py
 import numpy as np
 
-from likely._checks import check_energies, check_showers
-from likely._io import atomic_path, atomic_write, write_json
+from likely._checks import check_showers
+from likely._io import atomic_write, write_json
 from likely.calo import CaloFlow, bias_resolution, maximum_likelihood_energy, paper_flow_i, paper_flow_ii
 from likely.cli.rundir import positive_int, prepare_run_dir
+from likely.data.showers import Showers, read_calochallenge, write_calochallenge
 from likely.detect import LikelihoodScorer
 from likely.nn import Trainer
 
-__all__ = ["add_parser", "read_calochallenge", "write_calochallenge"]
+__all__ = ["add_parser", "read_showers", "write_showers"]
 
 log = logging.getLogger(__name__)
 
 MEV_PER_GEV = 1000.0
 
 
-def read_calochallenge(path: str | Path, max_showers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Read a CaloChallenge-style HDF5 file; returns showers (N, n_voxels) and E_inc (N,), in GeV."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    with h5py.File(path, "r") as file:
-        missing = [name for name in ("incident_energies", "showers") if name not in file]
-        if missing:
-            raise ValueError(f"{path} lacks the dataset(s) {missing} of a CaloChallenge-style file")
-        rows = slice(None, max_showers)
-        showers = np.asarray(file["showers"][rows], dtype=np.float64) / MEV_PER_GEV
-        e_inc = np.asarray(file["incident_energies"][rows], dtype=np.float64) / MEV_PER_GEV
-    showers = check_showers(showers, f"{path}:showers")
-    return showers, check_energies(e_inc, len(showers), f"{path}:incident_energies", reference="showers")
+def read_showers(path: Path, layers: list[int] | None = None, max_showers: int | None = None):
+    """Showers (N, n_voxels) and E_inc (N,) in GeV from a CaloChallenge-style file (MeV on disk)."""
+    showers = read_calochallenge(path, layer_sizes=layers)[slice(None, max_showers)]
+    energies = check_showers(showers.energies / MEV_PER_GEV, f"{path}:showers")
+    return energies, showers.incident_energies / MEV_PER_GEV
 
 
-def write_calochallenge(path: str | Path, showers: np.ndarray, e_inc: np.ndarray) -> Path:
-    """Write showers (N, n_voxels) and E_inc (N,) given in GeV to a CaloChallenge-style file (MeV)."""
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as file:
-        file.create_dataset("incident_energies", data=(np.asarray(e_inc, np.float64) * MEV_PER_GEV)[:, None]
-                            .astype(np.float32), compression="gzip")
-        file.create_dataset("showers", data=(np.asarray(showers, np.float64) * MEV_PER_GEV).astype(np.float32),
-                            compression="gzip")
-    return Path(path)
+def write_showers(path: Path, showers: np.ndarray, e_inc: np.ndarray, force: bool) -> Path:
+    """Write showers and E_inc given in GeV as a CaloChallenge-style file (MeV), atomically."""
+    return write_calochallenge(path, Showers(showers * MEV_PER_GEV, e_inc * MEV_PER_GEV), overwrite=force)
 
 
 def add_parser(subparsers) -> None:
@@ -118,7 +104,7 @@ def _load_run(run: Path) -> tuple[CaloFlow, float]:
 
 def run_train(args) -> Path:
     out = prepare_run_dir(args.out, args.force)
-    showers, e_inc = read_calochallenge(args.data, args.max_showers)
+    showers, e_inc = read_showers(args.data, args.layers, args.max_showers)
     trainers = [Trainer(epochs=epochs, batch_size=args.batch_size, lr=args.lr, progress=not args.quiet)
                 for epochs in args.epochs]
     config = {"command": "calo train", "data": str(args.data), "n_showers": len(showers),
@@ -141,21 +127,21 @@ def run_sample(args) -> Path:
     out = _fresh_file(args.out, args.force)
     model, _ = _load_run(args.run_dir)
     if args.like is not None:
-        _, e_inc = read_calochallenge(args.like)
+        _, e_inc = read_showers(args.like)
     else:
         low, high = args.log_uniform
         if not 0 < low < high:
             raise ValueError(f"--log-uniform needs 0 < LOW < HIGH; got {low} {high}")
         e_inc = np.exp(np.random.default_rng(args.seed).uniform(np.log(low), np.log(high), args.n))
     showers = model.sample(e_inc.astype(np.float32), random_state=args.seed)
-    return write_calochallenge(out, showers, e_inc)
+    return write_showers(out, showers, e_inc, args.force)
 
 
 def run_score(args) -> Path:
     out = _fresh_file(args.out, args.force)
     model, lam = _load_run(args.run_dir)
     scorer = LikelihoodScorer.from_model(model, lam)
-    showers, _ = read_calochallenge(args.data)
+    showers, _ = read_showers(args.data)
     with atomic_write(out) as stream:
         np.savez_compressed(stream, score=scorer.score(showers), e_rec=scorer.reconstruct_energy(showers))
     return out
@@ -166,7 +152,7 @@ def run_calibrate(args) -> Path:
 
     out = prepare_run_dir(args.out, args.force)
     model, _ = _load_run(args.run_dir)
-    showers, e_inc = read_calochallenge(args.data)
+    showers, e_inc = read_showers(args.data)
     e_hat = maximum_likelihood_energy(model, showers, progress=not args.quiet)
     with atomic_write(out / "energies.npz") as stream:
         np.savez_compressed(stream, e_inc=e_inc, e_mle=e_hat)

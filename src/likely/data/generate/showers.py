@@ -40,7 +40,7 @@ from scipy.special import gammainc
 from likely import __version__
 from likely._checks import check_choice, check_positive
 from likely._io import atomic_write, write_json
-from likely.calo.geometry import CartesianGeometry, CylindricalGeometry, Geometry, seed000_geometry
+from likely.data.geometry import CartesianGeometry, CylindricalGeometry, Geometry, seed000_geometry
 from likely.data.generate._chunks import run_chunks, work_dir
 from likely.data.showers import Showers, write_calochallenge, write_calogan
 
