@@ -2,9 +2,11 @@
 
 from likely.plot.common import figure, save_figure, styled
 from likely.plot.density import plot_conditional_marginals, plot_history
-from likely.plot.search import plot_score_distributions, plot_sculpting, plot_sic
+from likely.plot.search import (
+    plot_max_sic_vs_s_over_b, plot_max_sic_vs_window, plot_score_distributions, plot_sculpting, plot_sic,
+)
 
 __all__ = [
-    "figure", "plot_conditional_marginals", "plot_history", "plot_score_distributions",
-    "plot_sculpting", "plot_sic", "save_figure", "styled",
+    "figure", "plot_conditional_marginals", "plot_history", "plot_max_sic_vs_s_over_b", "plot_max_sic_vs_window",
+    "plot_score_distributions", "plot_sculpting", "plot_sic", "save_figure", "styled",
 ]
