@@ -110,8 +110,10 @@ def run_scan_command(args) -> Path:
     from likely.search.scan import ScanError, injected_counts, run_scan
     from likely.search.scan_config import read_scan_config
 
-    config = read_scan_config(args.config)
+    import distributed  # noqa: F401  (its import sets its loggers' levels, lowered here)
+
     logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO lines drown the scan's own
+    config = read_scan_config(args.config)
     out = args.out or args.config.with_suffix("")
     background, signal = load_events(**config.data)
     if "toy" in config.data:  # the toy is made with enough signal for the largest injection

@@ -231,7 +231,7 @@ def _client(client, workers: int):
     from dask.distributed import Client, LocalCluster
 
     # the nanny sets OMP_NUM_THREADS=1 (and MKL/OpenBLAS) in each worker process
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as local:
         yield local
 
