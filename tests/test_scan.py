@@ -94,6 +94,7 @@ def test_toml_config_is_read_with_files_relative_to_it(tmp_path):
     ({"methods": []}, "'methods' must be a non-empty list"),
     ({"seeds": 0}, "'seeds' must be > 0"),
     ({"seeds": [1, 1]}, "'seeds' has duplicates"),
+    ({"seeds": 2.5}, "'seeds' must be a count (integer) or a list"),
     ({"colour": "red"}, "unknown key 'colour'"),
     ({"data": {"toy": 10, "bundled": True}}, "exactly one of 'data.files', 'data.bundled', 'data.toy'"),
     ({"data": {"toy": "many"}}, "'data.toy' must be an integer"),

@@ -31,7 +31,7 @@ def write_search_report(run_dir: Path) -> Path:
     """
     results_path = run_dir / "results.json"
     if not results_path.is_file():
-        raise FileNotFoundError(f"{results_path} not found: is {run_dir} a 'likely search run' directory?")
+        raise FileNotFoundError(f"{results_path} not found: is {run_dir} a 'likely search run' or finished 'search scan' directory?")
     results = json.loads(results_path.read_text())
     if "jobs" in results:
         return write_scan_report(run_dir)
@@ -184,12 +184,17 @@ def _scan_markdown(results: dict, windows: list, several_windows: bool) -> str:
     failed = f"\n**{len(results['failed'])} job(s) failed**: {', '.join(results['failed'])}.\n" if results["failed"] else ""
     window_plot = "\n![max SIC vs window centre](max_sic_vs_window.png)\n" if several_windows else ""
     sliding = config["windows"]["sliding"]
-    where = (f"sliding windows {sliding}; the table shows the window holding the most injected signal"
+    where = (f"sliding windows from {sliding['start']:g} to {sliding['stop']:g} TeV (width {sliding['width']:g}, "
+             f"step {sliding['step']:g}); the table shows the one holding the most injected signal"
              if sliding else f"{len(windows)} window(s)")
+    counts = ", ".join(f"{name}: {n}" for name, n in config["n_signal"].items())
+    data = config["data"]
+    source = ("the bundled sample" if "bundled" in data else
+              f"the toy ({data['toy']} background events)" if "toy" in data else ", ".join(data["files"]))
     return f"""# Resonant anomaly scan
 
-Data {config['data']}; methods {', '.join(config['methods'])}; seeds {config['seeds']}; {where};
-injected signal events per injection: {config['n_signal']}. {len(jobs)} jobs finished.
+Data: {source}; methods {', '.join(config['methods'])}; seeds {config['seeds']}; {where};
+injected signal events per injection: {counts}. {len(jobs)} jobs finished.
 {failed}
 ## Max SIC per method and injection
 

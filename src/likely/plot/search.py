@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import mplhep
 import numpy as np
+from matplotlib.ticker import MaxNLocator, NullFormatter
 
 from likely.metrics import band, sic_curve
 from likely.plot.common import figure, styled
@@ -88,8 +89,12 @@ def plot_max_sic_vs_s_over_b(panels: Mapping[str, Mapping[str, Points]]):
     """
     fig, axes = _panels(len(panels))
     for ax, (title, methods) in zip(axes.flat, panels.items()):
-        _median_bands(ax, {name: {100 * x: v for x, v in points.items() if x > 0} for name, points in methods.items()})
+        percent = {name: {100 * x: v for x, v in points.items() if x > 0} for name, points in methods.items()}
+        _median_bands(ax, percent)
         ax.set(xscale="log", xlabel="S/B in the signal region [%]", title=title)
+        ticks = sorted({x for points in percent.values() for x in points})
+        ax.set_xticks(ticks, [f"{x:.2g}" for x in ticks])  # the injections, not powers of ten
+        ax.xaxis.set_minor_formatter(NullFormatter())
     return fig
 
 
@@ -101,6 +106,7 @@ def plot_max_sic_vs_window(panels: Mapping[str, Mapping[str, Points]]):
     for ax, (title, methods) in zip(axes.flat, panels.items()):
         _median_bands(ax, methods)
         ax.set(xlabel=r"signal-region centre in $m_{jj}$ [TeV]", title=title)
+        ax.xaxis.set_major_locator(MaxNLocator(5))
     return fig
 
 

@@ -166,6 +166,8 @@ def _methods(value: Any) -> tuple[str, ...]:
 def _seeds(value: Any) -> tuple[int, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
         return tuple(range(int(_number(value, "seeds", integer=True, minimum=0, strict=True))))
+    if not isinstance(value, list):
+        raise TypeError(f"'seeds' must be a count (integer) or a list of seeds; got {_show(value)}")
     return tuple(int(_number(s, "seeds", integer=True, minimum=0)) for s in _list(value, "seeds"))
 
 
