@@ -237,12 +237,13 @@ def test_report_of_a_sliding_scan_shows_the_signal_window(scan, tmp_path):
 
 
 @pytest.mark.slow
-def test_scan_command_on_local_worker_processes(tmp_path):
+def test_scan_command_on_local_worker_processes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the scan goes to runs/tiny
     config = tmp_path / "tiny.toml"
     config.write_text('methods = ["iad"]\nseeds = 1\n[data]\ntoy = 4000\n[injection]\nsignal = [150]\n'
                       '[windows]\nsr = [[3.3, 3.7]]\n')
     assert main(["-q", "search", "scan", str(config), "--workers", "1"]) == 0
-    out = tmp_path / "tiny"
+    out = tmp_path / "runs" / "tiny"
     (job,) = json.loads((out / "results.json").read_text())["jobs"]
     assert job["id"] == "iad_n150_seed0_sr3.3-3.7" and job["auc"] > 0.8
     assert (out / "report.md").is_file() and (out / "max_sic_vs_s_over_b.png").is_file()

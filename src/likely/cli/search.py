@@ -42,7 +42,7 @@ def add_parser(subparsers) -> None:
 
     scan = commands.add_parser("scan", help="methods x injections x seeds x windows as resumable jobs on Dask")
     scan.add_argument("config", type=Path, help="TOML scan config (see docs/search.md, 'Scans')")
-    scan.add_argument("--out", type=Path, help="scan directory (default: the config's name without .toml)")
+    scan.add_argument("--out", type=Path, help="scan directory (default: runs/NAME for a config NAME.toml)")
     where = scan.add_mutually_exclusive_group()
     where.add_argument("--workers", type=positive_int, default=1,
                        help="worker processes of the local Dask cluster (default: 1)")
@@ -114,7 +114,7 @@ def run_scan_command(args) -> Path:
 
     logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO lines drown the scan's own
     config = read_scan_config(args.config)
-    out = args.out or args.config.with_suffix("")
+    out = args.out or Path("runs") / args.config.stem
     background, signal = load_events(**config.data)
     if "toy" in config.data:  # the toy is made with enough signal for the largest injection
         most = max(injected_counts(config, background, signal).values())
