@@ -3,6 +3,7 @@
 import json
 import logging
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -82,6 +83,12 @@ def test_toml_config_is_read_with_files_relative_to_it(tmp_path):
     config = read_scan_config(path)
     assert config.data == {"files": [str(tmp_path / "bkg.h5"), str(tmp_path / "sig.h5")]}
     assert config.seeds == (4, 7) and config.injection == "s_over_b" and config.reference_window == (3.4, 3.6)
+
+
+def test_example_config_is_valid():
+    config = read_scan_config(Path(__file__).parents[1] / "examples" / "scan.toml")
+    assert config.data == {"bundled": True} and config.windows == ((3.1, 3.5), (3.3, 3.7), (3.5, 3.9))
+    assert len(make_jobs(config, {"n0": 0, "n150": 150, "n350": 350})) == 36
 
 
 @pytest.mark.parametrize("change, message", [
