@@ -1,4 +1,4 @@
-"""``likely search run``: a signal-injection study of resonant anomaly-detection methods."""
+"""``likely search run`` (a signal-injection study) and ``likely search scan`` (a grid of them on Dask)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from likely._io import atomic_write, write_json
-from likely.cli.report import write_search_report
+from likely.cli.report import write_scan_report, write_search_report
 from likely.cli.rundir import positive_int, prepare_run_dir
 from likely.data import EventSet, resonant_toy
 from likely.data.samples import load_bundled_dijets
 from likely.search import Window
-from likely.search.study import METHODS, run_study
+from likely.search.study import METHODS, run_study, split_arrays
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +40,40 @@ def add_parser(subparsers) -> None:
     run.add_argument("--force", action="store_true", help="overwrite the results of an existing run directory")
     run.set_defaults(run=run_search)
 
+    scan = commands.add_parser("scan", help="methods x injections x seeds x windows as resumable jobs on Dask")
+    scan.add_argument("config", type=Path, help="TOML scan config (see docs/search.md, 'Scans')")
+    scan.add_argument("--out", type=Path, help="scan directory (default: runs/NAME for a config NAME.toml)")
+    where = scan.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive_int, default=1,
+                       help="worker processes of the local Dask cluster (default: 1)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on this Dask scheduler (e.g. tcp://host:8786) instead of a local cluster")
+    scan.add_argument("--force", action="store_true",
+                      help="use a non-empty directory, or one holding a scan with another config")
+    scan.set_defaults(run=run_scan_command)
 
-def _load(args) -> tuple[EventSet, EventSet]:
-    if args.bundled:
+
+def load_events(files=None, bundled: bool = False, toy: int | None = None,
+                n_signal: int = 0) -> tuple[EventSet, EventSet]:
+    """(background, signal) from LHCO ``files``, the bundled sample, or ``toy`` background events.
+
+    The toy gets ``max(2 * n_signal, 2000)`` signal events.
+    """
+    if bundled:
         return load_bundled_dijets()
-    if args.toy:
-        events = resonant_toy(args.toy, max(2 * args.inject, 2_000), random_state=12345)
+    if toy:
+        events = resonant_toy(toy, max(2 * n_signal, 2_000), random_state=12345)
     else:
         from likely.data.lhco import read_lhco
 
-        events = EventSet.concat([read_lhco(path) for path in args.data])
+        events = EventSet.concat([read_lhco(path) for path in files])
     if events.label is None:
-        raise ValueError("--data files need a 'label' column to split background from signal")
+        raise ValueError("data files need a 'label' column to split background from signal")
     return events[events.label == 0], events[events.label == 1]
+
+
+def _load(args) -> tuple[EventSet, EventSet]:
+    return load_events(args.data, args.bundled, args.toy, args.inject)
 
 
 def run_search(args) -> Path:
@@ -74,16 +95,43 @@ def run_search(args) -> Path:
     return out
 
 
-#: per-run arrays kept in scores.npz rather than results.json
-ARRAYS = ("labels", "score", "background_mjj", "background_score")
-
-
 def save_study(out: Path, study: dict) -> None:
     """results.json (numbers) and scores.npz (test labels and scores of every run)."""
     arrays = {}
     for i, run in enumerate(study["runs"]):
-        for name in ARRAYS:
-            arrays[f"{name}_{i}"] = run.pop(name)
+        study["runs"][i], run_arrays = split_arrays(run)
+        arrays.update({f"{name}_{i}": values for name, values in run_arrays.items()})
     with atomic_write(out / "scores.npz") as stream:
         np.savez_compressed(stream, **arrays)
     write_json(out / "results.json", study)
+
+
+def run_scan_command(args) -> Path:
+    from likely.search.scan import ScanError, injected_counts, run_scan
+    from likely.search.scan_config import read_scan_config
+
+    import distributed  # noqa: F401  (its import sets its loggers' levels, lowered here)
+
+    logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO lines drown the scan's own
+    config = read_scan_config(args.config)
+    out = args.out or Path("runs") / args.config.stem
+    background, signal = load_events(**config.data)
+    if "toy" in config.data:  # the toy is made with enough signal for the largest injection
+        most = max(injected_counts(config, background, signal).values())
+        background, signal = load_events(**config.data, n_signal=most)
+    client = None
+    if args.scheduler:
+        from dask.distributed import Client
+
+        client = Client(args.scheduler)
+    try:
+        run_scan(config, background, signal, out, client=client, workers=args.workers, force=args.force,
+                 progress=not args.quiet)
+    except ScanError as error:
+        raise SystemExit(f"likely search scan: error: {error}") from None
+    finally:
+        if client is not None:
+            client.close()
+    write_scan_report(out)
+    log.info("report written to %s", out / "report.md")
+    return out

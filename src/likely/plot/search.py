@@ -1,4 +1,4 @@
-"""Figures of resonant searches: SIC curves with bands, and the mjj spectrum after cuts."""
+"""Figures of resonant searches: SIC curves with bands, the mjj spectrum after cuts, scan summaries."""
 
 from __future__ import annotations
 
@@ -6,11 +6,16 @@ from collections.abc import Mapping, Sequence
 
 import mplhep
 import numpy as np
+from matplotlib.ticker import MaxNLocator, NullFormatter
 
 from likely.metrics import band, sic_curve
 from likely.plot.common import figure, styled
 
-__all__ = ["plot_sic", "plot_score_distributions", "plot_sculpting"]
+__all__ = ["plot_max_sic_vs_s_over_b", "plot_max_sic_vs_window", "plot_sic", "plot_score_distributions",
+           "plot_sculpting"]
+
+#: one method's points: x -> max SIC of each run (seed) at that x
+Points = Mapping[float, Sequence[float]]
 
 
 @styled
@@ -73,3 +78,55 @@ def plot_sculpting(
         ax.set(xlabel=r"$m_{jj}$ [TeV]", ylabel="normalized", yscale="log", title=name)
         ax.legend(fontsize="small")
     return fig
+
+
+@styled
+def plot_max_sic_vs_s_over_b(panels: Mapping[str, Mapping[str, Points]]):
+    """Max SIC vs S/B (log x, in %): per method the median and 68 % band over seeds.
+
+    ``panels`` maps a panel title (a window) to methods, each ``{S/B: [max SIC per seed]}``;
+    S/B is a fraction. Points at S/B = 0 cannot be shown on the log axis and are left out.
+    """
+    fig, axes = _panels(len(panels))
+    for ax, (title, methods) in zip(axes.flat, panels.items()):
+        percent = {name: {100 * x: v for x, v in points.items() if x > 0} for name, points in methods.items()}
+        _median_bands(ax, percent)
+        ax.set(xscale="log", xlabel="S/B in the signal region [%]", title=title)
+        ticks = sorted({x for points in percent.values() for x in points})
+        ax.set_xticks(ticks, [f"{x:.2g}" for x in ticks])  # the injections, not powers of ten
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    return fig
+
+
+@styled
+def plot_max_sic_vs_window(panels: Mapping[str, Mapping[str, Points]]):
+    """Max SIC vs window centre (TeV), one panel per injection (``panels`` as in
+    :func:`plot_max_sic_vs_s_over_b`, with window centres as x)."""
+    fig, axes = _panels(len(panels))
+    for ax, (title, methods) in zip(axes.flat, panels.items()):
+        _median_bands(ax, methods)
+        ax.set(xlabel=r"signal-region centre in $m_{jj}$ [TeV]", title=title)
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+    return fig
+
+
+def _panels(n: int, max_columns: int = 4):
+    fig, axes = figure(ncols=min(n, max_columns), nrows=-(-n // max_columns))
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def _median_bands(ax, methods: Mapping[str, Points]) -> None:
+    """Median line with markers and a 16-84 % band over runs, per method; NaN runs ignored."""
+    for name, points in methods.items():
+        xs = sorted(x for x, values in points.items() if np.isfinite(values).any())
+        if not xs:
+            continue
+        low, median, high = np.array([np.nanquantile(points[x], [0.16, 0.5, 0.84]) for x in xs]).T
+        line, = ax.plot(xs, median, marker="o", label=name)
+        ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.25, linewidth=0)
+    ax.axhline(1.0, color="grey", linestyle=":", label="random")
+    ax.set(ylabel=r"max SIC")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize="small")

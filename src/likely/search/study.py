@@ -15,7 +15,7 @@ from likely.search.methods import ANODE, CATHODE, RANODE, SIGMA, CWoLa, Idealize
 from likely.search.sample import SearchSample, make_search_sample
 from likely.search.windows import Window
 
-__all__ = ["METHODS", "make_method", "run_study"]
+__all__ = ["ARRAYS", "METHODS", "make_method", "run_method", "run_study", "split_arrays"]
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +62,26 @@ def run_study(
             sample = make_search_sample(background, signal, n_signal, window=window, random_state=seed)
             samples.append({"seed": seed, **sample.summary(window)})
             for name in methods:
-                runs.append(_run_method(name, seed, sample, window))
+                runs.append(run_method(name, seed, sample, window))
                 bar.update()
     return {"window": [window.low, window.high], "n_signal": n_signal, "sample": samples, "runs": runs}
 
 
-def _run_method(name: str, seed: int, sample: SearchSample, window: Window) -> dict:
-    """Fit one method on one injected sample; its metrics and the arrays for the plots."""
-    method = make_method(name, random_state=seed)
+#: per-run arrays of a record (see :func:`run_method`), stored in .npz files, not in JSON
+ARRAYS = ("labels", "score", "background_mjj", "background_score")
+
+
+def run_method(
+    name: str, seed: int, sample: SearchSample, window: Window,
+    factory: Callable[[str, int | None], ResonantMethod] = make_method,
+) -> dict:
+    """Fit one method on one injected sample; its metrics and the arrays for the plots.
+
+    The unit of work shared by :func:`run_study` and scans; ``factory(name, seed)`` makes
+    the method (default: :func:`make_method`, the paper's defaults). The record holds
+    ``method``, ``seed``, ``fit_seconds``, ``auc``, ``max_sic`` and the :data:`ARRAYS`.
+    """
+    method = factory(name, seed)
     start = time.perf_counter()
     method.fit(sample.data, window, background=sample.extra_background, signal=sample.signal)
     seconds = time.perf_counter() - start
@@ -87,6 +99,12 @@ def _run_method(name: str, seed: int, sample: SearchSample, window: Window) -> d
     }
     log.info("%s seed %d: AUC %.3f, max SIC %.2f", name, seed, record["auc"], record["max_sic"])
     return record
+
+
+def split_arrays(record: dict) -> tuple[dict, dict]:
+    """A record's JSON-able numbers and its :data:`ARRAYS`, as two dicts."""
+    numbers = {key: value for key, value in record.items() if key not in ARRAYS}
+    return numbers, {key: record[key] for key in ARRAYS}
 
 
 def _safe_max_sic(labels: np.ndarray, score: np.ndarray) -> float:
