@@ -40,7 +40,8 @@ def shifting():
 
 @pytest.fixture(scope="module", params=["mle", "sinkhorn"])
 def fitted(request, shifting):
-    method = _curtains(0, request.param, members=1, batch_size=128, features=("a", "b"), sideband_width=0.4)
+    method = _curtains(0, request.param, members=1, batch_size=128, features=("a", "b"), sideband_width=0.4,
+                       blur=0.05)
     return method.fit(shifting, WINDOW)
 
 
@@ -105,6 +106,8 @@ def test_without_signal_nothing_is_found(background, signal):
 def test_bad_inputs(shifting):
     with pytest.raises(ValueError, match="loss"):
         CURTAINs(features=("a", "b"), loss="wasserstein").fit(shifting, WINDOW)
+    with pytest.raises(ValueError, match="blur"):
+        CURTAINs(features=("a", "b"), loss="sinkhorn", blur=0).fit(shifting, WINDOW)
     with pytest.raises(ValueError, match="sideband_width"):
         CURTAINs(features=("a", "b"), sideband_width=-0.1).fit(shifting, WINDOW)
     with pytest.raises(ValueError, match="no events in the sidebands"):

@@ -27,9 +27,8 @@ from likely.transforms import make_preprocessing
 
 __all__ = ["CURTAINs", "default_transport"]
 
-#: Sinkhorn divergence of the original CURTAINs (geomloss, as in the paper): squared
-#: Euclidean cost, entropic blur in standardized units, epsilon-scaling factor
-SINKHORN = {"p": 2, "blur": 0.05, "scaling": 0.5}
+#: epsilon-scaling factor of geomloss's Sinkhorn iterations (the authors' code: 0.7)
+SINKHORN_SCALING = 0.7
 
 
 def default_transport(random_state: int | None = None) -> Flow:
@@ -91,13 +90,18 @@ class CURTAINs(_ClassifyAgainstSamples):
         to the sidebands, frozen, and ``f`` maximizes ``log q(f(x; m_in, m_out) | m_out) +
         log |det df/dx|`` over pairs, so that ``f`` carries ``p(x | m_in)`` onto
         ``q(x | m_out)``. ``"sinkhorn"`` (the original CURTAINs): ``f`` minimizes the
-        Sinkhorn divergence (``SINKHORN``) between the moved events and their partners,
-        both with the target mass appended as a coordinate so that the match is per mass.
+        Sinkhorn divergence (geomloss, squared Euclidean cost) between the moved events
+        and their partners, both with the target mass appended as a coordinate so that
+        the match is per mass.
     network : Flow or None
         Architecture and ``trainer`` of the transport network (default:
         :func:`default_transport`); its ``preprocessing`` is used with ``loss="sinkhorn"``.
     flow : Flow or None
         The sideband density ``q(x | m)`` of ``loss="mle"`` (default: CATHODE's flow).
+    blur : float
+        Entropic blur of the Sinkhorn divergence, in standardized units (``loss="sinkhorn"``
+        only; the authors' code: 0.01). Larger is faster and smoother, but blind to
+        finer structure.
     sideband_width : float or None
         Width of each sideband (units of ``mjj``) used when ``window`` does not set one:
         CURTAINs trains on narrow sidebands next to the SR (0.2 TeV each in the paper).
@@ -120,13 +124,15 @@ class CURTAINs(_ClassifyAgainstSamples):
     """
 
     def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, loss: str = "mle",
-                 network: Flow | None = None, flow: Flow | None = None, sideband_width: float | None = 0.2,
+                 network: Flow | None = None, flow: Flow | None = None, blur: float = 0.01,
+                 sideband_width: float | None = 0.2,
                  classifier: BinaryClassifier | None = None, oversampling: float = 4.0,
                  random_state: int | None = None) -> None:
         self.features = features
         self.loss = loss
         self.network = network
         self.flow = flow
+        self.blur = blur
         self.sideband_width = sideband_width
         self.classifier = classifier
         self.oversampling = oversampling
@@ -135,6 +141,7 @@ class CURTAINs(_ClassifyAgainstSamples):
     # ------------------------------------------------------------------ fitting
     def _fit(self, events, *, background, signal):
         check_choice(self.loss, "loss", ("mle", "sinkhorn"))
+        check_positive(self.blur, "blur")
         if self.sideband_width is not None:
             check_positive(self.sideband_width, "sideband_width")
             if self.window_.sideband_width is None:
@@ -174,7 +181,7 @@ class CURTAINs(_ClassifyAgainstSamples):
 
             return mle
 
-        distance = SamplesLoss("sinkhorn", **SINKHORN)
+        distance = SamplesLoss("sinkhorn", p=2, blur=self.blur, scaling=SINKHORN_SCALING)
 
         def sinkhorn(z, m):
             z_partner, m_out = _partners(z, m)
