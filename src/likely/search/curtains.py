@@ -92,7 +92,9 @@ class CURTAINs(_ClassifyAgainstSamples):
         ``q(x | m_out)``. ``"sinkhorn"`` (the original CURTAINs): ``f`` minimizes the
         Sinkhorn divergence (geomloss, squared Euclidean cost) between the moved events
         and their partners, both with the target mass appended as a coordinate so that
-        the match is per mass.
+        the match is per mass. On the toy its moved events come out too narrow (tails
+        pulled in) and it finds "signal" where there is none (docs/search.md): use it to
+        reproduce the original, not for searches.
     network : Flow or None
         Architecture and ``trainer`` of the transport network (default:
         :func:`default_transport`); its ``preprocessing`` is used with ``loss="sinkhorn"``.
