@@ -1,12 +1,17 @@
-"""Resonant anomaly detection: windows, signal injection and the method family."""
+"""Resonant anomaly detection: windows, signal injection, the method family, studies and scans."""
 
+from likely.search.curtains import CURTAINs
 from likely.search.methods import (
     ANODE, CATHODE, DEFAULT_FEATURES, RANODE, SIGMA, CWoLa, IdealizedAD, ResonantMethod, Supervised,
 )
 from likely.search.sample import SearchSample, make_search_sample
+from likely.search.scan import ScanError, run_scan
+from likely.search.scan_config import ScanConfig, read_scan_config
+from likely.search.study import METHODS, make_method, run_study
 from likely.search.windows import Window
 
 __all__ = [
-    "ANODE", "CATHODE", "CWoLa", "DEFAULT_FEATURES", "IdealizedAD", "RANODE", "ResonantMethod",
-    "SearchSample", "SIGMA", "Supervised", "Window", "make_search_sample",
+    "ANODE", "CATHODE", "CURTAINs", "CWoLa", "DEFAULT_FEATURES", "IdealizedAD", "METHODS", "RANODE",
+    "ResonantMethod", "SIGMA", "ScanConfig", "ScanError", "SearchSample", "Supervised", "Window",
+    "make_method", "make_search_sample", "read_scan_config", "run_scan", "run_study",
 ]

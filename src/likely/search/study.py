@@ -11,6 +11,7 @@ import numpy as np
 from likely.data import EventSet
 from likely.nn import progress_bar
 from likely.metrics import auc, max_sic
+from likely.search.curtains import CURTAINs
 from likely.search.methods import ANODE, CATHODE, RANODE, SIGMA, CWoLa, IdealizedAD, ResonantMethod, Supervised
 from likely.search.sample import SearchSample, make_search_sample
 from likely.search.windows import Window
@@ -28,6 +29,7 @@ METHODS: Mapping[str, Callable[..., ResonantMethod]] = {
     "cathode": CATHODE,
     "ranode": RANODE,
     "sigma": SIGMA,
+    "curtains": CURTAINs,
 }
 
 
