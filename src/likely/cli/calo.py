@@ -52,6 +52,9 @@ def add_parser(subparsers) -> None:
     train.add_argument("--max-showers", type=positive_int, help="use only the first N showers")
     train.add_argument("--epochs", type=positive_int, nargs=2, default=(75, 100), metavar=("I", "II"),
                        help="epochs of Flow-I and Flow-II (default: the paper's 75 100)")
+    train.add_argument("--flow-ii", choices=("maf", "coupling"), default="maf",
+                       help="Flow-II kind: the paper's MAF (default; samples one voxel per pass) or "
+                            "coupling layers (samples a shower in one pass: use it on a CPU)")
     train.add_argument("--batch-size", type=positive_int, default=200, help="default: 200")
     train.add_argument("--lr", type=float, default=1e-4, help="learning rate (default: 1e-4)")
     train.add_argument("--seed", type=int, default=0)
@@ -107,12 +110,12 @@ def run_train(args) -> Path:
     showers, e_inc = read_showers(args.data, args.layers, args.max_showers)
     trainers = [Trainer(epochs=epochs, batch_size=args.batch_size, lr=args.lr, progress=not args.quiet)
                 for epochs in args.epochs]
-    config = {"command": "calo train", "data": str(args.data), "n_showers": len(showers),
-              "layers": args.layers, "epochs": list(args.epochs), "batch_size": args.batch_size,
-              "lr": args.lr, "seed": args.seed}
+    config = {"command": "calo train", "data": str(args.data), "n_showers": len(showers), "layers": args.layers,
+              "flow_ii": args.flow_ii, "epochs": list(args.epochs), "batch_size": args.batch_size, "lr": args.lr,
+              "seed": args.seed}
     write_json(out / "config.json", config)
-    model = CaloFlow(args.layers, flow_i=paper_flow_i(trainers[0]), flow_ii=paper_flow_ii(trainers[1]),
-                     device=args.device, random_state=args.seed)
+    model = CaloFlow(args.layers, flow_i=paper_flow_i(trainers[0]),
+                     flow_ii=paper_flow_ii(trainers[1], kind=args.flow_ii), device=args.device, random_state=args.seed)
     scorer = LikelihoodScorer(model).fit(showers, e_inc)
     scorer.model_.save(out / "model.pt")
     histories = {name: flow.history_.as_dict() for name, flow in
