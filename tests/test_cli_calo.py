@@ -66,3 +66,13 @@ def test_existing_output_is_not_overwritten(run, capsys):
               "--out", str(run / "keep.h5")])
     assert "--force" in capsys.readouterr().err
     assert (run / "keep.h5").read_text() == "precious"
+
+
+def test_coupling_flow_ii_is_recorded_and_used(run):
+    args = ["-q", "calo", "train", "--data", str(run / "train.h5"), "--layers", *map(str, SIZES), "--epochs", "1", "1",
+            "--flow-ii", "coupling", "--device", "cpu", "--out", str(run / "coupling")]
+    assert main(args) == 0
+    assert json.loads((run / "coupling" / "config.json").read_text())["flow_ii"] == "coupling"
+    from likely.calo import CaloFlow
+
+    assert CaloFlow.load(run / "coupling" / "model.pt").flow_ii_.kind == "coupling"
