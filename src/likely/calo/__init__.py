@@ -3,7 +3,7 @@ calibration, high-level features and their evaluation."""
 
 from likely.calo.calibration import EnergyRegressor, bias_resolution, maximize_batched, maximum_likelihood_energy
 from likely.calo.caloflow import CaloFlow, paper_flow_i, paper_flow_ii
-from likely.calo.evaluate import compare_high_level, high_level_features, shower_features
+from likely.calo.evaluate import compare_high_level, evaluate_showers, high_level_features, shower_features
 from likely.data.geometry import CartesianGeometry, CylindricalGeometry, Geometry, seed000_geometry
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Geometry",
     "bias_resolution",
     "compare_high_level",
+    "evaluate_showers",
     "high_level_features",
     "maximize_batched",
     "maximum_likelihood_energy",

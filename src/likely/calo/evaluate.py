@@ -18,8 +18,9 @@ from likely.data import EventSet
 from likely.data.geometry import Geometry
 from likely.data.showers import Showers
 from likely.metrics.histograms import separation_power
+from likely.metrics.two_sample import classifier_two_sample_test
 
-__all__ = ["compare_high_level", "high_level_features", "shower_features"]
+__all__ = ["compare_high_level", "evaluate_showers", "high_level_features", "shower_features"]
 
 
 def high_level_features(
@@ -116,6 +117,32 @@ def compare_high_level(reference: EventSet, generated: EventSet, bins: int = 50)
         except ValueError:  # every generated value outside the reference's range
             result[name] = 1.0
     return result
+
+
+def evaluate_showers(reference: Showers, generated: Showers, geometry: Geometry, *, classifier: Any = None,
+                     bins: int = 50, random_state: int | None = None) -> dict:
+    """Both community checks of ``generated`` against ``reference`` showers.
+
+    Returns a dict with ``separation_power`` (per high-level feature, see
+    :func:`compare_high_level`) and the classifier two-sample tests
+    (:func:`likely.metrics.classifier_two_sample_test`): ``low_level`` on the voxel
+    energies divided by E_inc plus log E_inc (the CaloChallenge's input), ``high_level`` on
+    the features (undefined ones, of empty layers, set to 0). Each test gives ``auc`` and
+    the 1 %, 50 % and 99 % quantiles of the generated events' weights w = C / (1 - C).
+    The features themselves come back as ``features`` (reference, generated) for plots.
+    """
+    features = [shower_features(showers, geometry) for showers in (reference, generated)]
+    inputs = {
+        "low_level": [np.column_stack([s.energies / s.incident_energies[:, None], np.log(s.incident_energies)])
+                      for s in (reference, generated)],
+        "high_level": [np.nan_to_num(f.array(), nan=0.0) for f in features],
+    }
+    tests = {}
+    for name, (ref, gen) in inputs.items():
+        result = classifier_two_sample_test(gen, ref, classifier=classifier, random_state=random_state)
+        tests[name] = {"auc": result.auc,
+                       "weight_quantiles": np.quantile(result.generated_weights, [0.01, 0.5, 0.99]).tolist()}
+    return {"separation_power": compare_high_level(*features, bins=bins), **tests, "features": tuple(features)}
 
 
 def _checked(showers, e_inc, layer_sizes, eta, phi):

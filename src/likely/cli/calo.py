@@ -1,4 +1,4 @@
-"""``likely calo train | sample | score | calibrate``: CaloFlow on CaloChallenge-style HDF5 files.
+"""``likely calo train | sample | score | calibrate | evaluate``: CaloFlow on CaloChallenge-style HDF5 files.
 
 Files hold ``incident_energies`` (N, 1) and ``showers`` (N, n_voxels) in MeV, as the
 CaloChallenge datasets do; the library works in GeV. A training run directory holds
@@ -16,9 +16,12 @@ import numpy as np
 
 from likely._checks import check_showers
 from likely._io import atomic_write, write_json
-from likely.calo import CaloFlow, bias_resolution, maximum_likelihood_energy, paper_flow_i, paper_flow_ii
+from likely.calo import (
+    CaloFlow, CylindricalGeometry, bias_resolution, evaluate_showers, maximum_likelihood_energy, paper_flow_i,
+    paper_flow_ii, seed000_geometry,
+)
 from likely.cli.rundir import positive_int, prepare_run_dir
-from likely.data.showers import Showers, read_calochallenge, write_calochallenge
+from likely.data.showers import Showers, read_calochallenge, read_calogan, write_calochallenge
 from likely.detect import LikelihoodScorer
 from likely.nn import Trainer
 
@@ -42,7 +45,7 @@ def write_showers(path: Path, showers: np.ndarray, e_inc: np.ndarray, force: boo
 
 
 def add_parser(subparsers) -> None:
-    calo = subparsers.add_parser("calo", help="CaloFlow: train, sample, score and calibrate showers")
+    calo = subparsers.add_parser("calo", help="CaloFlow: train, sample, score and calibrate showers; evaluate generated ones")
     commands = calo.add_subparsers(dest="calo_command", required=True, metavar="SUBCOMMAND")
 
     train = commands.add_parser("train", help="train CaloFlow on a CaloChallenge-style file")
@@ -85,6 +88,19 @@ def add_parser(subparsers) -> None:
     calibrate.add_argument("--bins", type=positive_int, default=10, help="E_inc bins (default: 10)")
     _out(calibrate, "run directory")
     calibrate.set_defaults(run=run_calibrate)
+
+
+    evaluate = commands.add_parser("evaluate", help="judge generated showers against reference ones")
+    evaluate.add_argument("--reference", type=Path, required=True, help="reference showers (HDF5)")
+    evaluate.add_argument("--generated", type=Path, required=True, help="generated showers (HDF5)")
+    evaluate.add_argument("--format", choices=("calochallenge", "calogan"), default="calochallenge",
+                          help="layout of both files (default: calochallenge)")
+    evaluate.add_argument("--xml", type=Path, metavar="FILE",
+                          help="CaloChallenge binning XML of the showers (default: the seed-000 calorimeter)")
+    evaluate.add_argument("--xml-particle", metavar="NAME", help="the <Bin> to use in --xml when it has several")
+    evaluate.add_argument("--seed", type=int, default=0)
+    _out(evaluate, "run directory")
+    evaluate.set_defaults(run=run_evaluate)
 
 
 def _out(parser, what: str) -> None:
@@ -162,4 +178,27 @@ def run_calibrate(args) -> Path:
     table = bias_resolution(e_inc, e_hat, bins=args.bins)
     write_json(out / "results.json", {key: np.asarray(value).tolist() for key, value in table.items()})
     save_figure(plot_calibration({"max. likelihood": table}), out / "calibration.png")
+    return out
+
+
+def run_evaluate(args) -> Path:
+    from likely.plot import plot_feature_histograms, save_figure
+
+    geometry = seed000_geometry() if args.xml is None else CylindricalGeometry.from_xml(args.xml, args.xml_particle)
+    out = prepare_run_dir(args.out, args.force)
+    read = {"calochallenge": lambda path: read_calochallenge(path, layer_sizes=geometry.layer_sizes),
+            "calogan": read_calogan}[args.format]
+    reference, generated = read(args.reference), read(args.generated)
+    result = evaluate_showers(reference, generated, geometry, random_state=args.seed)
+    features = result.pop("features")
+    write_json(out / "config.json", {"command": "calo evaluate", "reference": str(args.reference),
+                                     "generated": str(args.generated), "format": args.format,
+                                     "xml": None if args.xml is None else str(args.xml), "seed": args.seed})
+    write_json(out / "results.json", result)
+    names = [name for name in features[0].names if name in result["separation_power"]]
+    save_figure(plot_feature_histograms(*features, names), out / "features.png")
+    worst = sorted(result["separation_power"].items(), key=lambda item: -item[1])[:5]
+    log.info("classifier AUC: low-level %.3f, high-level %.3f; largest separation powers: %s",
+             result["low_level"]["auc"], result["high_level"]["auc"],
+             ", ".join(f"{name} {value:.3f}" for name, value in worst))
     return out

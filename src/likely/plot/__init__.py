@@ -1,6 +1,8 @@
 """Figures in the HEP style (matplotlib + mplhep)."""
 
-from likely.plot.calo import plot_calibration, plot_log_likelihoods, plot_sic_heatmap, plot_sic_vs_rejection
+from likely.plot.calo import (
+    plot_calibration, plot_feature_histograms, plot_log_likelihoods, plot_sic_heatmap, plot_sic_vs_rejection,
+)
 from likely.plot.common import figure, save_figure, styled
 from likely.plot.density import plot_conditional_marginals, plot_history
 from likely.plot.search import (
@@ -8,7 +10,7 @@ from likely.plot.search import (
 )
 
 __all__ = [
-    "figure", "plot_calibration", "plot_conditional_marginals", "plot_history", "plot_log_likelihoods",
+    "figure", "plot_calibration", "plot_conditional_marginals", "plot_feature_histograms", "plot_history", "plot_log_likelihoods",
     "plot_max_sic_vs_s_over_b", "plot_max_sic_vs_window", "plot_score_distributions", "plot_sculpting", "plot_sic",
     "plot_sic_heatmap", "plot_sic_vs_rejection", "save_figure", "styled",
 ]

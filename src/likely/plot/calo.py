@@ -11,7 +11,8 @@ from matplotlib.ticker import NullFormatter
 from likely.metrics import sic_vs_rejection
 from likely.plot.common import figure, styled
 
-__all__ = ["plot_calibration", "plot_log_likelihoods", "plot_sic_heatmap", "plot_sic_vs_rejection"]
+__all__ = ["plot_calibration", "plot_feature_histograms", "plot_log_likelihoods", "plot_sic_heatmap",
+           "plot_sic_vs_rejection"]
 
 
 @styled
@@ -97,4 +98,24 @@ def plot_calibration(results: Mapping[str, Mapping[str, np.ndarray]]):
         ax.set_xlabel(r"$E_{inc}$ [GeV]")
         ax.set_ylabel(name)
         ax.legend()
+    return fig
+
+
+@styled
+def plot_feature_histograms(reference, generated, names: Sequence[str], bins: int = 40, ncols: int = 4,
+                            labels: tuple[str, str] = ("reference", "generated")):
+    """Normalized histograms of high-level features (``EventSet`` columns ``names``), reference filled."""
+    nrows = -(-len(names) // ncols)
+    fig, axes = figure(ncols=ncols, nrows=nrows, width=4.0, height=3.5)
+    for ax, name in zip(axes.flat, names):
+        ref, gen = (values[np.isfinite(values)] for values in (reference.column(name), generated.column(name)))
+        edges = np.linspace(*np.quantile(ref, [0.001, 0.999]), bins + 1) if ref.size and np.ptp(ref) > 0 else bins
+        for values, label, style in ((ref, labels[0], "fill"), (gen, labels[1], "step")):
+            counts, edges = np.histogram(values, bins=edges)
+            density = counts / max(counts.sum(), 1) / np.diff(edges)  # all outside the range: an empty line
+            mplhep.histplot(density, edges, ax=ax, histtype=style, alpha=0.4 if style == "fill" else 1.0, label=label)
+        ax.set(xlabel=name.replace("_", " "), ylabel="density")
+    axes.flat[0].legend(fontsize="small")
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
     return fig
