@@ -93,3 +93,12 @@ def test_evaluate_two_halves_of_one_sample(tmp_path):
     assert abs(results["low_level"]["auc"] - 0.5) < 0.1 and abs(results["high_level"]["auc"] - 0.5) < 0.1
     assert max(results["separation_power"].values()) < 0.15
     assert (tmp_path / "ev" / "features.png").stat().st_size > 0
+
+
+def test_calo_generate_is_the_shower_generator(tmp_path):
+    from likely.data.showers import read_calochallenge
+
+    assert main(["-q", "calo", "generate", "--events", "20", "--format", "calochallenge",
+                 "--out", str(tmp_path / "photons.h5")]) == 0
+    photons = read_calochallenge(tmp_path / "photons.h5")
+    assert photons.energies.shape == (20, 504) and (photons.total_energy() > 0).all()

@@ -1,4 +1,7 @@
-"""``likely calo train | sample | score | calibrate | evaluate``: CaloFlow on CaloChallenge-style HDF5 files.
+"""``likely calo generate | train | sample | score | calibrate | evaluate``: showers and CaloFlow.
+
+``generate`` is ``likely generate showers`` (the GFLASH-type simulator); the others work
+on CaloChallenge-style HDF5 files.
 
 Files hold ``incident_energies`` (N, 1) and ``showers`` (N, n_voxels) in MeV, as the
 CaloChallenge datasets do; the library works in GeV. A training run directory holds
@@ -20,6 +23,7 @@ from likely.calo import (
     CaloFlow, CylindricalGeometry, bias_resolution, evaluate_showers, maximum_likelihood_energy, paper_flow_i,
     paper_flow_ii, seed000_geometry,
 )
+from likely.cli.generate import add_showers_parser
 from likely.cli.rundir import positive_int, prepare_run_dir
 from likely.data.showers import Showers, read_calochallenge, read_calogan, write_calochallenge
 from likely.detect import LikelihoodScorer
@@ -47,6 +51,7 @@ def write_showers(path: Path, showers: np.ndarray, e_inc: np.ndarray, force: boo
 def add_parser(subparsers) -> None:
     calo = subparsers.add_parser("calo", help="CaloFlow: train, sample, score and calibrate showers; evaluate generated ones")
     commands = calo.add_subparsers(dest="calo_command", required=True, metavar="SUBCOMMAND")
+    add_showers_parser(commands, "generate")
 
     train = commands.add_parser("train", help="train CaloFlow on a CaloChallenge-style file")
     train.add_argument("--data", type=Path, required=True, help="training showers (HDF5, MeV)")

@@ -101,7 +101,7 @@ def add_parser(subparsers) -> None:
         help="overwrite an existing output file and regenerate chunks made with other settings",
     )
     dijet.set_defaults(run=run_dijet)
-    _add_showers(kinds)
+    add_showers_parser(kinds)
 
 
 def run_dijet(args) -> Path:
@@ -128,9 +128,10 @@ def run_dijet(args) -> Path:
     )
 
 
-def _add_showers(kinds) -> None:
+def add_showers_parser(kinds, name: str = "showers") -> None:
+    """The shower generator's subcommand (``likely generate showers``, also ``likely calo generate``)."""
     showers = kinds.add_parser(
-        "showers",
+        name,
         help="GFLASH-parametrized EM showers in a Pb/LAr sampling calorimeter",
         description=(
             "Photon or electron showers, or seed 000's chi -> gamma gamma signal, simulated with the "
