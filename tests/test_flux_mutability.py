@@ -123,20 +123,21 @@ def test_outliers_score_higher(fitted, data):
 
 @pytest.mark.slow
 def test_binned_path_agrees_with_per_object_path(fitted, data):
-    """The fast path's decisions match the paper's per-object procedure within statistical error."""
+    """The fast paths' decisions match the paper's per-object procedure within statistical error."""
     n = 80
     X = np.vstack([data["reference"][0][:n], data["outlier"][0][:n]])
     k = np.concatenate([data["reference"][1][:n], data["outlier"][1][:n]])
-    binned = fitted.reference_rank(X, k)
     per_object = fitted.set_params(method="per_object").reference_rank(X, k)
-    fitted.set_params(method="binned")
-    for q in (0.68, 0.95):
-        for part in (slice(0, n), slice(n, 2 * n)):
-            a, b = (binned[part] > q).mean(), (per_object[part] > q).mean()
-            p = (a + b) / 2
-            assert abs(a - b) < 3 * np.sqrt(2 * p * (1 - p) / n) + 1 / n, (q, a, b)
-    # the two ranks of the same object are strongly correlated
-    assert np.corrcoef(binned, per_object)[0, 1] > 0.6
+    for transport in (False, True):
+        binned = fitted.set_params(method="binned", transport=transport).reference_rank(X, k)
+        for q in (0.68, 0.95):
+            for part in (slice(0, n), slice(n, 2 * n)):
+                a, b = (binned[part] > q).mean(), (per_object[part] > q).mean()
+                p = (a + b) / 2
+                assert abs(a - b) < 3 * np.sqrt(2 * p * (1 - p) / n) + 1 / n, (transport, q, a, b)
+        # the two ranks of the same object are strongly correlated
+        assert np.corrcoef(binned, per_object)[0, 1] > 0.6, transport
+    fitted.set_params(transport=False)
 
 
 def test_approximate_glosh_matches_a_refit():

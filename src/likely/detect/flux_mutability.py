@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 _CHUNK = 2048
 #: candidates whose reference clusters are generated in one flow call (per-object path)
 _GENERATION_BATCH = 32
+#: settings the binned path's cached reference clusters depend on
+_CACHE_KEY = ("transport", "reference_size", "calibration_size", "min_cluster_size", "min_samples",
+              "scaling", "random_state")
 
 
 class FluxMutability(BaseEstimator):
@@ -69,11 +72,17 @@ class FluxMutability(BaseEstimator):
         Normalization of each reference cluster before clustering (paper: standard for
         the LHC problem, min-max for GlueX); the candidate gets the same map.
     method : {"binned", "per_object"}
-        ``"binned"``: one reference cluster per kinematic bin, built once at the bin's
-        median condition; candidates are carried there through the flow's base space,
-        x → f(f⁻¹(x | k) | k_bin), and scored in batches (fast). ``"per_object"``: the
-        paper's procedure, a fresh reference cluster generated at each candidate's own
-        condition and clustered together with it (slow; for validation).
+        ``"binned"``: one reference cluster per kinematic bin, generated and clustered once
+        and cached; candidates are scored against their bin's cluster in batches without
+        re-clustering (fast). ``"per_object"``: the paper's procedure, a fresh reference
+        cluster generated at each candidate's own condition and clustered together with
+        it (slow; for validation).
+    transport : bool
+        Binned path only. False: a bin's cluster is generated at the conditions of the
+        bin's training objects (the bin's own mixture), and candidates are scored as they
+        are. True: the cluster is generated at the bin's median condition k_b and each
+        candidate is carried there through the flow's base space, x → f(f⁻¹(x | k) | k_b),
+        which removes the bin width's effect but costs two flow passes per candidate.
     progress : bool
         Show progress bars for the bin and per-object loops.
     device : str
@@ -91,11 +100,12 @@ class FluxMutability(BaseEstimator):
         n_bins: int = 50,
         bandwidth: str | float = "scott",
         reference_size: int = 1500,
-        calibration_size: int = 5000,
+        calibration_size: int = 1500,
         min_cluster_size: int = 1000,
         min_samples: int = 100,
         scaling: str = "standard",
         method: str = "binned",
+        transport: bool = False,
         progress: bool = True,
         device: str = "auto",
         random_state: int | None = None,
@@ -111,6 +121,7 @@ class FluxMutability(BaseEstimator):
         self.min_samples = min_samples
         self.scaling = scaling
         self.method = method
+        self.transport = transport
         self.progress = progress
         self.device = device
         self.random_state = random_state
@@ -130,9 +141,10 @@ class FluxMutability(BaseEstimator):
         self.flow_ = clone(self._default_flow())
         space = self._augment(X, cond)
         self.flow_.fit(space, cond)
-        self.kde_ = _BaseKDE.fit(self.flow_.to_base(space, cond), self.bins_.assign(cond), self._bandwidth_factor())
-        if hasattr(self, "references_"):
-            del self.references_
+        self.kde_ = _BaseKDE.fit(
+            self.flow_.to_base(space, cond), cond, self.bins_.assign(cond), self._bandwidth_factor()
+        )
+        self.references_key_ = None
         if self.method == "binned":
             self._references()
         return self
@@ -208,7 +220,7 @@ class FluxMutability(BaseEstimator):
         if cond is None:
             raise ValueError("cond is required: candidates are compared with a reference at their kinematics")
         cond = check_cond(cond, len(X), n_features=self.n_cond_)
-        check_choice(self.method, "method", ("binned", "per_object"))
+        self._validate_settings()
         self.bins_.check_inside(cond)
         space = self._augment(X, cond)
         rng = np.random.default_rng(self.random_state)
@@ -218,13 +230,14 @@ class FluxMutability(BaseEstimator):
 
     def _score_binned(self, space, cond, rng):
         cells = self.bins_.assign(cond)
-        carried = self.flow_.from_base(self.flow_.to_base(space, cond), self.bins_.centers[cells])
+        if self.transport:
+            space = self.flow_.from_base(self.flow_.to_base(space, cond), self.bins_.centers[cells])
         references = self._references()
         scores = np.empty(len(space), np.float32)
         ranks = np.empty(len(space), np.float32)
         for cell in np.unique(cells):
             rows = np.flatnonzero(cells == cell)
-            scores[rows] = references[cell].scores(carried[rows])
+            scores[rows] = references[cell].scores(space[rows])
             ranks[rows] = _rank(scores[rows], references[cell].calibration, rng)
         return scores, ranks
 
@@ -248,21 +261,27 @@ class FluxMutability(BaseEstimator):
         bar.close()
         return scores, ranks
 
-    def _generate(self, cells: np.ndarray, cond: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Reference points: KDE draws in the base space of each bin, mapped through the flow at ``cond``."""
-        return self.flow_.from_base(self.kde_.sample(cells, rng), cond)
+    def _generate(self, cells: np.ndarray, cond: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+        """Reference points: KDE draws in the base space of each bin, mapped through the flow at
+        ``cond`` (None: at the conditions of the drawn training vectors)."""
+        z, own_cond = self.kde_.sample(cells, rng)
+        return self.flow_.from_base(z, own_cond if cond is None else cond)
 
     def _references(self) -> list[_ReferenceCluster]:
-        """The binned path's reference clusters, one per bin, built on first use and cached."""
-        if not hasattr(self, "references_"):
+        """The binned path's reference clusters, one per bin, built on first use and cached
+        (and rebuilt when a setting they depend on has changed)."""
+        key = [getattr(self, name) for name in _CACHE_KEY]
+        if getattr(self, "references_key_", None) != key:
             rng = np.random.default_rng(self.random_state)
             n_cells, size = self.bins_.n_cells, self.reference_size + self.calibration_size
             cells = np.repeat(np.arange(n_cells), size)
-            generated = self._generate(cells, self.bins_.centers[cells], rng).reshape(n_cells, size, -1)
+            at = self.bins_.centers[cells] if self.transport else None
+            generated = self._generate(cells, at, rng).reshape(n_cells, size, -1)
             self.references_ = [
                 _ReferenceCluster.build(points[: self.reference_size], points[self.reference_size:], self)
                 for points in progress_bar(generated, desc="F+M reference clusters", enabled=self.progress)
             ]
+            self.references_key_ = key
             log.info("built %d reference clusters of %d points", n_cells, self.reference_size)
         return self.references_
 
@@ -318,13 +337,14 @@ class _BaseKDE:
     """Per-bin Gaussian KDE of base-space vectors, sampled as a variance-preserving smoothed bootstrap."""
 
     points: np.ndarray  # base vectors sorted by cell (N, D)
+    cond: np.ndarray  # their conditions (N, C)
     offsets: np.ndarray  # (n_cells + 1,)
     mean: np.ndarray  # (n_cells, D)
     std: np.ndarray  # (n_cells, D)
     factor: np.ndarray  # (n_cells,) bandwidth in units of std
 
     @classmethod
-    def fit(cls, z: np.ndarray, cells: np.ndarray, bandwidth) -> _BaseKDE:
+    def fit(cls, z: np.ndarray, cond: np.ndarray, cells: np.ndarray, bandwidth) -> _BaseKDE:
         order = np.argsort(cells, kind="stable")
         counts = np.bincount(cells, minlength=cells.max() + 1)
         if counts.min() < 2:
@@ -339,17 +359,19 @@ class _BaseKDE:
             factor = (counts * (d + 2) / 4.0) ** (-1.0 / (d + 4))
         else:
             factor = np.full(len(counts), bandwidth)
-        return cls(z[order], offsets, mean, np.maximum(std, 1e-6), factor.astype(np.float32))
+        return cls(z[order], cond[order], offsets, mean, np.maximum(std, 1e-6), factor.astype(np.float32))
 
-    def sample(self, cells: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One draw per entry of ``cells``, (n, D): a training vector of the cell plus kernel noise,
-        shrunk towards the cell mean so the cell's mean and variance are preserved."""
+    def sample(self, cells: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """One draw per entry of ``cells``: base vectors (n, D) and the conditions (n, C) of the
+        training vectors they were drawn around. A draw is a training vector of the cell plus
+        kernel noise, shrunk towards the cell mean so the cell's mean and variance are preserved."""
         counts = self.offsets[cells + 1] - self.offsets[cells]
-        picked = self.points[self.offsets[cells] + (rng.random(len(cells)) * counts).astype(np.int64)]
+        index = self.offsets[cells] + (rng.random(len(cells)) * counts).astype(np.int64)
+        picked = self.points[index]
         h = self.factor[cells][:, None]
         noise = rng.standard_normal(picked.shape) * h * self.std[cells]
         mean = self.mean[cells]
-        return (mean + (picked - mean + noise) / np.sqrt(1 + h**2)).astype(np.float32)
+        return (mean + (picked - mean + noise) / np.sqrt(1 + h**2)).astype(np.float32), self.cond[index]
 
 
 @dataclass
