@@ -210,3 +210,15 @@ def test_bad_inputs(fitted, data):
         FluxMutability(reference_size=300, min_cluster_size=100).fit(X, k)
     with pytest.raises(ValueError, match="method must be one of"):
         FluxMutability(method="fast").fit(X, k)
+
+
+def test_save_and_load_give_the_same_scores(fitted, data, tmp_path):
+    X, k = data["outlier"]
+    fitted.save(tmp_path / "model")
+    with pytest.raises(FileExistsError, match="not empty"):
+        fitted.save(tmp_path / "model")
+    loaded = FluxMutability.load(tmp_path / "model", device="cpu")
+    np.testing.assert_array_equal(loaded.score(X[:200], k[:200]), fitted.score(X[:200], k[:200]))
+    np.testing.assert_array_equal(loaded.predict(X[:200], k[:200]), fitted.predict(X[:200], k[:200]))
+    ae = ConditionalAutoencoder.load(tmp_path / "model" / "autoencoder.pt")
+    np.testing.assert_array_equal(ae.residuals(X[:50], k[:50]), fitted.autoencoder_.residuals(X[:50], k[:50]))

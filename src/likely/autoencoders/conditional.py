@@ -11,12 +11,15 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 
 from likely._checks import check_array, check_cond, check_fitted, check_positive
-from likely.nn import MLP, Trainer, resolve_device, seeded, to_numpy, to_tensor
-from likely.transforms import MinMax, Standardize
+from likely.density.base import _decode_params, _encode_params
+from likely.nn import MLP, Trainer, load_safely, resolve_device, save_atomic, seeded, to_numpy, to_tensor
+from likely.nn.trainer import History
+from likely.transforms import MinMax, Standardize, transform_from_dict
 
 __all__ = ["ConditionalAutoencoder"]
 
 _BATCH = 65536
+FORMAT = "likely-autoencoder/1"
 
 
 class _Network(torch.nn.Module):
@@ -138,6 +141,35 @@ class ConditionalAutoencoder(BaseEstimator):
         """Residuals x' − x (the paper's sign), in ``X``'s units, shape (N, D)."""
         X = check_array(X, "X")
         return self.reconstruct(X, cond) - X
+
+    # -------------------------------------------------------------- persistence
+    def save(self, path) -> None:
+        """Write hyperparameters, weights and fitted scalers to ``path`` (atomically)."""
+        check_fitted(self, "model_")
+        save_atomic({
+            "format": FORMAT, "params": _encode_params(self.get_params(deep=False)), "n_features_in": self.n_features_in_, "n_cond": self.n_cond_,
+            "scaler": self.scaler_.to_dict(),
+            "cond_scaler": self.cond_scaler_ and self.cond_scaler_.to_dict(),
+            "model": self.model_.state_dict(), "history": self.history_.as_dict(),
+        }, path)
+
+    @classmethod
+    def load(cls, path, device: str = "auto") -> ConditionalAutoencoder:
+        """Load a model written by :meth:`save` (``weights_only=True``) onto ``device``."""
+        saved = load_safely(path)
+        if saved.get("format") != FORMAT:
+            raise ValueError(f"{path} does not hold a ConditionalAutoencoder (format {saved.get('format')!r})")
+        ae = cls(**dict(_decode_params(saved["params"]), device=device))
+        ae.device_ = resolve_device(device)
+        ae.n_features_in_, ae.n_cond_ = saved["n_features_in"], saved["n_cond"]
+        ae.scaler_ = transform_from_dict(saved["scaler"])
+        ae.cond_scaler_ = saved["cond_scaler"] and transform_from_dict(saved["cond_scaler"])
+        ae.model_ = _Network(ae.n_features_in_, ae.n_cond_, tuple(ae.encoder), ae.latent,
+                             ae._decoder_widths(), ae.activation)
+        ae.model_.load_state_dict(saved["model"])
+        ae.model_.to(ae.device_).eval()
+        ae.history_ = History(**saved["history"])
+        return ae
 
     # ----------------------------------------------------------------- helpers
     def _decoder_widths(self) -> tuple[int, ...]:

@@ -15,7 +15,9 @@ See docs/flux-mutability.md.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import hdbscan
@@ -26,11 +28,13 @@ from sklearn.base import BaseEstimator, clone
 from likely._checks import check_array, check_choice, check_cond, check_fitted, check_fraction, check_positive
 from likely.autoencoders import ConditionalAutoencoder
 from likely.density import Flow
-from likely.nn import Trainer, progress_bar
+from likely.nn import Trainer, load_safely, progress_bar, save_atomic
 
 __all__ = ["FluxMutability"]
 
 log = logging.getLogger(__name__)
+
+FORMAT = "likely-flux-mutability/1"
 
 #: candidates per distance matrix in the binned path; bounds memory, not results
 _CHUNK = 2048
@@ -187,6 +191,49 @@ class FluxMutability(BaseEstimator):
         if not self.augmented:
             return X
         return np.hstack([X, self.autoencoder_.residuals(X, cond)])
+
+    # -------------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+        """Write the fitted model into the folder ``path``: ``flow.pt``, ``autoencoder.pt``
+        (augmented only) and ``flux_mutability.pt`` (settings, bins, KDE, cached clusters).
+
+        Files are written atomically; an existing non-empty folder needs ``overwrite=True``.
+        """
+        check_fitted(self, "flow_")
+        path = Path(path)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())) and not overwrite:
+            raise FileExistsError(f"{path} exists and is not empty; pass overwrite=True to replace the model")
+        path.mkdir(parents=True, exist_ok=True)
+        self.flow_.save(path / "flow.pt")
+        if self.augmented:
+            self.autoencoder_.save(path / "autoencoder.pt")
+        params = {k: v for k, v in self.get_params(deep=False).items() if k not in ("autoencoder", "flow")}
+        state = {
+            "format": FORMAT, "params": params, "n_features_in": self.n_features_in_, "n_cond": self.n_cond_,
+            "bins": _tensors(vars(self.bins_)), "kde": _tensors(vars(self.kde_)),
+            "references_key": getattr(self, "references_key_", None),
+            "references": [_tensors(vars(ref)) for ref in getattr(self, "references_", [])],
+        }
+        save_atomic(state, path / "flux_mutability.pt")
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "auto") -> FluxMutability:
+        """Load a model written by :meth:`save` (``weights_only=True``) onto ``device``."""
+        path = Path(path)
+        saved = load_safely(path / "flux_mutability.pt")
+        if saved.get("format") != FORMAT:
+            raise ValueError(f"{path} does not hold a FluxMutability model (format {saved.get('format')!r})")
+        fm = cls(**dict(saved["params"], device=device))
+        fm.n_features_in_, fm.n_cond_ = saved["n_features_in"], saved["n_cond"]
+        fm.flow_ = fm.flow = Flow.load(path / "flow.pt", device=device)
+        if fm.augmented:
+            fm.autoencoder_ = fm.autoencoder = ConditionalAutoencoder.load(path / "autoencoder.pt", device=device)
+        fm.bins_ = _KinematicBins(**_arrays(saved["bins"]))
+        fm.kde_ = _BaseKDE(**_arrays(saved["kde"]))
+        fm.references_key_ = saved["references_key"]
+        fm.references_ = [_ReferenceCluster(**_arrays(ref, keep=_ReferenceCluster.TENSORS)) for ref in saved["references"]]
+        return fm
 
     # ---------------------------------------------------------------- inference
     def score(self, X: Any, cond: Any) -> np.ndarray:
@@ -378,6 +425,8 @@ class _BaseKDE:
 class _ReferenceCluster:
     """A clustered reference at one condition, for approximate GLOSH scores of new points."""
 
+    TENSORS = ("points", "core", "lam")
+
     shift: np.ndarray
     scale: np.ndarray
     points: torch.Tensor  # scaled reference (N, D)
@@ -447,3 +496,25 @@ def _rank(scores: np.ndarray, reference: np.ndarray, rng: np.random.Generator) -
     below = np.searchsorted(reference, scores, "left")
     upto = np.searchsorted(reference, scores, "right")
     return ((below + rng.random(len(scores)) * (upto - below + 1)) / (len(reference) + 1)).astype(np.float32)
+
+
+def _tensors(fields: dict) -> dict:
+    """Dataclass fields with arrays as tensors (lists of arrays as lists), for ``weights_only`` files."""
+    def convert(value):
+        if isinstance(value, np.ndarray):
+            return torch.from_numpy(np.ascontiguousarray(value))
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+    return {name: convert(value) for name, value in fields.items()}
+
+
+def _arrays(fields: dict, keep: tuple[str, ...] = ()) -> dict:
+    """Inverse of :func:`_tensors`; the fields named in ``keep`` stay tensors."""
+    def convert(value):
+        if isinstance(value, torch.Tensor):
+            return value.numpy()
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+    return {name: value if name in keep else convert(value) for name, value in fields.items()}
