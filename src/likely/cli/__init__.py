@@ -7,7 +7,7 @@ import logging
 import sys
 
 from likely import __version__
-from likely.cli import demo, generate, report, search
+from likely.cli import demo, detect, generate, report, search
 from likely.nn import set_progress_bars
 
 __all__ = ["main"]
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_parser(subparsers)
     report.add_parser(subparsers)
     generate.add_parser(subparsers)
+    detect.add_parser(subparsers)
     return parser
 
 
