@@ -222,3 +222,13 @@ def test_save_and_load_give_the_same_scores(fitted, data, tmp_path):
     np.testing.assert_array_equal(loaded.predict(X[:200], k[:200]), fitted.predict(X[:200], k[:200]))
     ae = ConditionalAutoencoder.load(tmp_path / "model" / "autoencoder.pt")
     np.testing.assert_array_equal(ae.residuals(X[:50], k[:50]), fitted.autoencoder_.residuals(X[:50], k[:50]))
+
+
+def test_bin_thresholds_match_the_cut(fitted, data):
+    """Outside the 95 % threshold of its bin means a rank above 0.95 (ties aside)."""
+    centers, thresholds = fitted.bin_thresholds(0.95)
+    assert centers.shape == (5, 1) and thresholds.shape == (5,)
+    X, k = data["outlier"]
+    score, rank = fitted.score_and_rank(X, k)
+    above = score > thresholds[fitted.bins_.assign(k[:, None])]
+    assert (rank[above] > 0.95).all()

@@ -123,16 +123,17 @@ def run_score(args) -> Path:
     fm = FluxMutability.load(args.run_dir / "model")
     fm.set_params(progress=not args.quiet, method="per_object" if args.per_object else "binned")
     X, pt, labels = load_dijets(args.data)
-    inside = (pt >= fm.bins_.low[0]) & (pt <= fm.bins_.high[0])
+    inside = (pt >= fm.bins_.low[0]) & (pt <= fm.bins_.high[0])  # the trained pT range
     if not inside.all():
         log.warning("skipping %d event(s) outside the trained pT range", int((~inside).sum()))
     X, pt = X[inside], pt[inside]
     labels = np.full(len(X), -1) if labels is None else labels[inside]
-    score, rank = fm.score(X, pt), fm.reference_rank(X, pt)
+    score, rank = fm.score_and_rank(X, pt)
     with atomic_write(target) as stream:
         np.savez(stream, score=score, rank=rank, pt=pt, label=labels)
-    thresholds = {str(q): [float(np.quantile(ref.calibration, q)) for ref in fm._references()] for q in QUANTILES}
-    write_json(args.run_dir / "thresholds.json", {"pt": fm.bins_.centers[:, 0].tolist(), **thresholds})
+    fm.set_params(method="binned")
+    thresholds = {str(q): fm.bin_thresholds(q)[1].tolist() for q in QUANTILES}
+    write_json(args.run_dir / "thresholds.json", {"pt": fm.bin_thresholds()[0][:, 0].tolist(), **thresholds})
     log.info("scores written to %s", target)
     return target
 

@@ -252,6 +252,27 @@ class FluxMutability(BaseEstimator):
         """
         return self._evaluate(X, cond)[1]
 
+    def score_and_rank(self, X: Any, cond: Any) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`score` and :meth:`reference_rank` from one evaluation (one clustering per
+        object in the per-object path)."""
+        return self._evaluate(X, cond)
+
+    def bin_thresholds(self, quantile: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
+        """Binned path: each bin's median condition (n_bins, C) and the outlier-score value
+        (n_bins,) below which the fraction ``quantile`` of its calibration points lies.
+
+        For plots (the paper's figure 4); :meth:`predict` splits ties at the threshold at random.
+        """
+        check_fitted(self, "flow_")
+        check_fraction(quantile, "quantile", allow_zero=False)
+        self._validate_settings()
+        # a score above the j-th smallest of M calibration scores, j = ceil(q (M + 1)), has rank > q
+        thresholds = [
+            ref.calibration[min(int(np.ceil(quantile * (len(ref.calibration) + 1))), len(ref.calibration)) - 1]
+            for ref in self._references()
+        ]
+        return self.bins_.centers.copy(), np.asarray(thresholds, np.float32)
+
     def predict(self, X: Any, cond: Any, quantile: float = 0.95) -> np.ndarray:
         """True where a candidate lies outside the reference cluster's ``quantile``, (N,) bool.
 
