@@ -116,7 +116,7 @@ def main() -> None:
                  *quality(ranks_po, scores_po, labels[pick])])
     print(text_table(headers, rows))
     summary = (
-        f"flow kind {args.kind}; fit {fit_s:.0f} s ({args.events} objects, {args.epochs} epochs each for the cAE and the MAF); "
+        f"flow kind {args.kind}; fit {fit_s:.0f} s ({args.events} objects, {args.epochs} epochs each for the cAE and the flow); "
         f"{args.bins} reference clusters built once in {binned[False][1]:.0f} s "
         f"({binned[True][1]:.0f} s with transport); speed-up of the binned path "
         f"{per_object_ms / binned[False][0]:,.0f}x ({per_object_ms / binned[True][0]:,.0f}x with transport)"
@@ -127,7 +127,8 @@ def main() -> None:
             provenance(),
             f"- Setup: synthetic 15-feature reference class given k ~ U(450, 800), augmented space of 30 "
             f"dimensions, paper sizes (cAE 60/45/30/15/8 -> 6, flow with 10 bijections, N = 1500, "
-            f"HDBSCAN 1000 / 100, 5000 calibration points per bin), {args.threads} torch threads. {summary}.",
+            f"HDBSCAN 1000 / 100, {fm.calibration_size} calibration points per bin), {args.threads} torch threads. "
+            f"{summary}.",
             "- Quality numbers are for a briefly trained model on synthetic data, to compare the two "
             "paths, not the method's reach.",
             "",
