@@ -412,3 +412,56 @@ def test_reproduces_the_reference_sample(process, name, n):
             atol=1e-6,
             err_msg=column,
         )
+
+
+# ------------------------------------------------------------------ Z' -> t tbar and jet cuts (F+M)
+FM_CUTS = {"leading_pt_min": 450.0, "leading_pt_max": 800.0, "subleading_pt_min": 200.0}
+
+
+def test_zprime_to_top_pairs_with_the_flux_mutability_cuts():
+    columns, record = generate_chunk("zprime", 20, seed=5, **FM_CUTS)
+    pt1, pt2 = np.hypot(columns["pxj1"], columns["pyj1"]), np.hypot(columns["pxj2"], columns["pyj2"])
+    assert ((pt1 > 450) & (pt1 < 800)).all() and (pt2 > 200).all() and (pt2 <= pt1).all()
+    assert record["cuts"] == FM_CUTS and record["label"] == 1
+    assert "32:onIfAny = 6" in record["settings"] and "32:m0 = 1300." in record["settings"]
+    # boosted tops: the leading jet's mass sits near the top mass
+    assert 140 < np.median(columns["mj1"]) < 210
+
+
+def test_cuts_are_recorded_and_guard_resuming(tmp_path):
+    out = tmp_path / "z.h5"
+    generate_dijet(out, "zprime", 4, chunk_size=4, seed=3, mzprime=1200.0, progress=False, **FM_CUTS)
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["mzprime"] == 1200.0 and record["selection"]["leading_jet_pt_max"] == 800.0
+    # a rerun with other cuts must not reuse the chunks made with these
+    out.unlink()
+    with pytest.raises(ValueError, match="made with other settings"):
+        generate_dijet(out, "zprime", 4, chunk_size=4, seed=3, mzprime=1200.0, progress=False,
+                       **{**FM_CUTS, "leading_pt_max": 700.0})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"leading_pt_min": 800.0, "leading_pt_max": 450.0}, "leading_pt_max must exceed leading_pt_min"),
+        ({"subleading_pt_min": -1.0}, "subleading_pt_min must be > 0"),
+        ({"process": "zprime", "mzprime": 300.0}, "mzprime must exceed 2 m_top"),
+        ({"pthat_min": 900.0, "leading_pt_min": 450.0}, "pthat_min = 900 GeV would cut"),
+    ],
+)
+def test_bad_cuts_are_named(tmp_path, kwargs, message):
+    with pytest.raises(ValueError) as info:
+        generate_dijet(tmp_path / "out.h5", **{"process": "qcd", "n_events": 10, **kwargs})
+    assert message in str(info.value)
+
+
+def test_command_line_zprime_options(tmp_path, capsys):
+    out = tmp_path / "z.h5"
+    argv = ["-q", "generate", "dijet", "--process", "zprime", "--events", "2", "--out", str(out), "--seed", "9",
+            "--leading-pt-min", "450", "--leading-pt-max", "800", "--subleading-pt-min", "200"]
+    assert main(argv) == 0
+    assert json.loads(out.with_suffix(".json").read_text())["selection"]["subleading_jet_pt_min"] == 200.0
+    with pytest.raises(SystemExit):
+        main(["-q", "generate", "dijet", "--process", "qcd", "--events", "2", "--out", str(tmp_path / "q.h5"),
+              "--mzprime", "1000"])
+    assert "--mzprime applies only to --process zprime" in capsys.readouterr().err

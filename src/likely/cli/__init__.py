@@ -7,7 +7,7 @@ import logging
 import sys
 
 from likely import __version__
-from likely.cli import calo, demo, generate, report, search
+from likely.cli import calo, demo, detect, generate, report, search
 from likely.nn import set_progress_bars
 
 __all__ = ["main"]
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_parser(subparsers)
     generate.add_parser(subparsers)
     calo.add_parser(subparsers)
+    detect.add_parser(subparsers)
     return parser
 
 

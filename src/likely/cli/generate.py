@@ -45,8 +45,9 @@ def add_parser(subparsers) -> None:
     dijet.add_argument(
         "--process",
         required=True,
-        choices=("qcd", "wprime"),
-        help="qcd: HardQCD:all background (label 0); wprime: W' -> X Y signal (label 1)",
+        choices=("qcd", "wprime", "zprime"),
+        help="qcd: HardQCD:all background (label 0); wprime: W' -> X Y signal, zprime: Z' -> t tbar "
+        "signal (label 1)",
     )
     dijet.add_argument(
         "--events", required=True, type=positive_int, help="number of selected events to write"
@@ -96,6 +97,21 @@ def add_parser(subparsers) -> None:
         help="wprime only: Y mass in GeV, Y -> qq (default: 100)",
     )
     dijet.add_argument(
+        "--mzprime",
+        type=positive_float,
+        default=None,
+        metavar="GEV",
+        help="zprime only: Z' mass in GeV, Z' -> t tbar (default: 1300)",
+    )
+    for name, default in (("leading-pt-min", "1200"), ("leading-pt-max", "none"), ("subleading-pt-min", "20")):
+        dijet.add_argument(
+            f"--{name}",
+            type=positive_float,
+            default=None,
+            metavar="GEV",
+            help=f"jet cut: {name.replace('-', ' ')} pT in GeV (default: {default}; F+M study: 450, 800, 200)",
+        )
+    dijet.add_argument(
         "--force",
         action="store_true",
         help="overwrite an existing output file and regenerate chunks made with other settings",
@@ -108,11 +124,16 @@ def run_dijet(args) -> Path:
     from likely.data.generate import generate_dijet
 
     masses = {"mwprime": args.mwprime, "mx": args.mx, "my": args.my}
-    if args.process == "qcd" and any(value is not None for value in masses.values()):
+    if args.process != "wprime" and any(value is not None for value in masses.values()):
         raise ValueError("--mwprime, --mx and --my apply only to --process wprime")
-    if args.process == "wprime" and args.pthat_min is not None:
+    if args.process != "zprime" and args.mzprime is not None:
+        raise ValueError("--mzprime applies only to --process zprime")
+    if args.process != "qcd" and args.pthat_min is not None:
         raise ValueError("--pthat-min applies only to --process qcd")
-    options = {name: value for name, value in masses.items() if value is not None}
+    masses["mzprime"] = args.mzprime
+    cuts = {"leading_pt_min": args.leading_pt_min, "leading_pt_max": args.leading_pt_max,
+            "subleading_pt_min": args.subleading_pt_min}
+    options = {name: value for name, value in {**masses, **cuts}.items() if value is not None}
     if args.pthat_min is not None:
         options["pthat_min"] = args.pthat_min
     return generate_dijet(

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
+import numpy as np
+import torch
 import zuko
 from zuko.transforms import MonotonicRQSTransform
 
-from likely._checks import check_choice, check_positive
+from likely._checks import check_array, check_choice, check_cond, check_fitted, check_positive
 from likely.density.base import DensityEstimator
-from likely.nn import Trainer
+from likely.nn import Trainer, to_numpy, to_tensor
 from likely.transforms import Transform
 
 __all__ = ["Flow"]
@@ -106,3 +108,32 @@ class Flow(DensityEstimator):
 
     def _sample_latent(self, n, c):
         return self.model_(c).sample() if c is not None else self.model_().sample((n,))
+
+    # ------------------------------------------------------------- base space
+    def to_base(self, X, cond=None) -> np.ndarray:
+        """Map data to the flow's standard-normal base space, z = f⁻¹(x | c), shape (N, D).
+
+        For data distributed as the model, z ~ N(0, I) whatever the condition.
+        """
+        return self._map_base(X, cond, "X", inverse=False)
+
+    def from_base(self, Z, cond=None) -> np.ndarray:
+        """Map base-space points to data space, x = f(z | c), shape (N, D) (D network passes for a MAF)."""
+        return self._map_base(Z, cond, "Z", inverse=True)
+
+    def _map_base(self, values, cond, name: str, *, inverse: bool) -> np.ndarray:
+        check_fitted(self, "model_")
+        values = check_array(values, name, n_features=self.n_features_in_)
+        cond = check_cond(cond, len(values), n_features=self.n_cond_)
+        out = np.empty_like(values)
+        with torch.no_grad():
+            for start, stop in self._batches(len(values), "flow base map"):
+                v = to_tensor(values[start:stop], self.device_)
+                c = self._cond_latent(to_tensor(None if cond is None else cond[start:stop], self.device_))
+                transform = self.model_(c).transform
+                if inverse:
+                    mapped = self.preprocessing_.inverse(transform.inv(v))
+                else:
+                    mapped = transform(self._to_latent(v, None, name)[0])
+                out[start:stop] = to_numpy(mapped)
+        return out

@@ -1,4 +1,4 @@
-"""LHC Olympics-style dijet events from Pythia 8 + FastJet: QCD background and a W′ → X Y signal.
+"""LHC Olympics-style dijet events from Pythia 8 + FastJet: QCD background, W′ → X Y and Z′ → tt̄ signals.
 
 The recipe of the LHC Olympics 2020 R&D data set, without detector simulation:
 
@@ -8,8 +8,13 @@ The recipe of the LHC Olympics 2020 R&D data set, without detector simulation:
 * signal: W′ → X Y, X → qq′ (X charged, a W′ is), Y → qq̄, with m(W′) = 3.5 TeV,
   mX = 500 GeV, mY = 100 GeV by default (X and Y are narrow scalars: width 1 % of the mass,
   mass window ±10 %; the W′ line shape is cut at ``max(mW′ − 1 TeV, 1.1 (mX + mY))``);
+* signal for Flux+Mutability (seed 001): Z′ → tt̄ (``NewGaugeBoson:ffbar2gmZZprime``, pure Z′,
+  only the top channel open), m(Z′) = 1.3 TeV by default, so that the leading jet's pT
+  populates the paper's 450-800 GeV;
 * anti-kT R = 1.0 jets of all visible final-state particles (neutrinos excluded);
-* trigger: leading jet pT > 1.2 TeV and at least two jets with pT > 20 GeV;
+* trigger: leading jet pT > 1.2 TeV and at least two jets with pT > 20 GeV by default;
+  ``leading_pt_min``, ``leading_pt_max`` and ``subleading_pt_min`` change it (the F+M study
+  uses 450, 800 and 200 GeV);
 * per event, the two leading jets' px, py, pz, mass and N-subjettiness τ1, τ2, τ3 (β = 1,
   exclusive-kT axes; :func:`likely.data.generate.jets.nsubjettiness`), the LHCO features schema.
 
@@ -57,13 +62,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-PROCESSES = ("qcd", "wprime")
+PROCESSES = ("qcd", "wprime", "zprime")
 #: The LHC Olympics features-file columns (GeV), jets ordered by pT; ``label`` is added on writing.
 DIJET_COLUMNS = (
     "pxj1", "pyj1", "pzj1", "mj1", "tau1j1", "tau2j1", "tau3j1",
     "pxj2", "pyj2", "pzj2", "mj2", "tau1j2", "tau2j2", "tau3j2",
 )  # fmt: skip
-LABELS = {"qcd": 0, "wprime": 1}
+LABELS = {"qcd": 0, "wprime": 1, "zprime": 1}
 
 E_CM = 13000.0
 JET_R = 1.0
@@ -76,13 +81,24 @@ MAX_TRIES_WITHOUT_EVENT = 20_000
 MAX_BATCH = 500
 CHUNK_FORMAT = 1
 
-SELECTION = {
-    "jets": f"anti-kT R = {JET_R}, visible final-state particles (neutrinos excluded)",
-    "jet_pt_min": JET_PT_MIN,
-    "leading_jet_pt_min": TRIGGER_PT_MIN,
-    "min_jets": 2,
-    "nsubjettiness": "beta = 1, exclusive-kT axes, normalized by sum(pT) * R0, R0 = 1.0",
-}
+#: the default jet cuts (GeV): the LHC Olympics trigger
+DEFAULT_CUTS = {"leading_pt_min": TRIGGER_PT_MIN, "leading_pt_max": None, "subleading_pt_min": JET_PT_MIN}
+
+
+def _selection(cuts: Mapping[str, Any]) -> dict[str, Any]:
+    """The selection as recorded in the JSON beside an output file."""
+    return {
+        "jets": f"anti-kT R = {JET_R}, visible final-state particles (neutrinos excluded)",
+        "jet_pt_min": JET_PT_MIN,
+        "leading_jet_pt_min": cuts["leading_pt_min"],
+        "leading_jet_pt_max": cuts["leading_pt_max"],
+        "subleading_jet_pt_min": cuts["subleading_pt_min"],
+        "min_jets": 2,
+        "nsubjettiness": "beta = 1, exclusive-kT axes, normalized by sum(pT) * R0, R0 = 1.0",
+    }
+
+
+SELECTION = _selection(DEFAULT_CUTS)
 
 _COMMON = [
     f"Beams:eCM = {E_CM:.0f}.",
@@ -119,13 +135,22 @@ def pythia_settings(
     mwprime: float = 3500.0,
     mx: float = 500.0,
     my: float = 100.0,
+    mzprime: float = 1300.0,
 ) -> list[str]:
     """The Pythia 8 settings (``readString`` lines) of one chunk; they are recorded in the JSON."""
-    _validate_physics(process, pthat_min, mwprime, mx, my)
+    _validate_physics(process, pthat_min, mwprime, mx, my, mzprime)
     _validate_seed(seed, 1)
     lines = [*_COMMON, f"Random:seed = {int(seed)}"]
     if process == "qcd":
         lines += ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {float(pthat_min)}"]
+    elif process == "zprime":
+        lines += [
+            "NewGaugeBoson:ffbar2gmZZprime = on",
+            "Zprime:gmZmode = 3",  # the Z' alone, no gamma*/Z interference
+            f"32:m0 = {_num(mzprime)}",
+            "32:onMode = off",
+            "32:onIfAny = 6",  # Z' -> t tbar only; the tops decay as in the SM
+        ]
     else:
         w_min = max(mwprime - 1000.0, 1.1 * (mx + my) + 1.0)
         lines += [
@@ -151,11 +176,13 @@ def pythia_settings(
 
 
 # ------------------------------------------------------------------------ validation
-def _validate_physics(process, pthat_min, mwprime, mx, my) -> None:
+def _validate_physics(process, pthat_min, mwprime, mx, my, mzprime=1300.0) -> None:
     check_choice(process, "process", PROCESSES)
     check_positive(pthat_min, "pthat_min")
-    for value, name in ((mwprime, "mwprime"), (mx, "mx"), (my, "my")):
+    for value, name in ((mwprime, "mwprime"), (mx, "mx"), (my, "my"), (mzprime, "mzprime")):
         check_positive(value, name)
+    if process == "zprime" and mzprime <= 2 * 173.0:
+        raise ValueError(f"mzprime must exceed 2 m_top = 346 GeV for Z' -> t tbar; got {mzprime:g} GeV")
     if process == "wprime" and mx + my >= 0.8 * mwprime:
         raise ValueError(
             "mx + my must be below 0.8 * mwprime so that W' -> X Y is open over the W' line shape; "
@@ -166,6 +193,22 @@ def _validate_physics(process, pthat_min, mwprime, mx, my) -> None:
             f"pthat_min = {pthat_min:g} GeV would cut deep into the triggered events "
             f"(leading jet pT > {TRIGGER_PT_MIN:g} GeV); use at most {TRIGGER_PT_MIN * 1.5:g}"
         )
+
+
+def _validate_cuts(cuts: Mapping[str, Any]) -> dict[str, Any]:
+    """Complete ``cuts`` with the defaults and check them; returns the full dict."""
+    unknown = set(cuts) - set(DEFAULT_CUTS)
+    if unknown:
+        raise ValueError(f"unknown jet cut(s) {sorted(unknown)}; known: {sorted(DEFAULT_CUTS)}")
+    full = {**DEFAULT_CUTS, **{k: v for k, v in cuts.items() if v is not None}}
+    check_positive(full["leading_pt_min"], "leading_pt_min")
+    check_positive(full["subleading_pt_min"], "subleading_pt_min")
+    if full["leading_pt_max"] is not None:
+        check_positive(full["leading_pt_max"], "leading_pt_max")
+        if full["leading_pt_max"] <= full["leading_pt_min"]:
+            raise ValueError(f"leading_pt_max must exceed leading_pt_min; got {full['leading_pt_max']:g} <= "
+                             f"{full['leading_pt_min']:g} GeV")
+    return {name: None if value is None else float(value) for name, value in full.items()}
 
 
 def _validate_seed(seed, n_chunks: int) -> None:
@@ -189,8 +232,8 @@ def _visible(pythia, ids: np.ndarray, cache: dict[int, bool]) -> np.ndarray:
     return ~np.isin(np.abs(ids), invisible)
 
 
-def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool = True):
-    """Cluster a batch, apply the trigger; (event positions selected, (n, 14) features)."""
+def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool = True, cuts=DEFAULT_CUTS):
+    """Cluster a batch, apply the jet cuts; (event positions selected, (n, 14) features)."""
     import awkward as ak
 
     prt = events["prt"]
@@ -208,7 +251,7 @@ def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool = Tr
         # of all final particles (neutrinos included) sum to zero, so the leading jet's pT is
         # at most half their scalar sum
         ht = np.bincount(event[final], weights=np.hypot(px, py)[final], minlength=n_events)
-        candidates = np.flatnonzero(ht > 2 * TRIGGER_PT_MIN - 1.0)
+        candidates = np.flatnonzero(ht > 2 * cuts["leading_pt_min"] - 1.0)
     keep = final & _visible(pythia, ids, visible_cache) & np.isin(event, candidates)
     n_kept = np.bincount(event[keep], minlength=n_events)[candidates]
     empty = np.zeros((0, len(DIJET_COLUMNS)))
@@ -222,7 +265,12 @@ def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool = Tr
         return np.zeros(0, dtype=np.int64), empty
     first = np.cumsum(jet_counts) - jet_counts  # index of each event's hardest jet
     lead_pt = np.where(jet_counts > 0, jets["pt"][np.minimum(first, len(jets["pt"]) - 1)], 0.0)
-    passed = (jet_counts >= 2) & (lead_pt > TRIGGER_PT_MIN)
+    passed = (jet_counts >= 2) & (lead_pt > cuts["leading_pt_min"])
+    if cuts["subleading_pt_min"] > JET_PT_MIN:  # every clustered jet already has pT > JET_PT_MIN
+        second = np.minimum(first + 1, len(jets["pt"]) - 1)
+        passed &= np.where(jet_counts > 1, jets["pt"][second], 0.0) > cuts["subleading_pt_min"]
+    if cuts["leading_pt_max"] is not None:
+        passed &= lead_pt < cuts["leading_pt_max"]
     if not passed.any():
         return np.zeros(0, dtype=np.int64), empty
     # the two leading jets of each selected event: j1 j2 j1 j2 ...
@@ -246,6 +294,10 @@ def generate_chunk(
     mwprime: float = 3500.0,
     mx: float = 500.0,
     my: float = 100.0,
+    mzprime: float = 1300.0,
+    leading_pt_min: float | None = None,
+    leading_pt_max: float | None = None,
+    subleading_pt_min: float | None = None,
     prefilter: bool = True,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Generate events with one Pythia seed until ``n_events`` pass the selection.
@@ -255,13 +307,16 @@ def generate_chunk(
     failed, cross-section (``sigma_mb``, ``sigma_err_mb``, Pythia's estimate over the whole
     chunk), the Pythia settings and the wall time. The events are the first ``n_events``
     selected with this seed, so a smaller ``n_events`` gives a prefix of a larger one.
-    ``prefilter=False`` clusters every event (slower, same result; used by the tests).
+    ``prefilter=False`` clusters every event (slower, same result; used by the tests). The jet
+    cuts (GeV) default to :data:`DEFAULT_CUTS` (None keeps a default).
     """
     import awkward as ak
     import pythia8mc
 
     check_positive(n_events, "n_events", integer=True)
-    settings = pythia_settings(process, seed, pthat_min=pthat_min, mwprime=mwprime, mx=mx, my=my)
+    cuts = _validate_cuts({"leading_pt_min": leading_pt_min, "leading_pt_max": leading_pt_max,
+                           "subleading_pt_min": subleading_pt_min})
+    settings = pythia_settings(process, seed, pthat_min=pthat_min, mwprime=mwprime, mx=mx, my=my, mzprime=mzprime)
     start = time.perf_counter()
     pythia = pythia8mc.Pythia("", False)
     for line in settings:
@@ -287,7 +342,7 @@ def generate_chunk(
         ok = ~ak.to_numpy(ak.is_none(events, axis=0))
         positions = np.flatnonzero(ok)
         failures.extend((tried + np.flatnonzero(~ok) + 1).tolist())
-        where, features = _select(ak.drop_none(events, axis=0), pythia, visible_cache, prefilter)
+        where, features = _select(ak.drop_none(events, axis=0), pythia, visible_cache, prefilter, cuts)
         rows.append(features)
         attempts.append(tried + positions[where] + 1)
         tried += batch
@@ -309,6 +364,7 @@ def generate_chunk(
         "sigma_err_mb": float(info.sigmaErr()),
         "seconds": round(time.perf_counter() - start, 3),
         "settings": settings,
+        "cuts": cuts,
     }
     columns = {name: np.ascontiguousarray(data[:, i]) for i, name in enumerate(DIJET_COLUMNS)}
     columns["attempt"] = attempt.astype(np.int64)
@@ -325,6 +381,10 @@ def run_chunk(
     mwprime: float = 3500.0,
     mx: float = 500.0,
     my: float = 100.0,
+    mzprime: float = 1300.0,
+    leading_pt_min: float | None = None,
+    leading_pt_max: float | None = None,
+    subleading_pt_min: float | None = None,
 ) -> dict[str, Any]:
     """Generate one chunk (:func:`generate_chunk`) and save it atomically to ``path`` (.npz).
 
@@ -332,7 +392,8 @@ def run_chunk(
     Dask client as it is. Returns the chunk's record (also stored in the file).
     """
     columns, record = generate_chunk(
-        process, n_events, seed, pthat_min=pthat_min, mwprime=mwprime, mx=mx, my=my
+        process, n_events, seed, pthat_min=pthat_min, mwprime=mwprime, mx=mx, my=my, mzprime=mzprime,
+        leading_pt_min=leading_pt_min, leading_pt_max=leading_pt_max, subleading_pt_min=subleading_pt_min,
     )
     path = Path(path)
     record["file"] = path.name
@@ -379,6 +440,10 @@ def generate_dijet(
     mwprime: float = 3500.0,
     mx: float = 500.0,
     my: float = 100.0,
+    mzprime: float = 1300.0,
+    leading_pt_min: float | None = None,
+    leading_pt_max: float | None = None,
+    subleading_pt_min: float | None = None,
     overwrite: bool = False,
     progress: bool = True,
     executor: concurrent.futures.Executor | None = None,
@@ -388,10 +453,10 @@ def generate_dijet(
     Parameters
     ----------
     out : path (.h5)
-        The output file (LHCO features schema plus ``label``: 0 QCD, 1 W′ signal), written by
+        The output file (LHCO features schema plus ``label``: 0 QCD, 1 W′ or Z′ signal), written by
         :func:`likely.data.lhco.write_lhco`. ``<out>.json`` beside it records every chunk
         (seed, events tried and selected, cross-section, Pythia settings) and the totals.
-    process : {"qcd", "wprime"}
+    process : {"qcd", "wprime", "zprime"}
     n_events : int
         Selected events wanted; chunk k holds ``chunk_size`` of them (the last one fewer).
     chunk_size : int
@@ -404,7 +469,14 @@ def generate_dijet(
         QCD ``PhaseSpace:pTHatMin`` in GeV (700 loses ≈0.8 % of triggered events, 600 is
         unbiased and 2.2× slower, 800 loses 3.6 %).
     mwprime, mx, my : float
-        Signal masses in GeV.
+        W′ signal masses in GeV.
+    mzprime : float
+        Z′ → tt̄ signal mass in GeV.
+    leading_pt_min, leading_pt_max, subleading_pt_min : float or None
+        Jet cuts in GeV: leading jet pT > ``leading_pt_min`` (default 1200) and
+        < ``leading_pt_max`` (default none), subleading jet pT > ``subleading_pt_min``
+        (default 20). The F+M study of seed 001 uses 450, 800 and 200; lower the QCD
+        ``pthat_min`` with them (e.g. 400).
     overwrite : bool
         Replace an existing output file, and regenerate chunks made with other settings.
     progress : bool
@@ -422,7 +494,14 @@ def generate_dijet(
     Path of the output file.
     """
     out = Path(out)
-    _validate_physics(process, pthat_min, mwprime, mx, my)
+    _validate_physics(process, pthat_min, mwprime, mx, my, mzprime)
+    cuts = _validate_cuts({"leading_pt_min": leading_pt_min, "leading_pt_max": leading_pt_max,
+                           "subleading_pt_min": subleading_pt_min})
+    if process == "qcd" and pthat_min >= cuts["leading_pt_min"] * 1.5:
+        raise ValueError(
+            f"pthat_min = {pthat_min:g} GeV would cut deep into the selected events "
+            f"(leading jet pT > {cuts['leading_pt_min']:g} GeV); use at most {cuts['leading_pt_min'] * 1.5:g}"
+        )
     check_positive(n_events, "n_events", integer=True)
     check_positive(chunk_size, "chunk_size", integer=True)
     check_positive(workers, "workers", integer=True)
@@ -441,6 +520,7 @@ def generate_dijet(
         "mwprime": float(mwprime),
         "mx": float(mx),
         "my": float(my),
+        "mzprime": float(mzprime),
     }
     targets = [min(chunk_size, n_events - k * chunk_size) for k in range(n_chunks)]
     chunks = work_dir(out)
@@ -452,7 +532,8 @@ def generate_dijet(
             continue
         columns, record = load_chunk(path)
         expected = pythia_settings(process, seed + k, **physics)
-        if record.get("format") != CHUNK_FORMAT or record.get("settings") != expected:
+        same_cuts = record.get("cuts", _validate_cuts({})) == cuts  # chunks before cuts existed used the defaults
+        if record.get("format") != CHUNK_FORMAT or record.get("settings") != expected or not same_cuts:
             if not overwrite:
                 raise ValueError(
                     f"{path} was made with other settings than this run's; pass overwrite=True "
@@ -473,7 +554,7 @@ def generate_dijet(
         chunks,
     )
 
-    jobs = {k: ((paths[k], process, targets[k], seed + k), physics) for k in todo}
+    jobs = {k: ((paths[k], process, targets[k], seed + k), {**physics, **cuts}) for k in todo}
     for k, record in run_chunks(run_chunk, jobs, workers=workers, executor=executor,
                                 total=n_chunks, desc=f"generate {process}", progress=progress):
         done[k] = load_chunk(paths[k])
@@ -496,13 +577,13 @@ def generate_dijet(
     write_lhco(out, raw, overwrite=overwrite)
     write_json(
         out.with_suffix(".json"),
-        _summary(process, n_events, chunk_size, seed, physics, [p[1] for p in parts]),
+        _summary(process, n_events, chunk_size, seed, physics, [p[1] for p in parts], cuts),
     )
     log.info("wrote %d events to %s", n_events, out)
     return out
 
 
-def _summary(process, n_events, chunk_size, seed, physics, records) -> dict[str, Any]:
+def _summary(process, n_events, chunk_size, seed, physics, records, cuts) -> dict[str, Any]:
     from importlib.metadata import version
 
     tried = sum(r["tried"] for r in records)
@@ -537,7 +618,7 @@ def _summary(process, n_events, chunk_size, seed, physics, records) -> dict[str,
         "efficiency": n_events / tried,
         "sigma_mb": sigma,
         "sigma_selected_mb": sigma * n_events / tried,
-        "selection": SELECTION,
+        "selection": _selection(cuts),
         "versions": {
             "likely": __version__,
             "pythia8mc": version("pythia8mc"),

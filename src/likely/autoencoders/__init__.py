@@ -1,0 +1,5 @@
+"""Autoencoders: reconstructions, residuals and reconstruction-based anomaly scores."""
+
+from likely.autoencoders.conditional import ConditionalAutoencoder
+
+__all__ = ["ConditionalAutoencoder"]

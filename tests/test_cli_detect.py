@@ -1,0 +1,62 @@
+"""``likely detect fm train | score | report`` on a small dijet-like features file."""
+
+import json
+
+import numpy as np
+import pytest
+
+from likely.cli import main
+from likely.cli.detect import FM_FEATURES, load_dijets
+from likely.data.lhco import write_lhco
+
+
+def dijet_file(path, n=1200, signal=300, seed=0):
+    """QCD-like jets (label 0) and top-like jets (label 1: mj1 ≈ 175 GeV, small τ3/τ2)."""
+    rng = np.random.default_rng(seed)
+    total = n + signal
+    pt1 = rng.uniform(460, 790, total)
+    pt2 = pt1 * rng.uniform(0.5, 0.95, total)
+    phi = rng.uniform(-np.pi, np.pi, total)
+    label = np.r_[np.zeros(n), np.ones(signal)]
+    m1 = np.where(label == 1, rng.normal(175, 15, total), 0.1 * pt1 * rng.uniform(0.3, 1.5, total))
+    tau1 = rng.uniform(0.1, 0.5, (2, total))
+    tau2 = tau1 * rng.uniform(0.3, 0.9, (2, total))
+    tau3 = tau2 * np.where(label == 1, rng.uniform(0.2, 0.5, total), rng.uniform(0.5, 0.9, total))
+    raw = {
+        "pxj1": pt1 * np.cos(phi), "pyj1": pt1 * np.sin(phi), "pzj1": rng.normal(0, 300, total), "mj1": m1,
+        "tau1j1": tau1[0], "tau2j1": tau2[0], "tau3j1": tau3[0],
+        "pxj2": -pt2 * np.cos(phi), "pyj2": -pt2 * np.sin(phi), "pzj2": rng.normal(0, 300, total),
+        "mj2": 0.1 * pt2 * rng.uniform(0.3, 1.5, total),
+        "tau1j2": tau1[1], "tau2j2": tau2[1], "tau3j2": tau3[1], "label": label,
+    }
+    return write_lhco(path, raw)
+
+
+def test_load_dijets_condition_and_features(tmp_path):
+    X, pt, labels = load_dijets([dijet_file(tmp_path / "d.h5", n=50, signal=10)])
+    assert X.shape == (60, len(FM_FEATURES)) and labels.tolist() == [0] * 50 + [1] * 10
+    assert 460 <= pt.min() and pt.max() <= 790
+
+
+@pytest.mark.slow
+def test_train_score_report(tmp_path, capsys):
+    data = str(dijet_file(tmp_path / "dijets.h5"))
+    run = tmp_path / "run"
+    train = ["-q", "detect", "fm", "train", "--data", data, "--out", str(run), "--epochs", "2", "--transforms", "2", "--bins", "2",
+             "--reference-size", "200", "--calibration-size", "200", "--min-cluster-size", "120",
+             "--min-samples", "10"]
+    assert main(train) == 0
+    assert json.loads((run / "config.json").read_text())["events"] == 1200
+    assert main(["-q", "detect", "fm", "score", "--run", str(run), "--data", data]) == 0
+    assert main(["-q", "detect", "fm", "report", "--run", str(run)]) == 0
+    report = (run / "report.md").read_text()
+    assert "| 95 % |" in report and "AUC of the outlier score" in report
+    assert (run / "score_vs_pt.png").stat().st_size > 0
+    scores = np.load(run / "scores.npz")
+    assert len(scores["score"]) == 1500 and set(np.unique(scores["label"])) == {0, 1}
+    # nothing is overwritten without --force
+    for argv in (train, ["-q", "detect", "fm", "score", "--run", str(run), "--data", data]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+    assert "--force" in capsys.readouterr().err

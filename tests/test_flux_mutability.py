@@ -1,0 +1,234 @@
+"""Flux+Mutability and its conditional autoencoder on a synthetic conditional problem.
+
+The reference class has 4 features whose location, width and correlations depend on a
+condition k ~ U(0, 1); outliers are the same objects shifted by (0, 0.6, 0.4, 0.3).
+"""
+
+import hdbscan
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
+
+from likely.autoencoders import ConditionalAutoencoder
+from likely.density import Flow
+from likely.detect import FluxMutability
+from likely.detect.flux_mutability import _rank, _ReferenceCluster
+from likely.nn import Trainer
+
+SHIFT = np.array([0.0, 0.6, 0.4, 0.3])
+
+
+def make(n, rng, outlier=False):
+    k = rng.uniform(0, 1, n)
+    e = rng.normal(size=(n, 4))
+    x1 = 2 * k + (0.5 + k) * e[:, 0]
+    x2 = x1 * (1 - k) + 0.3 * e[:, 1]
+    x3 = np.sin(3 * k) + 0.2 * e[:, 2] + 0.2 * e[:, 0]
+    x4 = (0.2 + 0.3 * k) * e[:, 3]
+    X = np.stack([x1, x2, x3, x4], 1) + (SHIFT if outlier else 0)
+    # keep test objects inside the training range of k
+    return X.astype("f4"), np.clip(k, 0.01, 0.99).astype("f4")
+
+
+def small_fm(**params):
+    trainer = Trainer(epochs=20, lr=3e-3, progress=False)
+    settings = dict(
+        autoencoder=ConditionalAutoencoder(encoder=(16, 8), latent=2, trainer=trainer, random_state=0),
+        flow=Flow(transforms=3, hidden=(32, 32), trainer=trainer, random_state=0, device="cpu"),
+        n_bins=5, reference_size=300, calibration_size=2000, min_cluster_size=200, min_samples=20,
+        progress=False, random_state=0,
+    )
+    return FluxMutability(**{**settings, **params})
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    return {"train": make(4000, rng), "reference": make(3000, rng), "outlier": make(1000, rng, True)}
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return small_fm().fit(*data["train"])
+
+
+def binomial_tolerance(q, n):
+    """3 standard deviations of a rate q measured on n objects."""
+    return 3 * np.sqrt(q * (1 - q) / n)
+
+
+# ------------------------------------------------------------ the autoencoder
+def test_conditional_autoencoder_uses_the_condition():
+    rng = np.random.default_rng(1)
+    c = rng.uniform(0, 1, 3000).astype("f4")
+    X = np.stack([np.sin(3 * c), c**2, np.cos(2 * c)], 1).astype("f4")
+    X += 0.01 * rng.normal(size=X.shape).astype("f4")
+    trainer = Trainer(epochs=40, lr=3e-3, progress=False)
+    conditional = ConditionalAutoencoder(encoder=(16,), latent=1, trainer=trainer, random_state=0).fit(X, c)
+    # a 1-D bottleneck without the condition cannot beat ignoring the inputs by much,
+    # with the condition the features are a function of c and reconstruct closely
+    rms = np.sqrt((conditional.residuals(X, c) ** 2).mean(0))
+    assert (rms < 0.15 * X.std(0)).all(), rms
+    np.testing.assert_array_equal(conditional.residuals(X, c), conditional.reconstruct(X, c) - X)
+    assert conditional.model_.decoder[0].in_features == 1 + 1  # latent ⊕ condition
+
+
+def test_conditional_autoencoder_paper_sizes():
+    """Table 7's GlueX network with 14 features and 2 conditions has table 8's 10 172 parameters."""
+    rng = np.random.default_rng(0)
+    X, c = rng.normal(size=(64, 14)).astype("f4"), rng.normal(size=(64, 2)).astype("f4")
+    ae = ConditionalAutoencoder(encoder=(56, 42, 28, 14, 8), trainer=Trainer(epochs=1, progress=False))
+    n_params = sum(p.numel() for p in ae.fit(X, c).model_.parameters())
+    assert n_params == 10172
+
+
+def test_conditional_autoencoder_bad_inputs():
+    ae = ConditionalAutoencoder(encoder=(4,), latent=1, trainer=Trainer(epochs=1, progress=False))
+    X = np.ones((10, 2), "f4")
+    with pytest.raises(NotFittedError):
+        ae.residuals(X, np.ones(10))
+    with pytest.raises(ValueError, match="cond has 9 rows"):
+        ae.fit(X, np.ones(9))
+    ae.fit(X, np.ones(10))
+    with pytest.raises(ValueError, match="X has 3 features, but 2 were expected"):
+        ae.reconstruct(np.ones((4, 3)), np.ones(4))
+    with pytest.raises(ValueError, match="latent must be > 0"):
+        ConditionalAutoencoder(latent=0).fit(X, np.ones(10))
+
+
+def test_flow_base_space_round_trip(data):
+    X, k = data["train"]
+    flow = Flow(transforms=2, hidden=(16,), trainer=Trainer(epochs=3, progress=False), random_state=0).fit(X, k)
+    z = flow.to_base(X[:500], k[:500])
+    np.testing.assert_allclose(flow.from_base(z, k[:500]), X[:500], atol=1e-4)
+
+
+# ------------------------------------------------------------ Flux+Mutability
+@pytest.mark.slow
+@pytest.mark.parametrize("quantile", [0.68, 0.95, 0.99])
+def test_tpr_on_reference_objects_equals_the_quantile(fitted, data, quantile):
+    X, k = data["reference"]
+    tpr = np.mean(~fitted.predict(X, k, quantile=quantile))
+    assert abs(tpr - quantile) < binomial_tolerance(quantile, len(X)) + 0.01, tpr
+
+
+@pytest.mark.slow
+def test_outliers_score_higher(fitted, data):
+    reference, outlier = fitted.score(*data["reference"]), fitted.score(*data["outlier"])
+    labels = np.r_[np.zeros(len(reference)), np.ones(len(outlier))]
+    assert roc_auc_score(labels, np.r_[reference, outlier]) > 0.75
+    assert fitted.predict(*data["outlier"], quantile=0.95).mean() > 0.2  # vs 0.05 of the reference
+
+
+@pytest.mark.slow
+def test_binned_path_agrees_with_per_object_path(fitted, data):
+    """The fast paths' decisions match the paper's per-object procedure within statistical error."""
+    n = 80
+    X = np.vstack([data["reference"][0][:n], data["outlier"][0][:n]])
+    k = np.concatenate([data["reference"][1][:n], data["outlier"][1][:n]])
+    per_object = fitted.set_params(method="per_object").reference_rank(X, k)
+    for transport in (False, True):
+        binned = fitted.set_params(method="binned", transport=transport).reference_rank(X, k)
+        for q in (0.68, 0.95):
+            for part in (slice(0, n), slice(n, 2 * n)):
+                a, b = (binned[part] > q).mean(), (per_object[part] > q).mean()
+                p = (a + b) / 2
+                assert abs(a - b) < 3 * np.sqrt(2 * p * (1 - p) / n) + 1 / n, (transport, q, a, b)
+        # the two ranks of the same object are strongly correlated
+        assert np.corrcoef(binned, per_object)[0, 1] > 0.6, transport
+    fitted.set_params(transport=False)
+
+
+def test_approximate_glosh_matches_a_refit():
+    """Scoring a new point against a cached cluster ≈ clustering the cluster plus the point."""
+    rng = np.random.default_rng(3)
+    fm = FluxMutability(reference_size=400, min_cluster_size=250, min_samples=20)
+    points = rng.normal(size=(400, 3))
+    cluster = _ReferenceCluster.build(points, points[:10], fm)
+    candidates = rng.normal(size=(30, 3)) * 1.5
+    approximate = cluster.scores(candidates)
+    refit = []
+    for candidate in candidates:
+        scaled = (np.vstack([points, candidate]) - cluster.shift) / cluster.scale
+        glosh = hdbscan.HDBSCAN(min_cluster_size=250, min_samples=20, allow_single_cluster=True).fit(scaled)
+        refit.append(glosh.outlier_scores_[-1])
+    assert np.abs(approximate - np.array(refit)).mean() < 0.03
+    # an exact copy of a point in the cluster's core scores 0
+    core_point = points[np.argmax(cluster.lam.numpy())]
+    assert cluster.scores(core_point[None])[0] == 0
+
+
+def test_randomized_rank_is_uniform_with_ties():
+    """A score exchangeable with the reference scores has a uniform rank, even with heavy ties."""
+    rng = np.random.default_rng(0)
+    n = 20_000
+    draws = rng.integers(0, 3, (n, 21)).astype(float)  # 20 reference scores + 1 candidate each
+    ranks = np.array([_rank(row[-1:], np.sort(row[:-1]), rng)[0] for row in draws])
+    for q in (0.3, 0.68, 0.95, 0.99):
+        assert abs((ranks <= q).mean() - q) < binomial_tolerance(q, n)
+    # without the random split of ties the cut at 0.3 would keep a third or more
+    assert ((np.searchsorted(np.sort(draws[0, :-1]), draws[:, -1]) / 21) <= 0.3).mean() > 0.33
+
+
+def test_features_only_mode(data):
+    fm = small_fm(augmented=False).fit(*data["train"])
+    assert not hasattr(fm, "autoencoder_") and fm.flow_.n_features_in_ == 4
+    X, k = data["reference"]
+    tpr = np.mean(~fm.predict(X, k, quantile=0.95))
+    assert abs(tpr - 0.95) < binomial_tolerance(0.95, len(X)) + 0.01
+
+
+def test_scores_are_repeatable(fitted, data):
+    X, k = data["outlier"]
+    np.testing.assert_array_equal(fitted.score(X[:50], k[:50]), fitted.score(X[:50], k[:50]))
+    np.testing.assert_array_equal(fitted.reference_rank(X[:50], k[:50]), fitted.reference_rank(X[:50], k[:50]))
+
+
+def test_bad_inputs(fitted, data):
+    X, k = data["reference"]
+    with pytest.raises(NotFittedError):
+        FluxMutability().predict(X, k)
+    with pytest.raises(ValueError, match="X must be 2-D"):
+        fitted.score(X[:, 0], k)
+    with pytest.raises(ValueError, match="X has 3 features, but 4 were expected"):
+        fitted.score(X[:, :3], k)
+    with pytest.raises(ValueError, match="cond has 9 rows, but X has 10"):
+        fitted.score(X[:10], k[:9])
+    with pytest.raises(ValueError, match="cond is required"):
+        fitted.score(X, None)
+    bad = X[:10].copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="X contains 1 non-finite value"):
+        fitted.score(bad, k[:10])
+    for quantile in (0, 1, 1.5, -0.1):
+        with pytest.raises(ValueError, match="quantile must be"):
+            fitted.predict(X[:10], k[:10], quantile=quantile)
+    with pytest.raises(ValueError, match="outside the training range"):
+        fitted.score(X[:2], np.array([0.5, 3.0], "f4"))
+    with pytest.raises(ValueError, match="min_cluster_size must lie in"):
+        FluxMutability(reference_size=300, min_cluster_size=100).fit(X, k)
+    with pytest.raises(ValueError, match="method must be one of"):
+        FluxMutability(method="fast").fit(X, k)
+
+
+def test_save_and_load_give_the_same_scores(fitted, data, tmp_path):
+    X, k = data["outlier"]
+    fitted.save(tmp_path / "model")
+    with pytest.raises(FileExistsError, match="not empty"):
+        fitted.save(tmp_path / "model")
+    loaded = FluxMutability.load(tmp_path / "model", device="cpu")
+    np.testing.assert_array_equal(loaded.score(X[:200], k[:200]), fitted.score(X[:200], k[:200]))
+    np.testing.assert_array_equal(loaded.predict(X[:200], k[:200]), fitted.predict(X[:200], k[:200]))
+    ae = ConditionalAutoencoder.load(tmp_path / "model" / "autoencoder.pt")
+    np.testing.assert_array_equal(ae.residuals(X[:50], k[:50]), fitted.autoencoder_.residuals(X[:50], k[:50]))
+
+
+def test_bin_thresholds_match_the_cut(fitted, data):
+    """Outside the 95 % threshold of its bin means a rank above 0.95 (ties aside)."""
+    centers, thresholds = fitted.bin_thresholds(0.95)
+    assert centers.shape == (5, 1) and thresholds.shape == (5,)
+    X, k = data["outlier"]
+    score, rank = fitted.score_and_rank(X, k)
+    above = score > thresholds[fitted.bins_.assign(k[:, None])]
+    assert (rank[above] > 0.95).all()
