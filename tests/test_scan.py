@@ -40,7 +40,7 @@ def broken_cwola(name, seed):
 def client():
     from dask.distributed import Client
 
-    with Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as local:
+    with Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0") as local:
         yield local
 
 
