@@ -1,0 +1,7 @@
+"""``python -m likely``: the ``likely`` command."""
+
+import sys
+
+from likely.cli import main
+
+sys.exit(main())
