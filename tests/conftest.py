@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from likely.data import resonant_toy
+
 
 @pytest.fixture(autouse=True)
 def _limit_threads():
@@ -14,3 +16,16 @@ def _limit_threads():
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="module")
+def signal():
+    """Pure signal of the dijet-like toy with a planted resonance (resonant searches)."""
+    events = resonant_toy(1, 4000, random_state=1)
+    return events[events.label == 1]
+
+
+@pytest.fixture(scope="module")
+def background():
+    """Pure background of the dijet-like toy (resonant searches)."""
+    return resonant_toy(40_000, 0, random_state=10)

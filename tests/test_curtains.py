@@ -5,7 +5,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from likely.classify import Ensemble, TreeClassifier
-from likely.data import EventSet, resonant_toy
+from likely.data import EventSet
 from likely.density import Flow
 from likely.metrics import auc
 from likely.nn import Trainer
@@ -45,6 +45,11 @@ def fitted(request, shifting):
     return method.fit(shifting, WINDOW)
 
 
+def _auc(method, sample):
+    method.fit(sample.data, background=sample.extra_background, signal=sample.signal)
+    return auc(sample.test.label, method.score(sample.test))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("side", ["low", "high"])
 def test_transport_moves_the_conditional_distribution(fitted, side):
@@ -73,20 +78,6 @@ def test_inverse_undoes_the_transport(fitted):
     np.testing.assert_allclose(fitted.transport(moved, m, target, inverse=True), X, atol=1e-4)
 
 
-@pytest.fixture(scope="module")
-def signal():
-    events = resonant_toy(1, 4000, random_state=1)
-    return events[events.label == 1]
-
-
-@pytest.fixture(scope="module")
-def background():
-    return resonant_toy(40_000, 0, random_state=10)
-
-
-def _auc(method, sample):
-    method.fit(sample.data, background=sample.extra_background, signal=sample.signal)
-    return auc(sample.test.label, method.score(sample.test))
 
 
 @pytest.mark.slow

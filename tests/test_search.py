@@ -6,7 +6,7 @@ from sklearn.exceptions import NotFittedError
 from torch import equal as torch_equal
 
 from likely.classify import Ensemble, TreeClassifier
-from likely.data import EventSet, resonant_toy
+from likely.data import EventSet
 from likely.density import Flow, FlowMatching
 from likely.metrics import auc
 from likely.nn import Trainer
@@ -41,15 +41,6 @@ METHODS = {
 }
 
 
-@pytest.fixture(scope="module")
-def signal():
-    events = resonant_toy(1, 4000, random_state=1)
-    return events[events.label == 1]
-
-
-@pytest.fixture(scope="module")
-def background():
-    return resonant_toy(40_000, 0, random_state=10)
 
 
 def _auc(method, sample):
