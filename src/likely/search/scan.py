@@ -241,7 +241,9 @@ def _submit(client, jobs, background, signal, factory, initial, progress):
     from dask.distributed import as_completed
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    data = client.scatter([background, signal], broadcast=True)
+    # hash=False: fresh keys per scan, so a client reused across scans never hands a job the
+    # keys of an earlier scan's data that the scheduler is releasing ("lost dependencies")
+    data = client.scatter([background, signal], broadcast=True, hash=False)
     futures = {client.submit(_worker_job, *data, job, factory, os.getpid(), pure=False): job for job in jobs}
     bar = progress_bar(total=initial + len(jobs), initial=initial, unit="job", desc="scan", enabled=progress,
                        leave=True)
