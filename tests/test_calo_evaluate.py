@@ -62,7 +62,7 @@ def test_bad_inputs_are_named():
         high_level_features(good[:, :4], [1.0, 1.0], LAYERS, ETA, PHI)
     with pytest.raises(ValueError, match="negative voxel energies"):
         high_level_features(-good, [1.0, 1.0], LAYERS, ETA, PHI)
-    with pytest.raises(ValueError, match="e_inc must hold 2 positive"):
+    with pytest.raises(ValueError, match="e_inc must be positive; found 1 value"):
         high_level_features(good, [1.0, 0.0], LAYERS, ETA, PHI)
     with pytest.raises(ValueError, match="phi must give the centre of each of the 5 voxels"):
         high_level_features(good, [1.0, 1.0], LAYERS, ETA, PHI[:4])

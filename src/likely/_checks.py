@@ -174,8 +174,11 @@ def check_choice(value: Any, name: str, choices: Iterable[Any]) -> None:
         raise ValueError(f"{name} must be one of {choices}; got {value!r}")
 
 
-def check_showers(showers: Any, name: str = "showers", *, n_voxels: int | None = None) -> np.ndarray:
-    """Validate calorimeter showers (N, n_voxels) of voxel energies: finite, >= 0, not all zero.
+def check_showers(
+    showers: Any, name: str = "showers", *, n_voxels: int | None = None, allow_empty: bool = False
+) -> np.ndarray:
+    """Validate calorimeter showers (N, n_voxels) of voxel energies: finite, >= 0, and not all
+    zero unless ``allow_empty`` (e.g. for evaluating generated showers).
 
     Returns float32 (N, n_voxels).
     """
@@ -185,7 +188,7 @@ def check_showers(showers: Any, name: str = "showers", *, n_voxels: int | None =
         row = int(np.argwhere(negative)[0, 0])
         raise ValueError(f"{name} has {np.count_nonzero(negative)} negative voxel energies (first in row {row})")
     empty = array.sum(axis=1) <= 0
-    if empty.any():
+    if empty.any() and not allow_empty:
         raise ValueError(
             f"{name} has {np.count_nonzero(empty)} zero-energy shower(s) (first: row {int(np.argmax(empty))})"
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from likely._checks import check_array, check_positive
+from likely._checks import check_array, check_energies, check_positive, check_showers
 from likely.data import EventSet
 from likely.data.geometry import Geometry
 from likely.data.showers import Showers
@@ -151,12 +151,8 @@ def _checked(showers, e_inc, layer_sizes, eta, phi):
     if not sizes or min(sizes) < 1:
         raise ValueError(f"layer_sizes must be positive voxel counts; got {list(layer_sizes)}")
     n_voxels = sum(sizes)
-    showers = check_array(showers, "showers", n_features=n_voxels, dtype=np.float64)
-    if (showers < 0).any():
-        raise ValueError(f"showers has {int((showers < 0).sum())} negative voxel energies")
-    e_inc = check_array(e_inc, "e_inc", ndim=1, dtype=np.float64)
-    if len(e_inc) != len(showers) or not (e_inc > 0).all():
-        raise ValueError(f"e_inc must hold {len(showers)} positive incident energies")
+    showers = check_showers(showers, n_voxels=n_voxels, allow_empty=True).astype(np.float64)
+    e_inc = check_energies(e_inc, len(showers)).astype(np.float64)
     coordinates = {"eta": check_array(eta, "eta", ndim=1, dtype=np.float64),
                    "phi": check_array(phi, "phi", ndim=1, dtype=np.float64)}
     for name, values in coordinates.items():
