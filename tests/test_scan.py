@@ -102,6 +102,7 @@ def test_example_config_is_valid():
     ({"data": {"toy": "many"}}, "'data.toy' must be an integer"),
     ({"injection": {"signal": [-5]}}, "'injection.signal' must be >= 0"),
     ({"injection": {"signal": [100], "reference_window": [3, 4]}}, "only applies to 'injection.s_over_b'"),
+    ({"injection": {"s_over_b": [0.1], "significance": [2]}}, "exactly one of"),
     ({"injection": {}}, "exactly one of 'injection.signal', 'injection.s_over_b'"),
     ({"windows": {"sr": [[3.7, 3.3]]}}, "'windows.sr' needs low < high"),
     ({"windows": {"sr": [3.3, 3.7]}}, "'windows.sr' must be a [low, high] pair"),
@@ -131,6 +132,15 @@ def test_s_over_b_becomes_the_expected_signal_count(events):
     expected = 0.1 * (5000 - 1500 - 1000) * sr(background) / sr(signal)
     assert list(counts) == ["sb0.1", "sb0.3"] and abs(counts["sb0.1"] - expected) <= 0.5
     assert abs(counts["sb0.3"] - 3 * expected) <= 1.5
+
+
+def test_significance_becomes_the_expected_signal_count(events):
+    config = ScanConfig.from_mapping({**CONFIG, "injection": {"significance": [2.0]}})
+    counts = injected_counts(config, *events)
+    background, signal = events
+    sr = lambda e: ((e.column("mjj") >= 3.3) & (e.column("mjj") < 3.7)).mean()  # noqa: E731
+    expected = 2.0 * np.sqrt((5000 - 1500 - 1000) * sr(background)) / sr(signal)
+    assert list(counts) == ["z2"] and abs(counts["z2"] - expected) <= 0.5
 
 
 # --- running, resuming -----------------------------------------------------------------------

@@ -45,7 +45,7 @@ class Job:
     """One fit: ``method`` on the sample of (``n_signal``, ``seed``), scored in ``window``."""
 
     method: str
-    injection: str  # label of the injection: "n300" (signal events) or "sb0.005" (target S/B)
+    injection: str  # label of the injection: "n300" (signal events), "sb0.005" (target S/B), "z1.5" (S/sqrt(B))
     n_signal: int
     seed: int
     window: Window
@@ -65,8 +65,9 @@ def injected_counts(config: ScanConfig, background: EventSet, signal: EventSet,
                     extra_fraction: float = 0.3, test_fraction: float = 0.2) -> dict[str, int]:
     """Injection label -> signal events to inject.
 
-    A target S/B becomes the count whose expected share in ``config.reference_window``
-    gives that S/B against the expected data background there (the splits of
+    A target S/B (S/sqrt(B)) becomes the count whose expected share in
+    ``config.reference_window`` gives that S/B (S/sqrt(B)) against the expected data
+    background there (the splits of
     :func:`~likely.search.make_search_sample`, whose fractions are passed here).
     """
     if config.injection == "signal":
@@ -76,8 +77,11 @@ def injected_counts(config: ScanConfig, background: EventSet, signal: EventSet,
     expected_background = n_data * window.in_sr(background).mean()
     signal_share = window.in_sr(signal).mean()
     if signal_share == 0 or expected_background == 0:
-        raise ValueError(f"'injection.s_over_b' needs signal and background in the reference window {window}")
-    return {f"sb{x:g}": int(round(x * expected_background / signal_share)) for x in config.amounts}
+        raise ValueError(f"'injection.{config.injection}' needs signal and background "
+                         f"in the reference window {window}")
+    if config.injection == "s_over_b":
+        return {f"sb{x:g}": int(round(x * expected_background / signal_share)) for x in config.amounts}
+    return {f"z{x:g}": int(round(x * np.sqrt(expected_background) / signal_share)) for x in config.amounts}
 
 
 def make_jobs(config: ScanConfig, counts: dict[str, int]) -> list[Job]:

@@ -31,11 +31,12 @@ class ScanConfig:
     seeds : tuple of int
         One injected sample and one training per seed.
     injection : str
-        ``"signal"`` (``amounts`` are injected signal events) or ``"s_over_b"`` (``amounts``
-        are target S/B in ``reference_window``, turned into signal counts on the data).
+        ``"signal"`` (``amounts`` are injected signal events), ``"s_over_b"`` or
+        ``"significance"`` (``amounts`` are target S/B or S/sqrt(B) in ``reference_window``,
+        turned into signal counts on the data).
     amounts : tuple of float
     reference_window : (float, float)
-        Where a target S/B is measured (default: CATHODE's 3.3-3.7 TeV). The injected count
+        Where a target S/B or S/sqrt(B) is measured (default: CATHODE's 3.3-3.7 TeV). The injected count
         is the same in every window: a sliding scan looks at one data set.
     windows : tuple of (float, float)
         Signal regions ``[low, high)`` in ``mjj`` (TeV).
@@ -172,15 +173,19 @@ def _seeds(value: Any) -> tuple[int, ...]:
 
 
 def _injection(table: Any) -> tuple[str, tuple[float, ...], tuple[float, float]]:
-    _keys(table, ("signal", "s_over_b", "reference_window"), "injection", one_of=("signal", "s_over_b"))
+    kinds = ("signal", "s_over_b", "significance")
+    _keys(table, (*kinds, "reference_window"), "injection", one_of=kinds)
     if "signal" in table:
         if "reference_window" in table:
-            raise ValueError("'injection.reference_window' only applies to 'injection.s_over_b'")
+            raise ValueError("'injection.reference_window' only applies to 'injection.s_over_b' "
+                             "and 'injection.significance'")
         amounts = [_number(n, "injection.signal", integer=True, minimum=0) for n in _list(table["signal"], "injection.signal")]
         return "signal", tuple(amounts), (3.3, 3.7)
-    amounts = [_number(x, "injection.s_over_b", minimum=0) for x in _list(table["s_over_b"], "injection.s_over_b")]
+    kind = next(k for k in kinds[1:] if k in table)
+    key = f"injection.{kind}"
+    amounts = [_number(x, key, minimum=0) for x in _list(table[kind], key)]
     reference = _window(table.get("reference_window", [3.3, 3.7]), "injection.reference_window")
-    return "s_over_b", tuple(float(x) for x in amounts), reference
+    return kind, tuple(float(x) for x in amounts), reference
 
 
 def _window(value: Any, key: str) -> tuple[float, float]:
