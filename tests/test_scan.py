@@ -12,7 +12,10 @@ from likely.classify import TreeClassifier
 from likely.cli import main
 from likely.cli.report import write_scan_report
 from likely.cli.search import load_events
-from likely.search.scan import ScanError, injected_counts, make_jobs, run_scan
+from likely.density import FlowMatching
+from likely.nn import Trainer
+from likely.search import SIGMA
+from likely.search.scan import ScanError, injected_counts, make_jobs, run_job, run_scan
 from likely.search.scan_config import ScanConfig, read_scan_config
 from likely.search.study import METHODS
 
@@ -28,6 +31,11 @@ CONFIG = {
 def fast(name, seed):
     """The method with one small boosted-tree classifier (the defaults train 10 x 200 trees)."""
     return METHODS[name](classifier=TreeClassifier(max_iter=10), random_state=seed)
+
+
+def tiny_sigma(name, seed):
+    model = FlowMatching(hidden=(16, 16), trainer=Trainer(epochs=2, progress=False), random_state=seed)
+    return SIGMA(model=model, classifier=TreeClassifier(max_iter=10, random_state=seed), random_state=seed)
 
 
 def broken_cwola(name, seed):
@@ -172,6 +180,17 @@ def test_a_job_sample_depends_on_injection_and_seed_only(scan):
     by_id = {job["id"]: job for job in results["jobs"]}
     # methods of one (injection, seed, window) see the same injected data
     assert by_id["iad_n200_seed1_sr3.2-3.6"]["signal_in_sr"] == by_id["cwola_n200_seed1_sr3.2-3.6"]["signal_in_sr"]
+
+
+def test_sigma_fits_one_model_per_injection_and_seed_for_all_windows(tmp_path, client, events):
+    config = ScanConfig.from_mapping({**CONFIG, "methods": ["sigma"], "seeds": 1, "injection": {"signal": [200]}})
+    results = run_scan(config, *events, tmp_path / "scan", client=client, factory=tiny_sigma, progress=False)
+    jobs = results["jobs"]
+    assert len(jobs) == 2 and jobs[0]["model_fit_seconds"] == jobs[1]["model_fit_seconds"] > 0
+    for job in make_jobs(config, injected_counts(config, *events)):  # the same as a model fitted per window
+        alone = run_job(*events, job, tiny_sigma)
+        shared = np.load(tmp_path / "scan" / "jobs" / job.id / "arrays.npz")["score"]
+        np.testing.assert_allclose(shared, alone["score"], atol=1e-6)
 
 
 def test_rerun_runs_only_missing_jobs(scan, tmp_path, client, events, caplog):

@@ -321,14 +321,25 @@ class SIGMA(_ClassifyAgainstSamples):
     def _fit_generator(self, events):
         check_choice(self.interpolation, "interpolation", ("velocity", "mixture"))
         check_positive(self.margin, "margin", allow_zero=True)
-        template = self.model if self.model is not None else default_flow_matching(self.random_state)
-        if self.interpolation == "velocity" and not isinstance(template, FlowMatching):
+        if self.interpolation == "velocity" and not isinstance(self._model_template(), FlowMatching):
             raise ValueError("interpolation='velocity' needs a FlowMatching model; use 'mixture' for flows")
         self.anchors_ = (self.window_.low - self.margin, self.window_.high + self.margin)
         if self.prefit:
             self.model_ = _prefitted(self.model, "model", len(self.features_))
         else:
-            self.model_ = clone(template).fit(self._X(events), cond=self._m(events))
+            self.model_ = self.fit_model(events, self.window_.variable)
+
+    def fit_model(self, events: EventSet, variable: str = "mjj") -> DensityEstimator:
+        """A clone of ``model`` (or the default) fitted to all ``events``: what ``prefit=True`` takes.
+
+        Does not depend on the window, so one fit serves every window of a sliding search.
+        """
+        for name in (*self.features, variable):
+            _check_column(events, name)
+        return clone(self._model_template()).fit(events.array(list(self.features)), cond=events.column(variable))
+
+    def _model_template(self) -> DensityEstimator:
+        return self.model if self.model is not None else default_flow_matching(self.random_state)
 
     def _generate(self, m):
         low, high = self.anchors_

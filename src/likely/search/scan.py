@@ -10,6 +10,7 @@ worker can rebuild it and every method and window of one seed sees the same data
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ import numpy as np
 
 from likely._io import atomic_write, write_json
 from likely.data import EventSet
+from likely.density import DensityEstimator
 from likely.nn import progress_bar, set_progress_bars
 from likely.search.methods import ResonantMethod
 from likely.search.sample import make_search_sample
@@ -29,7 +31,8 @@ from likely.search.scan_config import ScanConfig
 from likely.search.study import make_method, run_method, split_arrays
 from likely.search.windows import Window
 
-__all__ = ["Job", "ScanError", "injected_counts", "make_jobs", "run_job", "run_scan"]
+__all__ = ["Job", "ScanError", "fit_shared_model", "injected_counts", "make_jobs", "run_job", "run_scan",
+           "shares_model"]
 
 log = logging.getLogger(__name__)
 
@@ -93,20 +96,66 @@ def make_jobs(config: ScanConfig, counts: dict[str, int]) -> list[Job]:
 
 
 def run_job(background: EventSet, signal: EventSet, job: Job,
-            factory: Callable[[str, int | None], ResonantMethod] = make_method) -> dict:
-    """Rebuild the job's injected sample, fit and score its method (see :func:`run_method`)."""
+            factory: Callable[[str, int | None], ResonantMethod] = make_method,
+            shared: tuple[DensityEstimator, float] | None = None) -> dict:
+    """Rebuild the job's injected sample, fit and score its method (see :func:`run_method`).
+
+    ``shared``: ``(model, seconds)`` from :func:`fit_shared_model` for the job's injection
+    and seed; the method then runs with ``model=model, prefit=True`` and the record gets
+    ``model_fit_seconds``.
+    """
     start = time.perf_counter()
     sample = make_search_sample(background, signal, job.n_signal, window=job.window, random_state=job.seed)
+    if shared is not None:
+        factory = functools.partial(_prefit, factory, shared[0])
     record = run_method(job.method, job.seed, sample, job.window, factory)
     record.update(sample.summary(job.window), id=job.id, job=job.to_dict(),
                   seconds=round(time.perf_counter() - start, 2))
+    if shared is not None:
+        record["model_fit_seconds"] = shared[1]
     return record
 
 
-def _worker_job(background, signal, job, factory, client_pid):
+def shares_model(method: ResonantMethod) -> bool:
+    """Whether ``method`` learns one window-independent model (SIGMA), which a scan fits
+    once per (injection, seed) and hands to every window's job."""
+    return callable(getattr(method, "fit_model", None))
+
+
+def fit_shared_model(background: EventSet, signal: EventSet, job: Job,
+                     factory: Callable[[str, int | None], ResonantMethod] = make_method
+                     ) -> tuple[DensityEstimator, float]:
+    """The window-independent model of ``job``'s method on its injected sample, and the fit time (s)."""
+    start = time.perf_counter()
+    sample = make_search_sample(background, signal, job.n_signal, window=job.window, random_state=job.seed)
+    model = factory(job.method, job.seed).fit_model(sample.data, job.window.variable)
+    return model, round(time.perf_counter() - start, 2)
+
+
+def _shares_model(factory, job: Job) -> bool:
+    try:
+        return shares_model(factory(job.method, job.seed))
+    except Exception:  # noqa: BLE001  (the job itself fails with this error on its worker and is reported)
+        return False
+
+
+def _prefit(factory, model, name, seed):
+    return factory(name, seed).set_params(model=model, prefit=True)
+
+
+def _quiet_workers(client_pid: int) -> None:
     if os.getpid() != client_pid:  # a worker process: its bars would garble the scan's own
         set_progress_bars(False)
-    return run_job(background, signal, job, factory)
+
+
+def _worker_job(background, signal, job, factory, client_pid, shared=None):
+    _quiet_workers(client_pid)
+    return run_job(background, signal, job, factory, shared)
+
+
+def _worker_model(background, signal, job, factory, client_pid):
+    _quiet_workers(client_pid)
+    return fit_shared_model(background, signal, job, factory)
 
 
 def run_scan(
@@ -248,7 +297,14 @@ def _submit(client, jobs, background, signal, factory, initial, progress):
     # hash=False: fresh keys per scan, so a client reused across scans never hands a job the
     # keys of an earlier scan's data that the scheduler is releasing ("lost dependencies")
     data = client.scatter([background, signal], broadcast=True, hash=False)
-    futures = {client.submit(_worker_job, *data, job, factory, os.getpid(), pure=False): job for job in jobs}
+    models = {}  # (method, injection, seed) -> future of the shared model
+    for job in jobs:
+        group = (job.method, job.injection, job.seed)
+        if group not in models and _shares_model(factory, job):
+            models[group] = client.submit(_worker_model, *data, job, factory, os.getpid(), pure=False)
+    futures = {client.submit(_worker_job, *data, job, factory, os.getpid(),
+                             models.get((job.method, job.injection, job.seed)), pure=False): job
+               for job in jobs}
     bar = progress_bar(total=initial + len(jobs), initial=initial, unit="job", desc="scan", enabled=progress,
                        leave=True)
     try:
@@ -260,4 +316,4 @@ def _submit(client, jobs, background, signal, factory, initial, progress):
                     yield futures[future], error
                 bar.update()
     finally:
-        client.cancel([future for future in futures if not future.done()])
+        client.cancel([future for future in [*futures, *models.values()] if not future.done()])
