@@ -49,6 +49,8 @@ def test_out_of_fold_scores_are_honest_without_signal():
     folded = CWoLa(features=FEATURES, classifier=_flexible(), n_folds=5, random_state=0).fit(data)
     assert auc(in_sr, folded.score(data)) > 0.7
     assert abs(auc(in_sr, folded.data_scores_) - 0.5) < 0.04
+    folded.set_params(n_folds=None).fit(data)  # refitted without folds: no stale out-of-fold scores
+    assert not hasattr(folded, "data_scores_") and not hasattr(folded, "data_folds_")
 
 
 def test_out_of_fold_scores_find_a_planted_signal():

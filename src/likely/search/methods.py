@@ -124,9 +124,9 @@ class _Classifying(ResonantMethod):
 
     These are the scores to cut on when the search selects events from the data it
     trained on. The default ``classifier`` with folds follows CWoLa hunting's nested
-    cross-validation, where a fold's score averages ``n_folds - 1`` models (one per
-    validation fold): each copy averages ``n_folds - 1`` boosted-tree classifiers, each
-    early-stopped on its own validation split.
+    cross-validation, where each of the ``n_folds - 1`` training folds serves in turn as
+    validation set: each copy averages ``n_folds - 1`` boosted-tree classifiers, each
+    early-stopped on its own random validation split.
     """
 
     def _train_classifier(self, positive: EventSet, negative: EventSet, n_folds: int | None = None) -> None:
@@ -153,6 +153,9 @@ class _Classifying(ResonantMethod):
         self._train_classifier(events[positive], negative, self.n_folds)
         if self.n_folds is not None:
             self._keep_data_scores(events, rows)
+        else:  # no stale scores of an earlier fit with folds
+            for name in ("data_scores_", "data_folds_"):
+                vars(self).pop(name, None)
 
     def _keep_data_scores(self, events: EventSet, rows: np.ndarray) -> None:
         """``data_scores_`` and ``data_folds_``; ``rows`` are the events of the leading training rows."""
