@@ -159,6 +159,9 @@ def test_kfold_out_of_fold_rows_were_never_seen_by_their_scorer():
     # each row was seen by the 4 other members: in-sample averages are 0.1 or 0.9
     np.testing.assert_allclose(ensemble.predict_proba(X), np.where(y == 1, 0.9, 0.1), atol=1e-6)
     assert len(ensemble.members_) == 5
+    # oof_fold_ names the member that left each row out: it, alone, has not memorized the row
+    for k, member in enumerate(ensemble.members_):
+        np.testing.assert_array_equal(member.predict_proba(X) == 0.5, ensemble.oof_fold_ == k)
 
 
 def test_kfold_oof_auc_is_honest_on_noise_labels():
@@ -202,6 +205,8 @@ def test_ensemble_bad_settings():
         Ensemble(TreeClassifier(), n_members=1, mode="kfold").fit(X, y)
     with pytest.raises(ValueError, match="n_members"):
         Ensemble(TreeClassifier(), n_members=0).fit(X, y)
+    with pytest.raises(ValueError, match=f"n_members must .* at most the {min(np.bincount(y))} rows"):
+        Ensemble(TreeClassifier(), n_members=200, mode="kfold").fit(X, y)
     with pytest.raises(ValueError, match="mode"):
         Ensemble(TreeClassifier(), mode="bagging").fit(X, y)
     with pytest.raises(ValueError, match="aggregate"):

@@ -19,7 +19,8 @@ class Ensemble(BinaryClassifier):
     ``mode="kfold"``: member k is trained on all folds but fold k (stratified), and the
     out-of-fold probabilities of the training data are kept in ``oof_proba_`` — the
     score to use for the training events themselves (as in CWoLa hunting), since no
-    member saw the event it scores.
+    member saw the event it scores — and ``oof_fold_`` (N,) says which member (fold)
+    scored each row.
 
     Parameters
     ----------
@@ -56,14 +57,18 @@ class Ensemble(BinaryClassifier):
         if self.mode == "seed":
             self.members_ = [self._member(seed).fit(X, y, sample_weight) for seed in seeds]
             return
-        if self.n_members < 2:
-            raise ValueError(f"n_members must be >= 2 with mode='kfold'; got {self.n_members}")
+        smallest = np.bincount(y, minlength=2).min()
+        if not 2 <= self.n_members <= smallest:
+            raise ValueError(f"n_members must be >= 2 with mode='kfold', and at most the {smallest} rows of the "
+                             f"smaller class (every fold needs both classes); got {self.n_members}")
         folds = StratifiedKFold(self.n_members, shuffle=True, random_state=int(seeds[0]))
         self.members_, self.oof_proba_ = [], np.empty(len(X), dtype=np.float32)
-        for seed, (train, held_out) in zip(seeds, folds.split(X, y)):
+        self.oof_fold_ = np.empty(len(X), dtype=np.int64)
+        for k, (seed, (train, held_out)) in enumerate(zip(seeds, folds.split(X, y))):
             weights = None if sample_weight is None else sample_weight[train]
             member = self._member(seed).fit(X[train], y[train], weights)
             self.oof_proba_[held_out] = member.predict_proba(X[held_out])
+            self.oof_fold_[held_out] = k
             self.members_.append(member)
 
     def _member(self, seed: int) -> BinaryClassifier:

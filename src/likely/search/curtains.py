@@ -112,7 +112,7 @@ class CURTAINs(_ClassifyAgainstSamples):
         Width of each sideband (units of ``mjj``) used when ``window`` does not set one:
         CURTAINs trains on narrow sidebands next to the SR (0.2 TeV each in the paper).
         None uses the window's sidebands as they are.
-    classifier, oversampling, random_state
+    classifier, oversampling, n_folds, random_state
         As in :class:`~likely.search.CATHODE`.
 
     Attributes
@@ -133,7 +133,7 @@ class CURTAINs(_ClassifyAgainstSamples):
                  network: Flow | None = None, flow: Flow | None = None, prefit: bool = False,
                  blur: float = 0.01, sideband_width: float | None = 0.2,
                  classifier: BinaryClassifier | None = None, oversampling: float = 4.0,
-                 random_state: int | None = None) -> None:
+                 n_folds: int | None = None, random_state: int | None = None) -> None:
         self.features = features
         self.loss = loss
         self.network = network
@@ -143,6 +143,7 @@ class CURTAINs(_ClassifyAgainstSamples):
         self.sideband_width = sideband_width
         self.classifier = classifier
         self.oversampling = oversampling
+        self.n_folds = n_folds
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fitting

@@ -32,9 +32,9 @@ __all__ = [
 DEFAULT_FEATURES = ("mj1", "delta_mj", "tau21_j1", "tau21_j2")
 
 
-def default_classifier(random_state: int | None = None) -> BinaryClassifier:
-    """Ten boosted-tree classifiers with different seeds, averaged (cf. SIGMA's HGB ensemble)."""
-    return Ensemble(TreeClassifier(), n_members=10, mode="seed", random_state=random_state)
+def default_classifier(random_state: int | None = None, n_members: int = 10) -> BinaryClassifier:
+    """``n_members`` boosted-tree classifiers with different seeds, averaged (cf. SIGMA's HGB ensemble)."""
+    return Ensemble(TreeClassifier(), n_members=n_members, mode="seed", random_state=random_state)
 
 
 def default_flow(random_state: int | None = None, preprocessing: str = "standardize") -> Flow:
@@ -108,13 +108,64 @@ class ResonantMethod(BaseEstimator):
 
 
 class _Classifying(ResonantMethod):
-    """A method whose score is a classifier trained on (label 1) vs (label 0) events."""
+    """A method whose score is a classifier trained on (label 1) vs (label 0) events.
 
-    def _train_classifier(self, positive: EventSet, negative: EventSet) -> None:
+    Methods that train on the data (all but :class:`Supervised`) take ``n_folds``. With
+    it the classifier is an ``Ensemble(mode="kfold")`` of ``n_folds`` copies of
+    ``classifier``, copy k trained on all folds but fold k; :meth:`score` averages the
+    copies, and ``fit`` keeps a score of every event it was given from a model that
+    never saw that event:
+
+    - ``data_scores_`` (N,) float32, in the order of the events passed to ``fit``: the
+      out-of-fold score of each training event (by the copy that left its fold out),
+      and :meth:`score` for the events not trained on (e.g. the sidebands, for methods
+      that classify signal-region data against samples);
+    - ``data_folds_`` (N,) int: the fold of each training event, -1 for the others.
+
+    These are the scores to cut on when the search selects events from the data it
+    trained on. The default ``classifier`` with folds follows CWoLa hunting's nested
+    cross-validation, where each of the ``n_folds - 1`` training folds serves in turn as
+    validation set: each copy averages ``n_folds - 1`` boosted-tree classifiers, each
+    early-stopped on its own random validation split.
+    """
+
+    def _train_classifier(self, positive: EventSet, negative: EventSet, n_folds: int | None = None) -> None:
         X = np.concatenate([self._X(positive), self._X(negative)])
         y = np.concatenate([np.ones(len(positive), int), np.zeros(len(negative), int)])
-        classifier = self.classifier if self.classifier is not None else default_classifier(self.random_state)
-        self.classifier_ = clone(classifier).fit(X, y, sample_weight=balanced_weights(y, None))
+        self.classifier_ = clone(self._classifier_template(n_folds)).fit(X, y, sample_weight=balanced_weights(y, None))
+
+    def _classifier_template(self, n_folds: int | None) -> BinaryClassifier:
+        if n_folds is None:
+            return self.classifier if self.classifier is not None else default_classifier(self.random_state)
+        member = self.classifier if self.classifier is not None else default_classifier(n_members=n_folds - 1)
+        return Ensemble(member, n_members=n_folds, mode="kfold", random_state=self.random_state)
+
+    def _train_on_data(self, events: EventSet, positive: np.ndarray, negative: np.ndarray | EventSet) -> None:
+        """Classify ``events[positive]`` (1) against ``negative`` (0) with ``n_folds`` folds.
+
+        ``positive`` is a mask (N,) of ``events``; ``negative`` another mask of ``events``
+        (CWoLa's sidebands) or other events (generated samples, a reference sample).
+        """
+        rows = np.flatnonzero(positive)
+        if isinstance(negative, np.ndarray):
+            rows, negative = np.concatenate([rows, np.flatnonzero(negative)]), events[negative]
+        _check_folds(self.n_folds, np.count_nonzero(positive), len(negative))
+        self._train_classifier(events[positive], negative, self.n_folds)
+        if self.n_folds is not None:
+            self._keep_data_scores(events, rows)
+        else:  # no stale scores of an earlier fit with folds
+            for name in ("data_scores_", "data_folds_"):
+                vars(self).pop(name, None)
+
+    def _keep_data_scores(self, events: EventSet, rows: np.ndarray) -> None:
+        """``data_scores_`` and ``data_folds_``; ``rows`` are the events of the leading training rows."""
+        self.data_folds_ = np.full(len(events), -1, dtype=np.int64)
+        self.data_folds_[rows] = self.classifier_.oof_fold_[:len(rows)]
+        self.data_scores_ = np.empty(len(events), dtype=np.float32)
+        self.data_scores_[rows] = self.classifier_.oof_proba_[:len(rows)]
+        unseen = self.data_folds_ < 0
+        if unseen.any():
+            self.data_scores_[unseen] = self._score(events[unseen])
 
     def _score(self, events):
         return self.classifier_.predict_proba(self._X(events))
@@ -136,6 +187,18 @@ def _prefitted(model: DensityEstimator | None, name: str, n_features: int) -> De
         raise ValueError(f"the prefit {name} models {model.n_features_in_} feature(s) given {model.n_cond_} "
                          f"condition(s); this method needs {n_features} given 1 (mjj)")
     return model
+
+
+def _check_folds(n_folds: int | None, n_positive: int | None = None, n_negative: int | None = None) -> None:
+    """``n_folds`` is None or an integer >= 2, and (given the class sizes) at most the smaller class."""
+    if n_folds is None:
+        return
+    check_positive(n_folds, "n_folds", integer=True)
+    if n_folds < 2:
+        raise ValueError(f"n_folds must be >= 2 (or None for one classifier without folds); got {n_folds}")
+    if n_positive is not None and n_folds > min(n_positive, n_negative):
+        raise ValueError(f"n_folds must be at most the number of training events of each class, every fold needs "
+                         f"both ({n_positive} signal-region events vs {n_negative}); got {n_folds}")
 
 
 def _required(reference: EventSet | None, name: str, method: str) -> EventSet:
@@ -164,35 +227,70 @@ class IdealizedAD(_Classifying):
     """Idealized anomaly detector: signal-region data vs a perfect background sample there.
 
     The upper bound for methods that estimate the background (CATHODE, CURTAINs, ...).
+    ``n_folds``: see :class:`CWoLa` (default None: one classifier, no ``data_scores_``).
     """
 
     def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, classifier: BinaryClassifier | None = None,
-                 random_state: int | None = None) -> None:
+                 n_folds: int | None = None, random_state: int | None = None) -> None:
         self.features = features
         self.classifier = classifier
+        self.n_folds = n_folds
         self.random_state = random_state
 
     def _fit(self, events, *, background, signal):
         background = self.window_.signal_region(_required(background, "background", "IdealizedAD"),
                                                 "background events")
-        self._train_classifier(self.window_.signal_region(events), background)
+        self.window_.signal_region(events)  # a clear error if empty
+        self._train_on_data(events, self.window_.in_sr(events), background)
 
 
 class CWoLa(_Classifying):
-    """CWoLa hunting (Collins, Howard, Nachman 2018): signal region vs sidebands.
+    """CWoLa hunting (Collins, Howe, Nachman 2018): signal region vs sidebands, k-folded.
 
-    Sensitive only if the features do not depend on ``mjj``; set ``Window.sideband_width``
-    to use narrow sidebands next to the signal region, as the original method does.
+    A classifier separates signal-region events (1) from sideband events (0). Sensitive
+    only if the features do not depend on ``mjj``; set ``Window.sideband_width`` to use
+    narrow sidebands next to the signal region, as the original method does.
+
+    As in the paper, the SR and SB events are split into ``n_folds`` folds (stratified,
+    shuffled with ``random_state``) and each fold is scored by a model trained on the
+    others, so that the search can cut on the very events it trained on:
+    ``data_scores_`` holds these out-of-fold scores in the order of the events passed to
+    ``fit`` (``data_folds_``: each event's fold, -1 for events in neither SR nor SB).
+    :meth:`score` of new events averages the ``n_folds`` fold models.
+
+    Parameters
+    ----------
+    features : sequence of str
+        Feature columns (``mjj`` is not one of them).
+    classifier : BinaryClassifier or None
+        The model of each fold (cloned); default: an average of ``n_folds - 1`` boosted-tree
+        classifiers (with ``n_folds=None``: of 10).
+    n_folds : int or None
+        Number of folds (>= 2; the paper: 5). None trains one classifier on all events,
+        as in our signal-injection studies before k-folding, and keeps no ``data_scores_``.
+    random_state : int or None
+        Seeds the folds and the classifiers.
+
+    Attributes
+    ----------
+    classifier_ : BinaryClassifier
+        The fitted classifier: an ``Ensemble(mode="kfold")`` over SR then SB events
+        (``classifier_.oof_proba_`` in that order), or ``classifier`` alone.
+    data_scores_, data_folds_ : ndarray (N,)
+        Out-of-fold score and fold of each event passed to ``fit`` (with ``n_folds``).
     """
 
     def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, classifier: BinaryClassifier | None = None,
-                 random_state: int | None = None) -> None:
+                 n_folds: int | None = 5, random_state: int | None = None) -> None:
         self.features = features
         self.classifier = classifier
+        self.n_folds = n_folds
         self.random_state = random_state
 
     def _fit(self, events, *, background, signal):
-        self._train_classifier(self.window_.signal_region(events), self.window_.sidebands(events))
+        self.window_.signal_region(events)  # clear errors if the SR or the SB is empty
+        self.window_.sidebands(events)
+        self._train_on_data(events, self.window_.in_sr(events), self.window_.in_sb(events))
 
 
 class ANODE(ResonantMethod):
@@ -233,12 +331,13 @@ class _ClassifyAgainstSamples(_Classifying):
 
     def _fit(self, events, *, background, signal):
         check_positive(self.oversampling, "oversampling")
+        _check_folds(self.n_folds)
         sr = self.window_.signal_region(events)
         self._fit_generator(events)
         m = self._sr_conditions(self._m(sr), int(self.oversampling * len(sr)))
         columns = dict(zip(self.features_, self._generate(m).T))
         self.samples_ = EventSet({**columns, self.window_.variable: m})
-        self._train_classifier(sr, self.samples_)
+        self._train_on_data(events, self.window_.in_sr(events), self.samples_)
 
     def _sr_conditions(self, m_sr: np.ndarray, n: int) -> np.ndarray:
         m = gaussian_kde(m_sr).resample(n, seed=self.random_state)[0]
@@ -258,19 +357,22 @@ class CATHODE(_ClassifyAgainstSamples):
     A conditional flow learns ``p(x | m)`` in the sidebands and is sampled in the signal
     region; a classifier is then trained on signal-region data (1) vs these samples (0).
     ``prefit=True`` takes ``flow`` as already fitted to the sidebands of the window and
-    skips that training.
+    skips that training. ``n_folds`` (default None): k-fold the classifier and keep
+    out-of-fold ``data_scores_`` of the signal-region data, as in :class:`CWoLa` — what a
+    search on real data cuts on (``classifier_.oof_proba_`` holds the samples' after them).
     """
 
     _default_preprocessing = "logit"
 
     def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, flow: Flow | None = None,
                  prefit: bool = False, classifier: BinaryClassifier | None = None,
-                 oversampling: float = 4.0, random_state: int | None = None) -> None:
+                 oversampling: float = 4.0, n_folds: int | None = None, random_state: int | None = None) -> None:
         self.features = features
         self.flow = flow
         self.prefit = prefit
         self.classifier = classifier
         self.oversampling = oversampling
+        self.n_folds = n_folds
         self.random_state = random_state
 
     def _fit_generator(self, events):
@@ -303,12 +405,14 @@ class SIGMA(_ClassifyAgainstSamples):
         ``model`` is already fitted to all the data: only the interpolation, sampling
         and classifier run, so a sliding-window search trains the generative model
         once for every window.
+    n_folds : int or None
+        k-fold the classifier and keep out-of-fold ``data_scores_``, as in :class:`CATHODE`.
     """
 
     def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, model: DensityEstimator | None = None,
                  interpolation: str = "velocity", margin: float = 0.1, prefit: bool = False,
                  classifier: BinaryClassifier | None = None, oversampling: float = 4.0,
-                 random_state: int | None = None) -> None:
+                 n_folds: int | None = None, random_state: int | None = None) -> None:
         self.features = features
         self.model = model
         self.interpolation = interpolation
@@ -316,6 +420,7 @@ class SIGMA(_ClassifyAgainstSamples):
         self.prefit = prefit
         self.classifier = classifier
         self.oversampling = oversampling
+        self.n_folds = n_folds
         self.random_state = random_state
 
     def _fit_generator(self, events):
