@@ -8,12 +8,18 @@ import torch
 from sklearn.exceptions import NotFittedError
 
 from likely.classify import Ensemble, NNClassifier, TreeClassifier
+from likely.cli import main
+from likely.cli.search import load_events
+from likely.data.lhco import read_lhco
+from likely.data.samples import bundled_dijet_paths
 from likely.density import Flow, FlowMatching
 from likely.nn import Trainer
 from likely.search import (
     ANODE, CATHODE, CURTAINs, RANODE, SIGMA, CWoLa, IdealizedAD, ResonantMethod, Supervised, Window,
-    make_search_sample,
+    make_search_sample, run_scan,
 )
+from likely.search.scan_config import ScanConfig
+from likely.search.study import METHODS as METHODS_BY_NAME
 
 FEATURES = ["mj1", "delta_mj", "tau21_j1", "tau21_j2"]
 
@@ -181,3 +187,61 @@ def test_weights_load_without_pickle(sample, tmp_path):
     _fit(METHODS["ranode"](), sample).save(tmp_path / "m")
     state = torch.load(tmp_path / "m" / "weights.pt", weights_only=True)
     assert state["class"] == "RANODE" and not (tmp_path / "m" / "sklearn.pkl").exists()
+
+
+@pytest.mark.slow
+def test_search_run_saves_loadable_models_that_score_new_files(tmp_path):
+    """The run directory's model reproduces the run's test scores, and 'search score' applies it to a file."""
+    out = tmp_path / "run"
+    assert main(["-q", "search", "run", "--toy", "6000", "--method", "cwola", "--inject", "300", "--out", str(out)]) == 0
+    (run,) = json.loads((out / "results.json").read_text())["runs"]
+    assert run["model"] == "models/cwola_seed0"
+    method = ResonantMethod.load(out / run["model"], device="cpu")
+    background, signal = load_events(toy=6000, n_signal=300)
+    test = make_search_sample(background, signal, 300, window=Window(), random_state=0).test
+    np.testing.assert_array_equal(method.score(test), np.load(out / "scores.npz")["score_0"])
+
+    data, _ = bundled_dijet_paths()
+    scores = tmp_path / "scores.npz"
+    assert main(["-q", "search", "score", str(out / run["model"]), "--data", str(data), "--out", str(scores)]) == 0
+    written = np.load(scores)
+    events = read_lhco(data, features=["mjj", *FEATURES], nan="keep")
+    assert len(written["score"]) == len(events) and np.array_equal(written["mjj"], events["mjj"])
+    finite = np.isfinite(events.array(FEATURES)).all(axis=1)
+    np.testing.assert_array_equal(written["score"][finite], method.score(events[finite]))
+    assert np.isnan(written["score"][~finite]).all()
+    np.testing.assert_array_equal(written["in_sr"], Window().in_sr(events))
+
+
+def test_search_score_refuses_bad_model_and_existing_output(tmp_path, capsys):
+    data, _ = bundled_dijet_paths()
+    with pytest.raises(SystemExit):
+        main(["-q", "search", "score", str(tmp_path), "--data", str(data), "--out", str(tmp_path / "s.npz")])
+    assert "is not a saved method" in capsys.readouterr().err
+    (tmp_path / "s.npz").write_text("precious")
+    with pytest.raises(SystemExit):
+        main(["-q", "search", "score", str(tmp_path), "--data", str(data), "--out", str(tmp_path / "s.npz")])
+    assert "--force" in capsys.readouterr().err and (tmp_path / "s.npz").read_text() == "precious"
+
+
+def test_scan_saves_models_only_when_asked(tmp_path):
+    from dask.distributed import Client
+
+    config = ScanConfig.from_mapping({"data": {"toy": 5000}, "methods": ["cwola"], "seeds": 1,
+                                      "injection": {"signal": [200]}, "windows": {"sr": [[3.3, 3.7]]}})
+    events = load_events(toy=5000, n_signal=200)
+    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=":0") as client:
+        kept = run_scan(config, *events, tmp_path / "kept", client=client, factory=_fast, progress=False,
+                        save_models=True)
+        plain = run_scan(config, *events, tmp_path / "plain", client=client, factory=_fast, progress=False)
+    (job,) = kept["jobs"]
+    assert job["model"] == f"jobs/{job['id']}/model" and "model" not in plain["jobs"][0]
+    method = CWoLa.load(tmp_path / "kept" / job["model"], device="cpu")
+    arrays = np.load(tmp_path / "kept" / "jobs" / job["id"] / "arrays.npz")
+    background = make_search_sample(*events, 200, window=Window(), random_state=0).extra_background
+    np.testing.assert_array_equal(method.score(background), arrays["background_score"])
+    assert not (tmp_path / "plain" / "jobs" / plain["jobs"][0]["id"] / "model").exists()
+
+
+def _fast(name, seed):
+    return METHODS_BY_NAME[name](classifier=TreeClassifier(max_iter=10), random_state=seed)
