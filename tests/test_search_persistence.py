@@ -146,6 +146,10 @@ def test_unsavable_classifier_is_refused_before_writing(sample, tmp_path):
     method.classifier_.members_[0].estimator_ = object()
     with pytest.raises(TypeError, match=r"classifier_\.members_\[0\]\.estimator_"):
         method.save(tmp_path / "m")
+    method = _fit(CWoLa(classifier=TreeClassifier(max_iter=5)), sample)
+    method.extra_ = torch.nn.Linear(2, 1)
+    with pytest.raises(TypeError, match="cannot save extra_: .* CWoLa has no _module_for"):
+        method.save(tmp_path / "m")
     assert not (tmp_path / "m").exists()
 
 

@@ -187,6 +187,7 @@ class CURTAINs(_ClassifyAgainstSamples):
         return self.network if self.network is not None else default_transport(self.random_state)
 
     def _module_for(self, name):
+        """The untrained ``transport_`` (also to load saved weights into; see likely.search.persistence)."""
         return _Transport(clone(self._network_template())._build(len(self.features_), 2))
 
     def _loss_function(self):

@@ -122,10 +122,6 @@ class ResonantMethod(BaseEstimator):
         """
         return load_method(path, device, expected=cls)
 
-    def _module_for(self, name: str) -> torch.nn.Module:
-        """An untrained torch module shaped like the fitted attribute ``name``, to load weights into."""
-        raise TypeError(f"{type(self).__name__} has no torch module {name!r} to rebuild")
-
 
 class _Classifying(ResonantMethod):
     """A method whose score is a classifier trained on (label 1) vs (label 0) events."""
@@ -426,6 +422,7 @@ class RANODE(ResonantMethod):
         self.signal_fraction_ = float(torch.sigmoid(self.mixture_.w_logit.detach()))
 
     def _module_for(self, name):
+        """The untrained ``mixture_`` (also to load saved weights into; see likely.search.persistence)."""
         signal_flow = clone(self._flow_template())._build(len(self.features_), 1)
         return _SignalMixture(signal_flow, self.signal_fraction)
 

@@ -13,6 +13,12 @@ A saved method is a folder::
                      is checked before the file is unpickled (it catches corruption, not
                      a deliberate forgery).
 
+Fitted attributes are saved by kind: arrays, numbers, strings, windows, transforms,
+training histories, likely's estimators (recursively; density models through their own
+``to_payload``), scikit-learn estimators (pickled) and torch modules (weights only: the
+owning class rebuilds the module with ``_module_for(name)`` and the weights are loaded
+into it). Anything else is refused before a file is written.
+
 The folder is written atomically (a temporary folder renamed into place). The training
 sets kept on a fitted method for inspection (``samples_``, CURTAINs' ``sources_``) are not
 saved: a loaded method scores, and samples or transports with its models, but does not
@@ -65,7 +71,7 @@ def save_method(method, path: str | os.PathLike) -> Path:
     if path.exists() and not (path / MANIFEST).is_file() and not (path.is_dir() and not any(path.iterdir())):
         raise FileExistsError(f"{path} exists and is not a saved method; refusing to overwrite it")
     encoder = _Encoder()
-    state = encoder.top(method)
+    state = encoder.estimator(method)
     with atomic_dir(path) as tmp:
         torch.save(state, tmp / WEIGHTS)
         files = {WEIGHTS: _sha256(tmp / WEIGHTS)}
@@ -97,7 +103,10 @@ def load_method(path: str | os.PathLike, device: str = "auto", expected: type | 
     if not path.exists():
         raise FileNotFoundError(f"no saved method at {path}: no such file or folder")
     manifest = _read_manifest(path)
-    for name, digest in manifest["files"].items():
+    cls = _estimator_classes().get(manifest.get("class"))
+    if expected is not None and not (cls and issubclass(cls, expected)):
+        raise ValueError(f"{path} holds a {manifest.get('class')}, not a {expected.__name__}")
+    for name, digest in manifest["files"].items():  # checked before anything is unpickled
         if not (path / name).is_file():
             raise ValueError(f"{path} is an incomplete saved method: {name} is missing")
         if _sha256(path / name) != digest:
@@ -114,10 +123,11 @@ def load_method(path: str | os.PathLike, device: str = "auto", expected: type | 
         with open(path / PICKLES, "rb") as stream:
             pickles = pickle.load(stream)  # noqa: S301  (checksummed; see the module docstring)
     target = resolve_device(device)
-    state = torch.load(path / WEIGHTS, map_location=target, weights_only=True)
-    method = _Decoder(pickles, device, target).estimator(state)
-    if expected is not None and not isinstance(method, expected):
-        raise ValueError(f"{path} holds a {type(method).__name__}, not a {expected.__name__}")
+    try:
+        state = torch.load(path / WEIGHTS, map_location=target, weights_only=True)
+        method = _Decoder(pickles, device, target).estimator(state)
+    except (KeyError, pickle.UnpicklingError, RuntimeError) as error:
+        raise ValueError(f"{path} could not be loaded: {type(error).__name__}: {error}") from error
     return method
 
 
@@ -132,6 +142,9 @@ def _read_manifest(path: Path) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else None
         raise ValueError(f"{path} holds format {found!r}; this likely ({likely.__version__}) reads {FORMAT!r}")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or WEIGHTS not in files or not set(files) <= {WEIGHTS, PICKLES}:
+        raise ValueError(f"{manifest_path} is corrupted: 'files' must list {WEIGHTS} (and {PICKLES}); got {files!r}")
     return manifest
 
 
@@ -176,22 +189,26 @@ class _Encoder:
     def __init__(self) -> None:
         self.pickles: list = []
 
-    def top(self, method) -> dict:
-        """A method; parameters that are its own fitted models (``prefit``) become references."""
-        fitted = {name: self.value(getattr(method, name), name) for name in _fitted_names(method)}
-        own = {id(getattr(method, name)): name for name in fitted if isinstance(getattr(method, name), BaseEstimator)}
-        params = {name: {"__same_as__": own[id(value)]} if id(value) in own else self.value(value, name)
-                  for name, value in method.get_params(deep=False).items()}
-        return {"class": type(method).__name__, "params": params, "fitted": fitted}
+    def estimator(self, estimator: BaseEstimator, where: str = "") -> dict:
+        """Class, parameters and fitted attributes (None if unfitted).
 
-    def estimator(self, estimator: BaseEstimator, where: str) -> dict:
-        fitted = None
-        if _is_fitted(estimator):
-            fitted = {name: self.value(getattr(estimator, name), f"{where}.{name}")
-                      for name in _fitted_names(estimator)}
-        params = {name: self.value(value, f"{where}.{name}")
+        A parameter that is also a fitted attribute (a ``prefit`` model) is saved once, as
+        the attribute, and the parameter refers to it.
+        """
+        names = _fitted_names(estimator) if _is_fitted(estimator) else []
+        fitted = {name: self.attribute(estimator, name, _join(where, name)) for name in names}
+        own = {id(getattr(estimator, name)): name for name in names
+               if isinstance(getattr(estimator, name), BaseEstimator)}
+        params = {name: {"__same_as__": own[id(value)]} if id(value) in own else self.value(value, _join(where, name))
                   for name, value in estimator.get_params(deep=False).items()}
-        return {"class": type(estimator).__name__, "params": params, "fitted": fitted}
+        return {"class": type(estimator).__name__, "params": params, "fitted": fitted if names else None}
+
+    def attribute(self, owner: BaseEstimator, name: str, where: str) -> Any:
+        value = getattr(owner, name)
+        if isinstance(value, torch.nn.Module) and not hasattr(owner, "_module_for"):
+            raise TypeError(f"cannot save {where}: a torch module is saved as weights, and "
+                            f"{type(owner).__name__} has no _module_for(name) to rebuild it")
+        return self.value(value, where)
 
     def value(self, value: Any, where: str) -> Any:  # noqa: PLR0911 (one branch per kind)
         if value is None or isinstance(value, (bool, int, float, str)):
@@ -227,6 +244,10 @@ class _Encoder:
             return {"__module__": value.state_dict()}
         raise TypeError(f"cannot save {where}: a {type(value).__name__} is not a kind of value a saved "
                         "method can hold (likely's estimators, arrays, tensors, numbers, strings)")
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
 
 
 def _is_fitted(estimator: BaseEstimator) -> bool:
