@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_path", "atomic_write", "write_json", "write_text"]
+__all__ = ["atomic_dir", "atomic_path", "atomic_write", "write_json", "write_text"]
 
 
 @contextlib.contextmanager
@@ -59,3 +60,28 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_write(path, "w") as stream:
         stream.write(text)
     return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder next to ``path``; on success it replaces ``path``.
+
+    Readers see the old folder or the complete new one, never a half-written one. If the
+    block raises, the temporary folder is removed and ``path`` is left as it was. The
+    caller decides whether an existing ``path`` may be replaced.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
+        if path.exists():
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+            os.replace(path, old / path.name)
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

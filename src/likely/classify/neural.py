@@ -66,10 +66,14 @@ class NNClassifier(BinaryClassifier):
             x = to_tensor(X, self.device_)
             self.scaler_ = Standardize().fit(x)
             data = (self.scaler_(x)[0], to_tensor(y.astype(np.float32), self.device_), to_tensor(weights, self.device_))
-            self.model_ = MLP(X.shape[1], 1, tuple(self.hidden), self.activation, self.dropout).to(self.device_)
+            self.model_ = self._module_for("model_").to(self.device_)
             trainer = Trainer() if self.trainer is None else self.trainer
             self.history_ = trainer.fit(self.model_, self._loss, data, random_state=self.random_state)
         self.model_.eval()
+
+    def _module_for(self, name: str) -> torch.nn.Module:
+        """The untrained network (``model_``), also used to load saved weights into."""
+        return MLP(self.n_features_in_, 1, tuple(self.hidden), self.activation, self.dropout)
 
     def _loss(self, x, y, w):
         logits = self.model_(x)[:, 0]

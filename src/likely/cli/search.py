@@ -40,6 +40,14 @@ def add_parser(subparsers) -> None:
     run.add_argument("--force", action="store_true", help="overwrite the results of an existing run directory")
     run.set_defaults(run=run_search)
 
+    score = commands.add_parser("score", help="score events with a method saved by 'search run' or 'search scan'")
+    score.add_argument("model", type=Path, help="a saved method's folder, e.g. RUN/models/cathode_seed0")
+    score.add_argument("--data", type=Path, nargs="+", required=True, metavar="FILE",
+                       help="LHC Olympics features files holding the method's features and mjj")
+    score.add_argument("--out", type=Path, required=True, help="scores file to write (.npz)")
+    score.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    score.set_defaults(run=run_score)
+
     scan = commands.add_parser("scan", help="methods x injections x seeds x windows as resumable jobs on Dask")
     scan.add_argument("config", type=Path, help="TOML scan config (see docs/search.md, 'Scans')")
     scan.add_argument("--out", type=Path, help="scan directory (default: runs/NAME for a config NAME.toml)")
@@ -50,6 +58,9 @@ def add_parser(subparsers) -> None:
                        help="run on this Dask scheduler (e.g. tcp://host:8786) instead of a local cluster")
     scan.add_argument("--force", action="store_true",
                       help="use a non-empty directory, or one holding a scan with another config")
+    scan.add_argument("--save-models", action="store_true",
+                      help="also save each job's fitted method in DIR/jobs/<id>/model/ (off by default: "
+                           "models travel back from the workers and can be large)")
     scan.set_defaults(run=run_scan_command)
 
 
@@ -88,7 +99,7 @@ def run_search(args) -> Path:
               "methods": methods, "sr": list(args.sr), "inject": args.inject, "seeds": args.seeds}
     write_json(out / "config.json", config)
     study = run_study(background, signal, methods, args.inject, window, seeds=range(args.seeds),
-                      progress=not args.quiet)
+                      progress=not args.quiet, keep_models=True)
     save_study(out, study)
     write_search_report(out)
     log.info("report written to %s", out / "report.md")
@@ -96,14 +107,50 @@ def run_search(args) -> Path:
 
 
 def save_study(out: Path, study: dict) -> None:
-    """results.json (numbers) and scores.npz (test labels and scores of every run)."""
+    """results.json (numbers), scores.npz (test labels and scores of every run) and models/.
+
+    A run holding its fitted method (``model``) has it saved to ``models/<method>_seed<k>/``,
+    and its entry in results.json names that folder, relative to ``out``.
+    """
     arrays = {}
     for i, run in enumerate(study["runs"]):
         study["runs"][i], run_arrays = split_arrays(run)
+        if "model" in run:
+            study["runs"][i]["model"] = folder = f"models/{run['method']}_seed{run['seed']}"
+            run["model"].save(out / folder)
         arrays.update({f"{name}_{i}": values for name, values in run_arrays.items()})
     with atomic_write(out / "scores.npz") as stream:
         np.savez_compressed(stream, **arrays)
     write_json(out / "results.json", study)
+
+
+def run_score(args) -> Path:
+    """Score every event of ``--data`` with a saved method; write the scores to ``--out`` (.npz).
+
+    The file holds ``score`` (NaN for events with a NaN feature), the resonant variable,
+    ``in_sr`` (the method scores signal-region events as it was trained to) and ``label``
+    if the data has labels, one entry per event of the files in their order.
+    """
+    from likely.data.lhco import read_lhco
+    from likely.search import ResonantMethod
+
+    if args.out.exists() and not args.force:
+        raise FileExistsError(f"--out {args.out} exists; pass --force to overwrite it")
+    method = ResonantMethod.load(args.model)
+    variable = method.window_.variable
+    columns = list(dict.fromkeys([variable, *method.features_]))
+    events = EventSet.concat([read_lhco(path, features=columns, nan="keep") for path in args.data])
+    finite = np.isfinite(events.array(columns)).all(axis=1)
+    score = np.full(len(events), np.nan, dtype=np.float32)
+    score[finite] = method.score(events[finite])
+    arrays = {"score": score, variable: events.column(variable), "in_sr": method.window_.in_sr(events)}
+    if events.label is not None:
+        arrays["label"] = events.label
+    with atomic_write(args.out) as stream:
+        np.savez_compressed(stream, **arrays)
+    log.info("%s: %d events scored (%d in the signal region %s, %d with NaN features left unscored)",
+             args.out, len(events), arrays["in_sr"].sum(), method.window_, (~finite).sum())
+    return args.out
 
 
 def run_scan_command(args) -> Path:
@@ -126,7 +173,7 @@ def run_scan_command(args) -> Path:
         client = Client(args.scheduler)
     try:
         run_scan(config, background, signal, out, client=client, workers=args.workers, force=args.force,
-                 progress=not args.quiet)
+                 progress=not args.quiet, save_models=args.save_models)
     except ScanError as error:
         raise SystemExit(f"likely search scan: error: {error}") from None
     finally:

@@ -49,11 +49,16 @@ class _Transport(torch.nn.Module):
     one value of the second input.
     """
 
-    def __init__(self, flow: torch.nn.Module, mean: float, scale: float) -> None:
+    def __init__(self, flow: torch.nn.Module) -> None:
         super().__init__()
         self.flow = flow
-        self.register_buffer("mean", torch.tensor(float(mean)))
-        self.register_buffer("scale", torch.tensor(float(scale)))
+        self.register_buffer("mean", torch.tensor(0.0))
+        self.register_buffer("scale", torch.tensor(1.0))
+
+    def set_scale(self, mean: torch.Tensor, scale: torch.Tensor) -> None:
+        """Set the mass standardization (the sideband masses' mean and standard deviation)."""
+        self.mean.fill_(float(mean))
+        self.scale.fill_(float(scale))
 
     def bijection(self, m_in: torch.Tensor, m_out: torch.Tensor):
         """The zuko transformation for masses ``m_in``, ``m_out`` (B,): call it, ``.inv``, ``.call_and_ladj``."""
@@ -146,6 +151,9 @@ class CURTAINs(_ClassifyAgainstSamples):
         self.n_folds = n_folds
         self.random_state = random_state
 
+    #: training data kept for inspection, not saved with the method
+    _not_saved = ("samples_", "sources_")
+
     # ------------------------------------------------------------------ fitting
     def _fit(self, events, *, background, signal):
         check_choice(self.loss, "loss", ("mle", "sinkhorn"))
@@ -159,7 +167,7 @@ class CURTAINs(_ClassifyAgainstSamples):
     def _fit_generator(self, events):
         sb = self.window_.sidebands(events)
         self.sources_ = (self._X(sb), self._m(sb))
-        template = self.network if self.network is not None else default_transport(self.random_state)
+        template = self._network_template()
         if self.loss == "mle":
             self.base_flow_ = self._fit_sideband_flow(events)
             self.base_flow_.model_.requires_grad_(False)
@@ -170,11 +178,18 @@ class CURTAINs(_ClassifyAgainstSamples):
         z, _ = self.preprocessing_(to_tensor(self.sources_[0], device))
         m = to_tensor(self.sources_[1], device)
         with seeded(self.random_state):
-            network = clone(template)._build(z.shape[1], 2)
-            self.transport_ = _Transport(network, m.mean(), m.std()).to(device)
+            self.transport_ = self._module_for("transport_").to(device)
+            self.transport_.set_scale(m.mean(), m.std())
             trainer = template.trainer if template.trainer is not None else Trainer()
             self.history_ = trainer.fit(self.transport_, self._loss_function(), (z, m), random_state=self.random_state)
         self.transport_.eval()
+
+    def _network_template(self) -> Flow:
+        return self.network if self.network is not None else default_transport(self.random_state)
+
+    def _module_for(self, name):
+        """The untrained ``transport_`` (also to load saved weights into; see likely.search.persistence)."""
+        return _Transport(clone(self._network_template())._build(len(self.features_), 2))
 
     def _loss_function(self):
         """The batch loss ``loss(z, m)`` of the chosen objective."""

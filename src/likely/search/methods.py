@@ -10,6 +10,7 @@ references to every method.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,6 +23,7 @@ from likely.classify import BinaryClassifier, Ensemble, TreeClassifier, balanced
 from likely.data import EventSet
 from likely.density import DensityEstimator, Flow, FlowMatching
 from likely.nn import Trainer, seeded, to_numpy, to_tensor
+from likely.search.persistence import load_method, save_method
 from likely.search.windows import Window
 
 __all__ = [
@@ -105,6 +107,20 @@ class ResonantMethod(BaseEstimator):
 
     def _score(self, events):
         raise NotImplementedError
+
+    # -------------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted method to the folder ``path``, atomically (see :mod:`likely.search.persistence`)."""
+        save_method(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "auto") -> ResonantMethod:
+        """Load a method written by :meth:`save` onto ``device``; it must be a ``cls``.
+
+        ``ResonantMethod.load(path)`` loads any method. Folders with boosted-tree
+        classifiers hold pickled scikit-learn models: load only folders you trust.
+        """
+        return load_method(path, device, expected=cls)
 
 
 class _Classifying(ResonantMethod):
@@ -329,6 +345,9 @@ class _ClassifyAgainstSamples(_Classifying):
     region's ``mjj`` distribution, ``oversampling`` times as many as there are SR events.
     """
 
+    #: training data kept for inspection, not saved with the method
+    _not_saved = ("samples_",)
+
     def _fit(self, events, *, background, signal):
         check_positive(self.oversampling, "oversampling")
         _check_folds(self.n_folds)
@@ -509,8 +528,7 @@ class RANODE(ResonantMethod):
         self.background_flow_ = self._fit_sideband_flow(events)
         z, c, log_p_background = self._latent(self.window_.signal_region(events))
         with seeded(self.random_state):
-            signal_flow = clone(template)._build(z.shape[1], c.shape[1])
-            self.mixture_ = _SignalMixture(signal_flow, self.signal_fraction).to(z.device)
+            self.mixture_ = self._module_for("mixture_").to(z.device)
             trainer = template.trainer if template.trainer is not None else Trainer()
             self.history_ = trainer.fit(
                 self.mixture_, lambda *batch: -self.mixture_.log_prob(*batch).mean(),
@@ -518,6 +536,11 @@ class RANODE(ResonantMethod):
             )
         self.mixture_.eval()
         self.signal_fraction_ = float(torch.sigmoid(self.mixture_.w_logit.detach()))
+
+    def _module_for(self, name):
+        """The untrained ``mixture_`` (also to load saved weights into; see likely.search.persistence)."""
+        signal_flow = clone(self._flow_template())._build(len(self.features_), 1)
+        return _SignalMixture(signal_flow, self.signal_fraction)
 
     def _latent(self, events: EventSet):
         """Events in the background flow's preprocessed coordinates, and log p_bg there."""

@@ -4,7 +4,8 @@ Each job draws its injected sample from (injection, seed) alone, with
 :func:`~likely.search.make_search_sample` (the window only selects the test set), so any
 worker can rebuild it and every method and window of one seed sees the same data, as in
 :func:`~likely.search.study.run_study`. Finished jobs are written to ``DIR/jobs/<id>/``
-(``result.json`` + ``arrays.npz``); a rerun of the same scan runs only the missing ones.
+(``result.json`` + ``arrays.npz``, and with ``save_models`` the fitted method in ``model/``);
+a rerun of the same scan runs only the missing ones.
 """
 
 from __future__ import annotations
@@ -97,18 +98,18 @@ def make_jobs(config: ScanConfig, counts: dict[str, int]) -> list[Job]:
 
 def run_job(background: EventSet, signal: EventSet, job: Job,
             factory: Callable[[str, int | None], ResonantMethod] = make_method,
-            shared: tuple[DensityEstimator, float] | None = None) -> dict:
+            shared: tuple[DensityEstimator, float] | None = None, keep_model: bool = False) -> dict:
     """Rebuild the job's injected sample, fit and score its method (see :func:`run_method`).
 
     ``shared``: ``(model, seconds)`` from :func:`fit_shared_model` for the job's injection
     and seed; the method then runs with ``model=model, prefit=True`` and the record gets
-    ``model_fit_seconds``.
+    ``model_fit_seconds``. ``keep_model``: the record keeps the fitted method (``model``).
     """
     start = time.perf_counter()
     sample = make_search_sample(background, signal, job.n_signal, window=job.window, random_state=job.seed)
     if shared is not None:
         factory = functools.partial(_prefit, factory, shared[0])
-    record = run_method(job.method, job.seed, sample, job.window, factory)
+    record = run_method(job.method, job.seed, sample, job.window, factory, keep_model=keep_model)
     record.update(sample.summary(job.window), id=job.id, job=job.to_dict(),
                   seconds=round(time.perf_counter() - start, 2))
     if shared is not None:
@@ -148,9 +149,9 @@ def _quiet_workers(client_pid: int) -> None:
         set_progress_bars(False)
 
 
-def _worker_job(background, signal, job, factory, client_pid, shared=None):
+def _worker_job(background, signal, job, factory, client_pid, shared, keep_model):
     _quiet_workers(client_pid)
-    return run_job(background, signal, job, factory, shared)
+    return run_job(background, signal, job, factory, shared, keep_model)
 
 
 def _worker_model(background, signal, job, factory, client_pid):
@@ -169,6 +170,7 @@ def run_scan(
     force: bool = False,
     progress: bool = True,
     factory: Callable[[str, int | None], ResonantMethod] = make_method,
+    save_models: bool = False,
 ) -> dict:
     """Run the scan's missing jobs on Dask; write ``out/config.json`` and ``out/results.json``.
 
@@ -188,6 +190,10 @@ def run_scan(
     factory : callable
         ``factory(name, seed)`` makes a method (default: the paper's defaults). It must be
         picklable for process workers, and it is not part of the stored config.
+    save_models : bool
+        Also keep each job's fitted method: it travels back from the worker and is saved
+        to ``out/jobs/<id>/model/`` (see :meth:`ResonantMethod.save`), named in the job's
+        record. Jobs finished earlier keep what they have (a rerun does not add models).
 
     Returns the content of ``results.json``: ``config``, ``jobs`` (one record of numbers per
     job, in job order) and ``failed`` (ids). Raises :class:`ScanError` if a job failed.
@@ -204,7 +210,8 @@ def run_scan(
     failed = {}
     if todo:
         with _client(client, workers) as dask_client:
-            for job, outcome in _submit(dask_client, todo, background, signal, factory, len(records), progress):
+            for job, outcome in _submit(dask_client, todo, background, signal, factory, len(records), progress,
+                                        save_models):
                 if isinstance(outcome, Exception):
                     log.error("job %s failed: %s: %s", job.id, type(outcome).__name__, outcome)
                     failed[job.id] = outcome
@@ -266,10 +273,13 @@ def _finished(out: Path, job: Job, data: dict) -> dict | None:
 
 
 def _save_job(out: Path, record: dict, data: dict) -> dict:
-    """arrays.npz, then result.json (its presence marks the job finished); both atomic."""
+    """arrays.npz and the model if kept, then result.json (its presence marks the job finished); all atomic."""
     numbers, arrays = split_arrays(record)
     numbers["data"] = data
     folder = _job_dir(out, numbers["id"])
+    if "model" in record:
+        record["model"].save(folder / "model")
+        numbers["model"] = (folder / "model").relative_to(out).as_posix()
     with atomic_write(folder / "arrays.npz") as stream:
         np.savez_compressed(stream, **arrays)
     write_json(folder / "result.json", numbers)
@@ -289,7 +299,7 @@ def _client(client, workers: int):
         yield local
 
 
-def _submit(client, jobs, background, signal, factory, initial, progress):
+def _submit(client, jobs, background, signal, factory, initial, progress, keep_models):
     """Yield ``(job, record or exception)`` as jobs finish, with a progress bar over all jobs."""
     from dask.distributed import as_completed
     from tqdm.contrib.logging import logging_redirect_tqdm
@@ -303,7 +313,7 @@ def _submit(client, jobs, background, signal, factory, initial, progress):
         if group not in models and _shares_model(factory, job):
             models[group] = client.submit(_worker_model, *data, job, factory, os.getpid(), pure=False)
     futures = {client.submit(_worker_job, *data, job, factory, os.getpid(),
-                             models.get((job.method, job.injection, job.seed)), pure=False): job
+                             models.get((job.method, job.injection, job.seed)), keep_models, pure=False): job
                for job in jobs}
     bar = progress_bar(total=initial + len(jobs), initial=initial, unit="job", desc="scan", enabled=progress,
                        leave=True)

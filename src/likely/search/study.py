@@ -48,6 +48,7 @@ def run_study(
     window: Window | None = None,
     seeds: Sequence[int] = (0,),
     progress: bool = True,
+    keep_models: bool = False,
 ) -> dict:
     """Inject ``n_signal`` events, fit each method for each seed, score the test set.
 
@@ -56,6 +57,7 @@ def run_study(
     ``runs``: one entry per (method, seed) with AUC, max SIC, fit time, the test labels
     and scores (float32 arrays) for curves, and the scores of the independent background
     sample over the full ``mjj`` range with its ``mjj`` (for the sculpting check).
+    With ``keep_models`` each run also holds its fitted method under ``model``.
     """
     window = window or Window()
     runs, samples = [], []
@@ -64,7 +66,7 @@ def run_study(
             sample = make_search_sample(background, signal, n_signal, window=window, random_state=seed)
             samples.append({"seed": seed, **sample.summary(window)})
             for name in methods:
-                runs.append(run_method(name, seed, sample, window))
+                runs.append(run_method(name, seed, sample, window, keep_model=keep_models))
                 bar.update()
     return {"window": [window.low, window.high], "n_signal": n_signal, "sample": samples, "runs": runs}
 
@@ -75,13 +77,14 @@ ARRAYS = ("labels", "score", "background_mjj", "background_score")
 
 def run_method(
     name: str, seed: int, sample: SearchSample, window: Window,
-    factory: Callable[[str, int | None], ResonantMethod] = make_method,
+    factory: Callable[[str, int | None], ResonantMethod] = make_method, keep_model: bool = False,
 ) -> dict:
     """Fit one method on one injected sample; its metrics and the arrays for the plots.
 
     The unit of work shared by :func:`run_study` and scans; ``factory(name, seed)`` makes
     the method (default: :func:`make_method`, the paper's defaults). The record holds
-    ``method``, ``seed``, ``fit_seconds``, ``auc``, ``max_sic`` and the :data:`ARRAYS`.
+    ``method``, ``seed``, ``fit_seconds``, ``auc``, ``max_sic`` and the :data:`ARRAYS`, and
+    with ``keep_model`` the fitted method under ``model`` (see :func:`split_arrays`).
     """
     method = factory(name, seed)
     start = time.perf_counter()
@@ -99,13 +102,15 @@ def run_method(
         "background_mjj": sample.extra_background.column(window.variable),
         "background_score": method.score(sample.extra_background),
     }
+    if keep_model:
+        record["model"] = method
     log.info("%s seed %d: AUC %.3f, max SIC %.2f", name, seed, record["auc"], record["max_sic"])
     return record
 
 
 def split_arrays(record: dict) -> tuple[dict, dict]:
-    """A record's JSON-able numbers and its :data:`ARRAYS`, as two dicts."""
-    numbers = {key: value for key, value in record.items() if key not in ARRAYS}
+    """A record's JSON-able numbers and its :data:`ARRAYS`, as two dicts (a kept ``model`` is in neither)."""
+    numbers = {key: value for key, value in record.items() if key not in ARRAYS and key != "model"}
     return numbers, {key: record[key] for key in ARRAYS}
 
 
