@@ -1,7 +1,7 @@
 """scikit-learn's estimator checks, run on every classifier and density estimator.
 
 Every check in :func:`sklearn.utils.estimator_checks.parametrize_with_checks` runs on
-``TreeClassifier``, ``NNClassifier``, ``Ensemble``, ``Flow`` and ``FlowMatching``. The
+``TreeClassifier``, ``NNClassifier``, ``Ensemble``, ``NNRegressor``, ``Flow`` and ``FlowMatching``. The
 checks listed below are expected to fail because ``likely`` deliberately deviates from
 scikit-learn there (DESIGN.md); they are marked ``xfail`` with ``xfail_strict=True``, so
 a check that starts passing must be removed from the list. Where a deviation hides what
@@ -36,12 +36,12 @@ Classifiers (binary only, labels in {0, 1}; ``predict_proba`` returns P(y=1), sh
     check_classifiers_regression_target
         Continuous ``y`` raises ``ValueError("y must contain only 0 and 1; ...")``, which
         does not contain the word "continuous" that the check looks for.
-    check_supervised_y_2d
+    check_supervised_y_2d (classifiers and NNRegressor)
         ``y`` of shape (N, 1) is accepted without a ``DataConversionWarning``.
     check_fit2d_1sample
         A single sample is a single class: ``ValueError("y contains only class 1; both 0
         and 1 are needed")``, not the "1 sample" / "one class" wording.
-    check_fit2d_predict1d
+    check_fit2d_predict1d (classifiers and NNRegressor)
         1-D ``X`` raises ``ValueError("X must be 2-D; ... (use X.reshape(-1, 1) ...)")``,
         not the "Reshape your data" wording.
     check_class_weight_classifiers (TreeClassifier, NNClassifier)
@@ -66,7 +66,7 @@ import pandas as pd
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from likely.classify import BinaryClassifier, Ensemble, NNClassifier, TreeClassifier
+from likely.classify import BinaryClassifier, Ensemble, NNClassifier, NNRegressor, TreeClassifier
 from likely.density import DensityEstimator, Flow, FlowMatching
 from likely.nn import Trainer
 
@@ -74,6 +74,7 @@ ESTIMATORS = [
     TreeClassifier(random_state=0),
     NNClassifier(hidden=(8,), trainer=Trainer(epochs=2, progress=False), random_state=0),
     Ensemble(TreeClassifier(max_iter=10), n_members=2, random_state=0),
+    NNRegressor(hidden=(32,), trainer=Trainer(epochs=30, lr=1e-2, progress=False), random_state=0, device="cpu"),
     Flow(transforms=1, hidden=(8,), bins=4, trainer=Trainer(epochs=1, progress=False), random_state=0, device="cpu"),
     FlowMatching(hidden=(8,), trainer=Trainer(epochs=1, progress=False), random_state=0, device="cpu"),
 ]
@@ -104,6 +105,10 @@ CLASSIFIER = {
         "repeated rows only in distribution"
     ),
 }
+REGRESSOR = {
+    "check_supervised_y_2d": CLASSIFIER["check_supervised_y_2d"],
+    "check_fit2d_predict1d": CLASSIFIER["check_fit2d_predict1d"],
+}
 CLASS_WEIGHT = {"check_class_weight_classifiers": "class_weight accepts only None and 'balanced', not a dict"}
 DENSITY = {
     "check_fit_score_takes_y": "fit(X, cond=None, ...): the second argument is a condition, not y",
@@ -119,6 +124,8 @@ def expected_failed_checks(estimator):
         expected.update(CLASSIFIER)
         if "class_weight" in estimator.get_params():
             expected.update(CLASS_WEIGHT)
+    if isinstance(estimator, NNRegressor):
+        expected.update(REGRESSOR)
     if isinstance(estimator, DensityEstimator):
         expected.update(DENSITY)
     return expected

@@ -15,13 +15,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator
 
 from likely._checks import check_array, check_energies, check_fitted, check_positive, check_showers
 from likely.calo.caloflow import CaloFlow
-from likely.nn import MLP, Trainer, progress_bar, resolve_device, seeded, to_numpy, to_tensor
-from likely.transforms import Standardize
+from likely.classify import NNRegressor
+from likely.nn import Trainer, progress_bar
 
 __all__ = [
     "EnergyRegressor",
@@ -112,7 +111,7 @@ def maximum_likelihood_energy(
 
 
 class EnergyRegressor(BaseEstimator):
-    """Direct-regression baseline: an MLP predicting log E_inc from the shower.
+    """Direct-regression baseline: an MLP (:class:`~likely.classify.NNRegressor`) predicting log E_inc from the shower.
 
     Inputs: ``log E_dep`` and the voxel energies divided by ``E_dep``, standardized;
     target: standardized ``log E_inc``; mean-squared-error loss. Its estimate depends on
@@ -153,29 +152,17 @@ class EnergyRegressor(BaseEstimator):
         showers = check_showers(showers)
         e_inc = check_energies(e_inc, len(showers))
         self.n_features_in_ = showers.shape[1]
-        self.device_ = resolve_device(self.device)
-        with seeded(self.random_state):
-            x = to_tensor(self._features(showers), self.device_)
-            t = to_tensor(np.log(e_inc)[:, None], self.device_)
-            self.scaler_, self.target_scaler_ = Standardize().fit(x), Standardize().fit(t)
-            data = (self.scaler_(x)[0], self.target_scaler_(t)[0])
-            self.model_ = MLP(x.shape[1], 1, tuple(self.hidden)).to(self.device_)
-            trainer = Trainer() if self.trainer is None else self.trainer
-            self.history_ = trainer.fit(self.model_, self._loss, data, random_state=self.random_state)
-        self.model_.eval()
+        regressor = NNRegressor(tuple(self.hidden), trainer=self.trainer, device=self.device,
+                                random_state=self.random_state)
+        self.regressor_ = regressor.fit(self._features(showers), np.log(e_inc))
         return self
 
-    def _loss(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        return torch.nn.functional.mse_loss(self.model_(x), t)
-
-    @torch.no_grad()
     def predict(self, showers: Any) -> np.ndarray:
         """Estimated incident energy (N,) of each shower, in the training units."""
-        check_fitted(self, "model_")
+        check_fitted(self, "regressor_")
         showers = check_showers(showers, n_voxels=self.n_features_in_)
-        x = self.scaler_(to_tensor(self._features(showers), self.device_))[0]
-        log_e = self.target_scaler_.inverse(self.model_(x))
-        return np.exp(to_numpy(log_e)[:, 0].astype(np.float64)).astype(np.float32)
+        log_e = self.regressor_.predict(self._features(showers)).astype(np.float64)
+        return np.exp(log_e).astype(np.float32)
 
 
 def bias_resolution(e_true: Any, e_pred: Any, bins: Any = 10) -> dict[str, np.ndarray]:
