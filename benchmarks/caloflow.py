@@ -47,6 +47,7 @@ def parse_args() -> argparse.Namespace:
                         help="Flow-II kind (default: coupling, which samples in one pass on a CPU)")
     parser.add_argument("--epochs", type=int, nargs=2, default=(75, 100), metavar=("I", "II"),
                         help="epochs of Flow-I and Flow-II (default: the paper's 75 100)")
+    parser.add_argument("--lr", type=float, default=1e-4, help="learning rate of both flows (default: the paper's 1e-4)")
     parser.add_argument("--model", type=Path, help="load this trained CaloFlow instead of training one")
     parser.add_argument("--save", type=Path, help="save the trained CaloFlow here")
     parser.add_argument("--device", default="cpu", help="torch device of the flows (default: cpu)")
@@ -61,8 +62,8 @@ def simulate(n: int, seed: int) -> Showers:
 
 
 def train(showers: Showers, args) -> tuple[CaloFlow, float]:
-    flows = [paper_flow_i(Trainer(epochs=args.epochs[0], batch_size=200, lr=1e-4)),
-             paper_flow_ii(Trainer(epochs=args.epochs[1], batch_size=200, lr=1e-4), kind=args.flow_ii)]
+    flows = [paper_flow_i(Trainer(epochs=args.epochs[0], batch_size=200, lr=args.lr)),
+             paper_flow_ii(Trainer(epochs=args.epochs[1], batch_size=200, lr=args.lr), kind=args.flow_ii)]
     model = CaloFlow(seed000_geometry().layer_sizes, *flows, device=args.device, random_state=args.seed)
     start = time.perf_counter()
     model.fit(showers.energies / GEV, showers.incident_energies / GEV)
@@ -117,7 +118,7 @@ def main() -> None:
     calibration = calibration_rows(model, train_showers, test, args.n_calibrate, args.seed)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    flow_ii = "loaded" if args.model else f"{args.flow_ii}, epochs {args.epochs[0]}/{args.epochs[1]}"
+    flow_ii = "loaded" if args.model else f"{args.flow_ii}, epochs {args.epochs[0]}/{args.epochs[1]}, batch 200, lr {args.lr:g}"
     setup = (f"photons uniform in 1-100 GeV, seed-000 geometry (504 voxels), GFLASH simulator; "
              f"{args.n_train} training and {args.n_test} held-out showers; CaloFlow with the paper's "
              f"flow sizes, Flow-II {flow_ii}; device {args.device}")
