@@ -37,9 +37,9 @@ def add_parser(subparsers) -> None:
     train.add_argument("--data", type=Path, nargs="+", required=True, metavar="FILE", help="features files")
     train.add_argument("--out", type=Path, required=True, help="run directory (model, config)")
     train.add_argument("--features-only", action="store_true", help="no autoencoder residuals")
-    train.add_argument("--residuals", choices=("crossfit", "in-sample"), default="crossfit",
-                       help="training residuals the flow learns: cross-fitted (default) or the cAE's own "
-                            "training events' (the paper)")
+    train.add_argument("--residuals", choices=("in-sample", "crossfit"), default="in-sample",
+                       help="training residuals the flow learns: the cAE's own training events' (the paper, "
+                            "default) or cross-fitted over --folds cAEs")
     train.add_argument("--folds", type=positive_int, default=5, help="cross-fit folds (default: 5)")
     train.add_argument("--epochs", type=positive_int, default=100, help="max epochs of the cAE and the flow")
     train.add_argument("--transforms", type=positive_int, default=10, help="flow bijections (paper: 10)")
