@@ -44,9 +44,11 @@ def test_train_score_report(tmp_path, capsys):
     run = tmp_path / "run"
     train = ["-q", "detect", "fm", "train", "--data", data, "--out", str(run), "--epochs", "2", "--transforms", "2", "--bins", "2",
              "--reference-size", "200", "--calibration-size", "200", "--min-cluster-size", "120",
-             "--min-samples", "10"]
+             "--min-samples", "10", "--residuals", "crossfit", "--folds", "2"]
     assert main(train) == 0
-    assert json.loads((run / "config.json").read_text())["events"] == 1200
+    config = json.loads((run / "config.json").read_text())
+    assert config["events"] == 1200 and config["residuals"] == "crossfit"
+    assert (run / "model" / "autoencoder_fold1.pt").is_file() and not (run / "model" / "autoencoder.pt").exists()
     assert main(["-q", "detect", "fm", "score", "--run", str(run), "--data", data]) == 0
     assert main(["-q", "detect", "fm", "report", "--run", str(run)]) == 0
     report = (run / "report.md").read_text()

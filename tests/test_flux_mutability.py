@@ -104,6 +104,87 @@ def test_flow_base_space_round_trip(data):
     np.testing.assert_allclose(flow.from_base(z, k[:500]), X[:500], atol=1e-4)
 
 
+# ------------------------------------------------------------ cross-fitted residuals
+class RecordingAutoencoder(ConditionalAutoencoder):
+    """Remembers the events it was trained on."""
+
+    def fit(self, X, cond=None):
+        self.seen_ = np.array(X)
+        return super().fit(X, cond)
+
+
+class RecordingFlow(Flow):
+    """Remembers the points it was trained on."""
+
+    def fit(self, X, cond=None):
+        self.seen_ = np.array(X)
+        return super().fit(X, cond)
+
+
+def tiny_fm(recording=True, **params):
+    """Cheap to fit: the per-object path builds no reference clusters at fit."""
+    autoencoder, flow = (RecordingAutoencoder, RecordingFlow) if recording else (ConditionalAutoencoder, Flow)
+    settings = dict(
+        autoencoder=autoencoder(encoder=(8,), latent=1, trainer=Trainer(epochs=2, progress=False), random_state=0),
+        flow=flow(transforms=1, hidden=(8,), trainer=Trainer(epochs=1, progress=False), random_state=0, device="cpu"),
+        n_bins=1, reference_size=300, calibration_size=10, min_cluster_size=200, min_samples=20,
+        method="per_object", progress=False, random_state=0,
+    )
+    return FluxMutability(**{**settings, **params})
+
+
+def test_crossfit_residuals_come_from_the_autoencoder_that_did_not_see_the_event(data):
+    X, k = data["train"][0][:600], data["train"][1][:600]
+    fm = tiny_fm(residuals="crossfit", n_folds=3).fit(X, k)
+    folds = fm.folds(X, k)
+    assert len(fm.fold_autoencoders_) == 3 and not hasattr(fm, "autoencoder_")
+    trained_on = fm.flow_.seen_  # the augmented space the flow learnt
+    np.testing.assert_array_equal(trained_on[:, :4], X)
+    for fold, autoencoder in enumerate(fm.fold_autoencoders_):
+        unseen = folds == fold
+        np.testing.assert_array_equal(autoencoder.seen_, X[~unseen])  # trained on the other folds only
+        np.testing.assert_array_equal(trained_on[unseen, 4:], autoencoder.residuals(X[unseen], k[unseen]))
+        other = fm.fold_autoencoders_[(fold + 1) % 3].residuals(X[unseen], k[unseen])
+        assert not np.allclose(trained_on[unseen, 4:], other)
+    # in-sample: one autoencoder, trained on all events, gives the residuals the flow learns
+    paper = tiny_fm().fit(X, k)
+    np.testing.assert_array_equal(paper.autoencoder_.seen_, X)
+    np.testing.assert_array_equal(paper.flow_.seen_[:, 4:], paper.autoencoder_.residuals(X, k))
+
+
+def test_folds_are_uniform_and_depend_only_on_the_object(data):
+    X, k = data["reference"]
+    fm = FluxMutability(n_folds=5, random_state=0)
+    folds = fm.folds(X, k)
+    counts = np.bincount(folds, minlength=5)
+    assert (np.abs(counts / len(X) - 0.2) < binomial_tolerance(0.2, len(X)) * 4 / 3).all(), counts  # 4 sigma
+    order = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_array_equal(fm.folds(X[order], k[order]), folds[order])  # not on batch or position
+    np.testing.assert_array_equal(fm.folds(X[:7], k[:7]), folds[:7])
+    assert (FluxMutability(n_folds=5, random_state=1).folds(X, k) != folds).mean() > 0.7  # the seed salts the hash
+
+
+@pytest.mark.parametrize("residuals", ["crossfit", "in_sample"])
+def test_save_and_load_keep_the_residuals(data, tmp_path, residuals):
+    X, k = data["train"][0][:300], data["train"][1][:300]
+    fm = tiny_fm(recording=False, residuals=residuals).fit(X, k)
+    fm.save(tmp_path / "model")
+    loaded = FluxMutability.load(tmp_path / "model", device="cpu")
+    assert loaded.residuals == residuals
+    np.testing.assert_array_equal(loaded._augment(X, k), fm._augment(X, k))
+
+
+def test_crossfit_bad_settings(data):
+    X, k = data["train"]
+    with pytest.raises(ValueError, match="n_folds must be >= 2"):
+        tiny_fm(residuals="crossfit", n_folds=1).fit(X, k)
+    with pytest.raises(ValueError, match="residuals must be one of"):
+        tiny_fm(residuals="out_of_fold").fit(X, k)
+    with pytest.raises(ValueError, match="X has 60 events, too few for n_folds=5: a fold holds"):
+        tiny_fm(residuals="crossfit", n_folds=5).fit(X[:60], k[:60])
+    tiny_fm().fit(X[:60], k[:60])  # in-sample: no folds, no limit
+
+
 # ------------------------------------------------------------ Flux+Mutability
 @pytest.mark.slow
 @pytest.mark.parametrize("quantile", [0.68, 0.95, 0.99])
@@ -111,6 +192,15 @@ def test_tpr_on_reference_objects_equals_the_quantile(fitted, data, quantile):
     X, k = data["reference"]
     tpr = np.mean(~fitted.predict(X, k, quantile=quantile))
     assert abs(tpr - quantile) < binomial_tolerance(quantile, len(X)) + 0.01, tpr
+
+
+@pytest.mark.slow
+def test_tpr_with_crossfitted_residuals_equals_the_quantile(data):
+    fm = small_fm(residuals="crossfit", n_folds=3).fit(*data["train"])
+    X, k = data["reference"]
+    for quantile in (0.68, 0.95, 0.99):
+        tpr = np.mean(~fm.predict(X, k, quantile=quantile))
+        assert abs(tpr - quantile) < binomial_tolerance(quantile, len(X)) + 0.01, (quantile, tpr)
 
 
 @pytest.mark.slow

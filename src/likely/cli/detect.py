@@ -37,6 +37,10 @@ def add_parser(subparsers) -> None:
     train.add_argument("--data", type=Path, nargs="+", required=True, metavar="FILE", help="features files")
     train.add_argument("--out", type=Path, required=True, help="run directory (model, config)")
     train.add_argument("--features-only", action="store_true", help="no autoencoder residuals")
+    train.add_argument("--residuals", choices=("in-sample", "crossfit"), default="in-sample",
+                       help="training residuals the flow learns: the cAE's own training events' (the paper, "
+                            "default) or cross-fitted over --folds cAEs")
+    train.add_argument("--folds", type=positive_int, default=5, help="cross-fit folds (default: 5)")
     train.add_argument("--epochs", type=positive_int, default=100, help="max epochs of the cAE and the flow")
     train.add_argument("--transforms", type=positive_int, default=10, help="flow bijections (paper: 10)")
     train.add_argument("--bins", type=positive_int, default=50, help="kinematic bins (default: 50)")
@@ -92,7 +96,7 @@ def run_train(args) -> Path:
         raise ValueError("--data holds no reference (label 0) events")
     progress = not args.quiet
     fm = FluxMutability(
-        augmented=not args.features_only,
+        augmented=not args.features_only, residuals=args.residuals.replace("-", "_"), n_folds=args.folds,
         autoencoder=ConditionalAutoencoder(trainer=Trainer(lr=5e-4, epochs=args.epochs, progress=progress),
                                            random_state=args.seed),
         flow=Flow(kind="maf", transforms=args.transforms, trainer=Trainer(lr=1e-4, epochs=args.epochs, progress=progress),
@@ -105,8 +109,9 @@ def run_train(args) -> Path:
         "command": "detect fm train", "data": [str(p) for p in args.data], "events": len(X),
         "features": list(FM_FEATURES), "condition": "ptj1 (GeV)", "epochs": args.epochs,
         "transforms": args.transforms,
-        "augmented": not args.features_only, "bins": args.bins, "reference_size": args.reference_size,
-        "calibration_size": args.calibration_size,        "min_cluster_size": args.min_cluster_size, "min_samples": args.min_samples, "seed": args.seed,
+        "augmented": not args.features_only, "residuals": args.residuals, "folds": args.folds,
+        "bins": args.bins, "reference_size": args.reference_size, "calibration_size": args.calibration_size,
+        "min_cluster_size": args.min_cluster_size, "min_samples": args.min_samples, "seed": args.seed,
     })
     fm.fit(X, pt)
     fm.save(out / "model", overwrite=args.force)

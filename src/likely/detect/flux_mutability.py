@@ -40,6 +40,8 @@ FORMAT = "likely-flux-mutability/1"
 _CHUNK = 2048
 #: candidates whose reference clusters are generated in one flow call (per-object path)
 _GENERATION_BATCH = 32
+#: fewest training events per cross-fit fold
+_MIN_FOLD_SIZE = 10
 #: settings the binned path's cached reference clusters depend on
 _CACHE_KEY = ("transport", "reference_size", "calibration_size", "min_cluster_size", "min_samples",
               "scaling", "random_state")
@@ -55,6 +57,17 @@ class FluxMutability(BaseEstimator):
         augmented space; False: features only (the paper's table 5 comparison).
     autoencoder : ConditionalAutoencoder or None
         The cAE (cloned at fit); None uses the paper's LHC network (table 7).
+    residuals : {"in_sample", "crossfit"}
+        Which cAE gives the residuals. ``"in_sample"``: the paper's one cAE, so the flow
+        learns the residuals of the cAE's own training events. ``"crossfit"``: ``n_folds``
+        cAEs, the j-th trained on the events outside fold j (:meth:`folds`, a hash of each
+        object's values); an object's residual comes from its fold's cAE, so no training
+        event's residual comes from a cAE that saw it and the flow learns exactly the
+        residual distribution of new objects. On 20 000 dijets the two give the same TPR
+        within errors and cross-fitting a slightly lower AUC (docs/benchmarks.md).
+        Augmented space only.
+    n_folds : int
+        Folds of the cross-fit (≥ 2, each with ≥ 10 training events); ``n_folds`` cAE fits.
     flow : Flow or None
         The conditional flow on the clustered space given the condition (cloned at fit);
         None uses a MAF with the paper's 10 bijections and learning rate 1e-4.
@@ -100,6 +113,8 @@ class FluxMutability(BaseEstimator):
         self,
         augmented: bool = True,
         autoencoder: ConditionalAutoencoder | None = None,
+        residuals: str = "in_sample",
+        n_folds: int = 5,
         flow: Flow | None = None,
         n_bins: int = 50,
         bandwidth: str | float = "scott",
@@ -116,6 +131,8 @@ class FluxMutability(BaseEstimator):
     ) -> None:
         self.augmented = augmented
         self.autoencoder = autoencoder
+        self.residuals = residuals
+        self.n_folds = n_folds
         self.flow = flow
         self.n_bins = n_bins
         self.bandwidth = bandwidth
@@ -140,10 +157,8 @@ class FluxMutability(BaseEstimator):
         self._validate_settings()
         self.n_features_in_, self.n_cond_ = X.shape[1], cond.shape[1]
         self.bins_ = _KinematicBins.fit(cond, self.n_bins)
-        if self.augmented:
-            self.autoencoder_ = clone(self._default_autoencoder()).fit(X, cond)
+        space = self._fit_augmented_space(X, cond)
         self.flow_ = clone(self._default_flow())
-        space = self._augment(X, cond)
         self.flow_.fit(space, cond)
         self.kde_ = _BaseKDE.fit(
             self.flow_.to_base(space, cond), cond, self.bins_.assign(cond), self._bandwidth_factor()
@@ -153,7 +168,54 @@ class FluxMutability(BaseEstimator):
             self._references()
         return self
 
+    def _fit_augmented_space(self, X: np.ndarray, cond: np.ndarray) -> np.ndarray:
+        """Fit the cAE(s) and return the training events' clustered space, (N, 2D) or (N, D).
+
+        Cross-fit: ``fold_autoencoders_[j]`` is trained on the events outside fold j
+        (:meth:`folds`) and gives the residuals of fold j's events, at fit and later.
+        """
+        if not self.augmented:
+            return X
+        if self.residuals == "in_sample":
+            self.autoencoder_ = clone(self._default_autoencoder()).fit(X, cond)
+        else:
+            folds = self.folds(X, cond)
+            sizes = np.bincount(folds, minlength=self.n_folds)
+            if sizes.min() < _MIN_FOLD_SIZE:
+                raise ValueError(
+                    f"X has {len(X)} events, too few for n_folds={self.n_folds}: a fold holds {sizes.min()}, "
+                    f"at least {_MIN_FOLD_SIZE} are needed; lower n_folds or use residuals='in_sample'"
+                )
+            self.fold_autoencoders_ = []
+            for fold in range(self.n_folds):
+                log.info("cross-fit: autoencoder %d of %d", fold + 1, self.n_folds)
+                seen = folds != fold
+                self.fold_autoencoders_.append(clone(self._default_autoencoder()).fit(X[seen], cond[seen]))
+        return self._augment(X, cond)
+
+    def folds(self, X: Any, cond: Any) -> np.ndarray:
+        """Cross-fit fold of each object, (N,) int in [0, n_folds).
+
+        A hash of the object's exact feature and condition values (salted with
+        ``random_state``): uniform, independent of the residuals, and the same in every
+        call, so a training event always gets the residual of the cAE that did not see it
+        and a new object that of a random one of the ``n_folds`` cAEs — the residual
+        distribution the flow learnt.
+        """
+        X = check_array(X, "X")
+        cond = check_cond(cond, len(X))
+        bits = np.hstack([X, cond]).view(np.uint32).astype(np.uint64)
+        h = _splitmix64(np.full(len(bits), self.random_state or 0, np.uint64))
+        for column in bits.T:
+            h = _splitmix64(h ^ column)
+        return (h % np.uint64(self.n_folds)).astype(np.int64)
+
     def _validate_settings(self) -> None:
+        check_choice(self.residuals, "residuals", ("crossfit", "in_sample"))
+        check_positive(self.n_folds, "n_folds", integer=True)
+        if self.n_folds < 2:
+            raise ValueError(f"n_folds must be >= 2 (each event's residual comes from a cAE trained "
+                             f"on the other folds); got {self.n_folds}")
         for name in ("n_bins", "reference_size", "calibration_size", "min_cluster_size", "min_samples"):
             check_positive(getattr(self, name), name, integer=True)
         check_choice(self.scaling, "scaling", ("standard", "minmax"))
@@ -190,12 +252,20 @@ class FluxMutability(BaseEstimator):
         """The clustered space: X ⊕ residuals (augmented) or X, shape (N, 2D) or (N, D)."""
         if not self.augmented:
             return X
-        return np.hstack([X, self.autoencoder_.residuals(X, cond)])
+        if self.residuals == "in_sample":
+            return np.hstack([X, self.autoencoder_.residuals(X, cond)])
+        residuals = np.empty_like(X)
+        folds = self.folds(X, cond)
+        for fold, autoencoder in enumerate(self.fold_autoencoders_):
+            rows = folds == fold
+            residuals[rows] = autoencoder.residuals(X[rows], cond[rows])
+        return np.hstack([X, residuals])
 
     # -------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
         """Write the fitted model into the folder ``path``: ``flow.pt``, ``autoencoder.pt``
-        (augmented only) and ``flux_mutability.pt`` (settings, bins, KDE, cached clusters).
+        (augmented only), ``autoencoder_fold{j}.pt`` (cross-fit only) and
+        ``flux_mutability.pt`` (settings, bins, KDE, cached clusters).
 
         Files are written atomically; an existing non-empty folder needs ``overwrite=True``.
         """
@@ -205,8 +275,11 @@ class FluxMutability(BaseEstimator):
             raise FileExistsError(f"{path} exists and is not empty; pass overwrite=True to replace the model")
         path.mkdir(parents=True, exist_ok=True)
         self.flow_.save(path / "flow.pt")
-        if self.augmented:
+        if self.augmented and self.residuals == "in_sample":
             self.autoencoder_.save(path / "autoencoder.pt")
+        elif self.augmented:
+            for fold, autoencoder in enumerate(self.fold_autoencoders_):
+                autoencoder.save(path / f"autoencoder_fold{fold}.pt")
         params = {k: v for k, v in self.get_params(deep=False).items() if k not in ("autoencoder", "flow")}
         state = {
             "format": FORMAT, "params": params, "n_features_in": self.n_features_in_, "n_cond": self.n_cond_,
@@ -224,11 +297,16 @@ class FluxMutability(BaseEstimator):
         saved = load_safely(path / "flux_mutability.pt")
         if saved.get("format") != FORMAT:
             raise ValueError(f"{path} does not hold a FluxMutability model (format {saved.get('format')!r})")
-        fm = cls(**dict(saved["params"], device=device))
+        # files written before the cross-fit existed were fitted with in-sample residuals
+        fm = cls(**{"residuals": "in_sample", **saved["params"], "device": device})
         fm.n_features_in_, fm.n_cond_ = saved["n_features_in"], saved["n_cond"]
         fm.flow_ = fm.flow = Flow.load(path / "flow.pt", device=device)
-        if fm.augmented:
+        if fm.augmented and fm.residuals == "in_sample":
             fm.autoencoder_ = fm.autoencoder = ConditionalAutoencoder.load(path / "autoencoder.pt", device=device)
+        elif fm.augmented:
+            fm.fold_autoencoders_ = [ConditionalAutoencoder.load(path / f"autoencoder_fold{fold}.pt", device=device)
+                                     for fold in range(fm.n_folds)]
+            fm.autoencoder = fm.fold_autoencoders_[0]
         fm.bins_ = _KinematicBins(**_arrays(saved["bins"]))
         fm.kde_ = _BaseKDE(**_arrays(saved["kde"]))
         fm.references_key_ = saved["references_key"]
@@ -485,6 +563,13 @@ class _ReferenceCluster:
             lam = torch.minimum(1 / reach, self.lam[None, :]).max(dim=1).values
             out[start:start + _CHUNK] = (1 - lam / lam_max).numpy()
         return out
+
+
+def _splitmix64(h):
+    """SplitMix64's finalizer: a bijective mix of 64-bit integers (uint64 arrays wrap around)."""
+    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
 
 
 def _scaler(points: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
