@@ -1,4 +1,4 @@
-"""``likely calo generate | train | sample | score | calibrate | evaluate``: showers and CaloFlow.
+"""``likely calo generate | train | sample | score | calibrate | evaluate | study``: showers and CaloFlow.
 
 ``generate`` is ``likely generate showers`` (the GFLASH-type simulator); the others work
 on CaloChallenge-style HDF5 files.
@@ -23,6 +23,7 @@ from likely.calo import (
     CaloFlow, CylindricalGeometry, bias_resolution, evaluate_showers, maximum_likelihood_energy, paper_flow_i,
     paper_flow_ii, seed000_geometry,
 )
+from likely.cli.calo_study import add_study_parser
 from likely.cli.generate import add_showers_parser
 from likely.cli.rundir import positive_int, prepare_run_dir
 from likely.data.showers import Showers, read_calochallenge, read_calogan, write_calochallenge
@@ -106,6 +107,7 @@ def add_parser(subparsers) -> None:
     evaluate.add_argument("--seed", type=int, default=0)
     _out(evaluate, "run directory")
     evaluate.set_defaults(run=run_evaluate)
+    add_study_parser(commands)
 
 
 def _out(parser, what: str) -> None:

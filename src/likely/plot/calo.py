@@ -36,14 +36,16 @@ def plot_log_likelihoods(background: np.ndarray, signals: Mapping[str, np.ndarra
 def plot_sic_vs_rejection(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], min_background: int = 25):
     """SIC vs background rejection 1/eps_B per signal (seed 000, figs. 3-8).
 
-    ``curves`` maps a label to ``(labels, scores)`` (1 = signal, scores higher = more
-    anomalous). The dashed line is a random classifier's SIC = eps_B^(1/2).
+    ``curves`` maps a label to ``(labels, scores)`` or ``(labels, scores, sample_weight)``
+    (1 = signal, scores higher = more anomalous). The dashed line is a random classifier's
+    SIC = eps_B^(1/2).
     """
     fig, axes = figure()
     ax = axes[0, 0]
     high = 1.0
-    for label, (y, score) in curves.items():
-        rejection, sic = sic_vs_rejection(y, score, min_background=min_background)
+    for label, (y, score, *weight) in curves.items():
+        rejection, sic = sic_vs_rejection(y, score, min_background=min_background,
+                                          sample_weight=weight[0] if weight else None)
         ax.plot(rejection, sic, label=label)
         high = max(high, float(rejection.max(initial=1.0)))
     grid = np.geomspace(1.0, high, 50)
