@@ -21,6 +21,7 @@ from likely.calo.anomaly import CHI_ENERGY, LIKELIHOOD, AnomalyStudy, run_anomal
 from likely.cli.generate import positive_float
 from likely.cli.rundir import positive_int, prepare_run_dir
 from likely.data.generate.showers import SEED000_DISPLACEMENTS, SEED000_LIFETIMES, SEED000_MASSES
+from likely.detect import LikelihoodScorer
 
 __all__ = ["add_study_parser", "signal_file"]
 
@@ -79,16 +80,18 @@ def run_study(args) -> Path:
         raise ValueError(f"--min-background must be >= 0; got {args.min_background}")
     model, lam = _load_run(args.run_dir)
     background, _ = read_showers(args.background)
+    if background.shape[1] != model.n_voxels_:
+        raise ValueError(f"--background showers have {background.shape[1]} voxels, but the CaloFlow in "
+                         f"{args.run_dir} was trained on {model.n_voxels_}: a different calorimeter geometry")
+    signals = None if args.signal_dir is None else _read_signals(args)
     out = prepare_run_dir(args.out, args.force)
-    write_json(out / "config.json", {key: str(v) if isinstance(v, Path) else v for key, v in vars(args).items()
-                                     if key not in ("run", "quiet", "force")} | {"command": "calo study"})
-    signals = _signals(args, out, model.n_voxels_)
+    signals = signals or _generate_signals(args, out, model.n_voxels_)
     classifiers = _classifiers(args, lam, model.n_voxels_)
-    from likely.detect import LikelihoodScorer
-
     study = run_anomaly_study(LikelihoodScorer.from_model(model, lam), background, signals, classifiers,
                               energy=args.energy, lifetimes=args.lifetimes, min_background=args.min_background,
                               progress=not args.quiet)
+    write_json(out / "config.json", {key: str(v) if isinstance(v, Path) else v for key, v in vars(args).items()
+                                     if key not in ("run", "quiet", "force")} | {"command": "calo study"})
     results = study.summary()
     write_json(out / "results.json", results)
     _write_scores(out / "scores.npz", study)
@@ -98,17 +101,23 @@ def run_study(args) -> Path:
     return out
 
 
-def _signals(args, out: Path, n_voxels: int) -> dict:
-    from likely.cli.calo import read_showers, write_showers
+def _points(args) -> list[tuple[float, float]]:
+    return [(m, z) for m in args.masses for z in args.displacements]
 
-    points = [(m, z) for m in args.masses for z in args.displacements]
-    if args.signal_dir is not None:
-        missing = [str(signal_file(args.signal_dir, m, z)) for m, z in points
-                   if not signal_file(args.signal_dir, m, z).is_file()]
-        if missing:
-            raise FileNotFoundError(f"--signal-dir lacks {len(missing)} signal file(s), e.g. {missing[0]}")
-        return {p: read_showers(signal_file(args.signal_dir, *p))[0] for p in points}
+
+def _read_signals(args) -> dict:
+    from likely.cli.calo import read_showers
+
+    files = {p: signal_file(args.signal_dir, *p) for p in _points(args)}
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"--signal-dir lacks {len(missing)} of {len(files)} signal files, e.g. {missing[0]}")
+    return {p: read_showers(path)[0] for p, path in files.items()}
+
+
+def _generate_signals(args, out: Path, n_voxels: int) -> dict:
     from likely.calo.anomaly import simulate_signal_grid
+    from likely.cli.calo import write_showers
 
     if n_voxels != 504:
         raise ValueError(f"--generate simulates seed 000's 504-voxel calorimeter, but the model has {n_voxels} "
