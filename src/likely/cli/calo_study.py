@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 #: Seed 000 §IV C: the classifiers' χ have τ = 1 ns and kinetic energy uniform in 1-100 GeV.
 SUPERVISED_LIFETIME = 1.0
 SUPERVISED_ENERGY = (1.0, 100.0)
+#: Lifetime figures: one colour per lifetime, one line style per method (likelihood solid).
+LINESTYLES = ("-", ":", "-.", (0, (5, 1)))
 
 
 def signal_file(directory: Path, mass: float, z: float) -> Path:
@@ -177,10 +179,14 @@ def _write_figures(out: Path, study: AnomalyStudy) -> list[tuple[str, str]]:
     for mass in study.masses:
         if any((mass, z) not in study.signal[LIKELIHOOD] for z in study.displacements):
             continue
-        curves = {f"{t:g} ns ({method})": study.lifetime_sample(method, mass, t)
-                  for method in study.methods for t in study.lifetimes}
+        curves, styles = {}, {}
+        for i, method in enumerate(study.methods):
+            for j, t in enumerate(study.lifetimes):
+                label = f"{t:g} ns ({method})"
+                curves[label] = study.lifetime_sample(method, mass, t)
+                styles[label] = {"color": f"C{j}", "linestyle": LINESTYLES[i % len(LINESTYLES)]}
         name = f"sic_lifetimes_m{mass:g}.png"
-        save_figure(plot_sic_vs_rejection(curves, min_background=study.min_background), out / name)
+        save_figure(plot_sic_vs_rejection(curves, min_background=study.min_background, styles=styles), out / name)
         figures.append((name, f"SIC vs 1/eps_B of the lifetime mixtures, m_chi = {mass:g} GeV"))
     for mass in study.masses:
         signals = {f"z = {z:g} m": -s for (m, z), s in study.signal[LIKELIHOOD].items() if m == mass}

@@ -33,12 +33,14 @@ def plot_log_likelihoods(background: np.ndarray, signals: Mapping[str, np.ndarra
 
 
 @styled
-def plot_sic_vs_rejection(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], min_background: int = 25):
+def plot_sic_vs_rejection(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], min_background: int = 25,
+                          styles: Mapping[str, dict] | None = None):
     """SIC vs background rejection 1/eps_B per signal (seed 000, figs. 3-8).
 
     ``curves`` maps a label to ``(labels, scores)`` or ``(labels, scores, sample_weight)``
-    (1 = signal, scores higher = more anomalous). The dashed line is a random classifier's
-    SIC = eps_B^(1/2).
+    (1 = signal, scores higher = more anomalous). ``styles`` maps a label to keyword
+    arguments of ``Axes.plot`` (color, linestyle, ...). The dashed line is a random
+    classifier's SIC = eps_B^(1/2).
     """
     fig, axes = figure()
     ax = axes[0, 0]
@@ -46,7 +48,7 @@ def plot_sic_vs_rejection(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], m
     for label, (y, score, *weight) in curves.items():
         rejection, sic = sic_vs_rejection(y, score, min_background=min_background,
                                           sample_weight=weight[0] if weight else None)
-        ax.plot(rejection, sic, label=label)
+        ax.plot(rejection, sic, label=label, **(styles or {}).get(label, {}))
         high = max(high, float(rejection.max(initial=1.0)))
     grid = np.geomspace(1.0, high, 50)
     ax.plot(grid, 1 / np.sqrt(grid), "k--", label="random")
