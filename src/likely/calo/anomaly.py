@@ -79,11 +79,11 @@ def train_supervised(background: Any, signal: Any, lambda_: float, classifier: A
     """Train ``classifier`` (default: MLP 2 x 512, 50 epochs) on photon (0) vs χ (1) showers (GeV).
 
     Inputs are :func:`supervised_features` with E_rec = ``lambda_`` E_dep, as for the
-    likelihood. Returns the fitted classifier.
+    likelihood; signal showers without deposited energy are dropped. Returns the fitted
+    classifier.
     """
-    background, signal = check_showers(background, "background"), check_showers(signal, "signal")
-    if background.shape[1] != signal.shape[1]:
-        raise ValueError(f"signal has {signal.shape[1]} voxels, background {background.shape[1]}")
+    background = check_showers(background, "background")
+    signal = _deposited(signal, "signal", background.shape[1])
     showers = np.concatenate([background, signal])
     X = supervised_features(showers, lambda_ * showers.sum(axis=1))
     y = np.concatenate([np.zeros(len(background)), np.ones(len(signal))]).astype(np.int64)

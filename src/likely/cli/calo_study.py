@@ -151,7 +151,7 @@ def _classifiers(args, lam: float, n_voxels: int) -> dict:
         classifier.trainer.set_params(epochs=args.supervised_epochs)
         log.info("training the supervised classifier on m = %g GeV (%d photons, %d chi)", mass, len(photons),
                  len(chi))
-        classifiers[f"supervised m={mass:g}"] = train_supervised(photons, chi[chi.sum(axis=1) > 0], lam, classifier)
+        classifiers[f"supervised m={mass:g}"] = train_supervised(photons, chi, lam, classifier)
     return classifiers
 
 
