@@ -37,10 +37,14 @@ log = logging.getLogger(__name__)
 MEV_PER_GEV = 1000.0
 
 
-def read_showers(path: Path, layers: list[int] | None = None, max_showers: int | None = None):
-    """Showers (N, n_voxels) and E_inc (N,) in GeV from a CaloChallenge-style file (MeV on disk)."""
+def read_showers(path: Path, layers: list[int] | None = None, max_showers: int | None = None,
+                 allow_empty: bool = False):
+    """Showers (N, n_voxels) and E_inc (N,) in GeV from a CaloChallenge-style file (MeV on disk).
+
+    ``allow_empty`` accepts showers without deposited energy (e.g. signal samples).
+    """
     showers = read_calochallenge(path, layer_sizes=layers)[slice(None, max_showers)]
-    energies = check_showers(showers.energies / MEV_PER_GEV, f"{path}:showers")
+    energies = check_showers(showers.energies / MEV_PER_GEV, f"{path}:showers", allow_empty=allow_empty)
     return energies, showers.incident_energies / MEV_PER_GEV
 
 

@@ -114,7 +114,7 @@ def _read_signals(args) -> dict:
     missing = [str(path) for path in files.values() if not path.is_file()]
     if missing:
         raise FileNotFoundError(f"--signal-dir lacks {len(missing)} of {len(files)} signal files, e.g. {missing[0]}")
-    return {p: read_showers(path)[0] for p, path in files.items()}
+    return {p: read_showers(path, allow_empty=True)[0] for p, path in files.items()}
 
 
 def _generate_signals(args, out: Path, n_voxels: int) -> dict:
