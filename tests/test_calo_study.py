@@ -42,8 +42,12 @@ def toy_study():
 
 def test_heatmap_is_max_sic_of_each_point(toy_study):
     study, scorer, background = toy_study
-    assert study.masses == MASSES and study.displacements == ZS and study.methods == ("likelihood", "sup")
+    assert study.masses == MASSES and study.displacements == ZS
+    assert study.methods == ("likelihood", "likelihood eq. 1", "sup")
     np.testing.assert_allclose(study.background["likelihood"], scorer.score(background), rtol=1e-6)
+    terms = scorer.model_.log_prob_terms(background, scorer.reconstruct_energy(background))
+    np.testing.assert_allclose(study.background["likelihood eq. 1"], -(terms["flow_i"] + terms["flow_ii"]),
+                               rtol=1e-6)
     table = study.max_sic("likelihood")
     signal = study.signal["likelihood"][0.05, 1.0]
     y = np.r_[np.zeros(len(background)), np.ones(len(signal))]
@@ -125,7 +129,7 @@ def test_cli_study_end_to_end(photon_run):
                        "--supervised-epochs", "3", "--lifetimes", "0.1", "1", "--out", str(root / "s"))) == 0
     out = root / "s"
     results = json.loads((out / "results.json").read_text())
-    assert set(results["max_sic"]) == {"likelihood", "supervised m=5"}
+    assert set(results["max_sic"]) == {"likelihood", "likelihood eq. 1", "supervised m=5"}
     assert results["displacements"] == [0.33, 1.4] and results["min_background"] == 25
     scores = np.load(out / "scores.npz")
     signal, background = scores["likelihood/m5_z0.33"], scores["likelihood/background"]
@@ -134,7 +138,8 @@ def test_cli_study_end_to_end(photon_run):
     assert results["max_sic"]["likelihood"][1][0] == pytest.approx(max_sic(y, np.r_[background, signal]))
     # two photons 45 cm in front of the calorimeter from a 5 GeV chi: two blobs, unlike one photon
     assert results["max_sic"]["likelihood"][1][0] > 2
-    for name in ("report.md", "config.json", "max_sic_likelihood.png", "max_sic_supervised_m5.png",
+    for name in ("report.md", "config.json", "max_sic_likelihood.png", "max_sic_likelihood_eq_1.png",
+                 "max_sic_supervised_m5.png",
                  "sic_lifetimes_m5.png", "log_likelihood_m0.005.png", "signals/chi_m5_z1.4.h5"):
         assert (out / name).stat().st_size > 0, name
     report = (out / "report.md").read_text()

@@ -5,7 +5,8 @@ of total energy 50 GeV decaying at fixed displacements z (m from the detector ce
 the calorimeter's front face is at 1 m) for masses m_χ (GeV). Every shower is scored by
 
 - the likelihood: ``-log p(shower | lambda E_dep)`` of a CaloFlow trained on photons
-  (:class:`likely.detect.LikelihoodScorer`), and
+  (:class:`likely.detect.LikelihoodScorer`), and for a CaloFlow also seed 000's eq. (1),
+  the same without the voxel-space Jacobian (method ``"likelihood eq. 1"``), and
 - optionally supervised classifiers (seed 000 §IV C): an MLP 2 x 512 on
   (voxels / E_rec, E_rec) trained on photons vs χ showers of one mass with lifetime 1 ns
   and kinetic energy uniform in 1-100 GeV.
@@ -42,8 +43,11 @@ log = logging.getLogger(__name__)
 
 #: Total energy (GeV) of the χ in seed 000's fixed-displacement signal samples.
 CHI_ENERGY = 50.0
-#: The likelihood method's name in a study.
+#: The likelihood method's name in a study: -log p(shower | E_rec) in voxel space (CaloFlow.log_prob).
 LIKELIHOOD = "likelihood"
+#: Seed 000's eq. (1): -(log p_I + log p_II), without the voxel-space Jacobian of the layer
+#: normalization, which rewards every noise-level voxel (see docs/calo-anomaly.md).
+LIKELIHOOD_EQ1 = "likelihood eq. 1"
 #: Showers per call of a scorer (bounds memory; the flows batch again inside).
 SCORE_BATCH = 20_000
 
@@ -210,19 +214,19 @@ def run_anomaly_study(scorer: Any, background: Any, signals: Mapping[tuple[float
     arrays = [_deposited(s, f"signal (m={m}, z={z})", background.shape[1])
               for (m, z), s in zip(points, signals.values())]
     showers = np.concatenate([background, *arrays])
-    scorers = {LIKELIHOOD: lambda rows: scorer.score(showers[rows])}
+    scorers = [_likelihoods(scorer, showers)]
     if classifiers:
         features = supervised_features(showers, scorer.reconstruct_energy(showers))
         for name, classifier in classifiers.items():
-            scorers[name] = lambda rows, c=classifier: c.predict_proba(features[rows])
-    scores = {name: _batched(fn, len(showers), progress) for name, fn in scorers.items()}
+            scorers.append(lambda rows, n=name, c=classifier: {n: c.predict_proba(features[rows])})
+    scores = {name: s for fn in scorers for name, s in _batched(fn, len(showers), progress).items()}
     bounds = np.cumsum([len(background), *map(len, arrays)])
     study = AnomalyStudy(
         background={name: s[: bounds[0]] for name, s in scores.items()},
         signal={name: {p: s[a:b] for p, a, b in zip(points, bounds[:-1], bounds[1:])} for name, s in scores.items()},
         energy=float(energy), min_background=int(min_background), lifetimes=tuple(float(t) for t in lifetimes))
     log.info("scored %d background and %d signal showers (%d points) with %s", len(background),
-             bounds[-1] - bounds[0], len(points), ", ".join(scorers))
+             bounds[-1] - bounds[0], len(points), ", ".join(scores))
     return study
 
 
@@ -238,12 +242,25 @@ def _deposited(showers: Any, name: str, n_voxels: int) -> np.ndarray:
     return kept
 
 
-def _batched(fn, n_rows: int, progress: bool) -> np.ndarray:
-    """``fn(slice)`` over consecutive row batches, concatenated (N,) float64."""
-    out = np.empty(n_rows, dtype=np.float64)
-    for start, stop in batch_slices(n_rows, SCORE_BATCH, desc="scoring", enabled=progress):
-        out[start:stop] = fn(slice(start, stop))
-    return out
+def _likelihoods(scorer, showers: np.ndarray):
+    """Batch scorer: the likelihood score and, for a CaloFlow, seed 000's eq. (1) (no voxel-space Jacobian)."""
+    terms = getattr(scorer.model_, "log_prob_terms", None)
+    if terms is None:
+        return lambda rows: {LIKELIHOOD: scorer.score(showers[rows])}
+
+    def both(rows):
+        chunk = showers[rows]
+        t = terms(chunk, scorer.reconstruct_energy(chunk))
+        flows = t["flow_i"] + t["flow_ii"]
+        return {LIKELIHOOD: -(flows + t["jacobian"]).astype(np.float32), LIKELIHOOD_EQ1: -flows}
+    return both
+
+
+def _batched(fn, n_rows: int, progress: bool) -> dict[str, np.ndarray]:
+    """``fn(slice) -> {name: scores}`` over consecutive row batches, concatenated per name (N,) float64."""
+    parts = [fn(slice(start, stop))
+             for start, stop in batch_slices(n_rows, SCORE_BATCH, desc="scoring", enabled=progress)]
+    return {name: np.concatenate([part[name] for part in parts]).astype(np.float64) for name in parts[0]}
 
 
 def _max(values: np.ndarray) -> float | None:

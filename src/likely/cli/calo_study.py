@@ -163,7 +163,7 @@ def _write_scores(path: Path, study: AnomalyStudy) -> None:
 
 
 def _slug(method: str) -> str:
-    return method.replace(" ", "_").replace("=", "")
+    return method.replace(". ", "_").replace(" ", "_").replace("=", "")
 
 
 def _write_figures(out: Path, study: AnomalyStudy) -> list[tuple[str, str]]:
