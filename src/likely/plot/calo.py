@@ -55,7 +55,10 @@ def plot_sic_vs_rejection(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], m
     ax.set(xscale="log", xlabel=r"background rejection $1/\epsilon_B$",
            ylabel=r"SIC = $\epsilon_S\,/\,\epsilon_B^{1/2}$")
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize="small")
+    if len(curves) > 5:  # many curves: the legend goes beside the axes
+        ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    else:
+        ax.legend(fontsize="small")
     return fig
 
 
