@@ -1,4 +1,4 @@
-"""``likely calo generate | train | sample | score | calibrate | evaluate``: showers and CaloFlow.
+"""``likely calo generate | train | sample | score | calibrate | evaluate | study``: showers and CaloFlow.
 
 ``generate`` is ``likely generate showers`` (the GFLASH-type simulator); the others work
 on CaloChallenge-style HDF5 files.
@@ -23,6 +23,7 @@ from likely.calo import (
     CaloFlow, CylindricalGeometry, bias_resolution, evaluate_showers, maximum_likelihood_energy, paper_flow_i,
     paper_flow_ii, seed000_geometry,
 )
+from likely.cli.calo_study import add_study_parser
 from likely.cli.generate import add_showers_parser
 from likely.cli.rundir import positive_int, prepare_run_dir
 from likely.data.showers import Showers, read_calochallenge, read_calogan, write_calochallenge
@@ -36,10 +37,14 @@ log = logging.getLogger(__name__)
 MEV_PER_GEV = 1000.0
 
 
-def read_showers(path: Path, layers: list[int] | None = None, max_showers: int | None = None):
-    """Showers (N, n_voxels) and E_inc (N,) in GeV from a CaloChallenge-style file (MeV on disk)."""
+def read_showers(path: Path, layers: list[int] | None = None, max_showers: int | None = None,
+                 allow_empty: bool = False):
+    """Showers (N, n_voxels) and E_inc (N,) in GeV from a CaloChallenge-style file (MeV on disk).
+
+    ``allow_empty`` accepts showers without deposited energy (e.g. signal samples).
+    """
     showers = read_calochallenge(path, layer_sizes=layers)[slice(None, max_showers)]
-    energies = check_showers(showers.energies / MEV_PER_GEV, f"{path}:showers")
+    energies = check_showers(showers.energies / MEV_PER_GEV, f"{path}:showers", allow_empty=allow_empty)
     return energies, showers.incident_energies / MEV_PER_GEV
 
 
@@ -106,6 +111,7 @@ def add_parser(subparsers) -> None:
     evaluate.add_argument("--seed", type=int, default=0)
     _out(evaluate, "run directory")
     evaluate.set_defaults(run=run_evaluate)
+    add_study_parser(commands)
 
 
 def _out(parser, what: str) -> None:

@@ -33,25 +33,32 @@ def plot_log_likelihoods(background: np.ndarray, signals: Mapping[str, np.ndarra
 
 
 @styled
-def plot_sic_vs_rejection(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], min_background: int = 25):
+def plot_sic_vs_rejection(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], min_background: int = 25,
+                          styles: Mapping[str, dict] | None = None):
     """SIC vs background rejection 1/eps_B per signal (seed 000, figs. 3-8).
 
-    ``curves`` maps a label to ``(labels, scores)`` (1 = signal, scores higher = more
-    anomalous). The dashed line is a random classifier's SIC = eps_B^(1/2).
+    ``curves`` maps a label to ``(labels, scores)`` or ``(labels, scores, sample_weight)``
+    (1 = signal, scores higher = more anomalous). ``styles`` maps a label to keyword
+    arguments of ``Axes.plot`` (color, linestyle, ...). The dashed line is a random
+    classifier's SIC = eps_B^(1/2).
     """
     fig, axes = figure()
     ax = axes[0, 0]
     high = 1.0
-    for label, (y, score) in curves.items():
-        rejection, sic = sic_vs_rejection(y, score, min_background=min_background)
-        ax.plot(rejection, sic, label=label)
+    for label, (y, score, *weight) in curves.items():
+        rejection, sic = sic_vs_rejection(y, score, min_background=min_background,
+                                          sample_weight=weight[0] if weight else None)
+        ax.plot(rejection, sic, label=label, **(styles or {}).get(label, {}))
         high = max(high, float(rejection.max(initial=1.0)))
     grid = np.geomspace(1.0, high, 50)
     ax.plot(grid, 1 / np.sqrt(grid), "k--", label="random")
     ax.set(xscale="log", xlabel=r"background rejection $1/\epsilon_B$",
            ylabel=r"SIC = $\epsilon_S\,/\,\epsilon_B^{1/2}$")
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize="small")
+    if len(curves) > 5:  # many curves: the legend goes beside the axes
+        ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    else:
+        ax.legend(fontsize="small")
     return fig
 
 
