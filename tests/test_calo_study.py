@@ -44,7 +44,7 @@ def test_heatmap_is_max_sic_of_each_point(toy_study):
     study, scorer, background = toy_study
     assert study.masses == MASSES and study.displacements == ZS
     assert study.methods == ("likelihood", "likelihood eq. 1", "sup")
-    np.testing.assert_allclose(study.background["likelihood"], scorer.score(background), rtol=1e-6)
+    np.testing.assert_allclose(study.background["likelihood"], scorer.scores(background)["voxels"], rtol=1e-6)
     terms = scorer.model_.log_prob_terms(background, scorer.reconstruct_energy(background))
     np.testing.assert_allclose(study.background["likelihood eq. 1"], -(terms["flow_i"] + terms["flow_ii"]),
                                rtol=1e-6)

@@ -52,7 +52,11 @@ def test_sample_score_calibrate(run):
     assert main(["-q", "calo", "score", "--run", str(run / "run"), "--data", str(run / "test.h5"),
                  "--out", str(run / "scores.npz")]) == 0
     scores = np.load(run / "scores.npz")
-    assert scores["score"].shape == (100,) and np.isfinite(scores["score"]).all()
+    assert scores["score"].shape == (100,) and np.isfinite(scores["score"]).all() and scores["space"] == "flows"
+    assert main(["-q", "calo", "score", "--run", str(run / "run"), "--data", str(run / "test.h5"),
+                 "--space", "voxels", "--out", str(run / "voxels.npz")]) == 0
+    voxels = np.load(run / "voxels.npz")["score"]
+    assert voxels.shape == (100,) and not np.allclose(voxels, scores["score"])  # the Jacobian differs per shower
     assert main(["-q", "calo", "calibrate", "--run", str(run / "run"), "--data", str(run / "test.h5"),
                  "--bins", "3", "--out", str(run / "calib")]) == 0
     table = json.loads((run / "calib" / "results.json").read_text())

@@ -52,7 +52,36 @@ def test_prefit_reuses_the_model(scorer):
     again = LikelihoodScorer(scorer.model_, prefit=True).fit(showers, e_inc)
     assert again.model_ is scorer.model_
     part = showers[:50]
-    np.testing.assert_allclose(again.score(part), -scorer.model_.log_prob(part, again.reconstruct_energy(part)))
+    assert again.space_ == "flows"  # a CaloFlow: seed 000's eq. (1) by default
+    terms = scorer.model_.log_prob_terms(part, again.reconstruct_energy(part))
+    np.testing.assert_allclose(again.score(part), -(terms["flow_i"] + terms["flow_ii"]), rtol=1e-6)
+
+
+def test_voxel_space_is_minus_log_prob(scorer):
+    part, _ = toy_showers(50, seed=18)
+    voxels = LikelihoodScorer.from_model(scorer.model_, scorer.lambda_, space="voxels")
+    np.testing.assert_array_equal(voxels.score(part), -scorer.model_.log_prob(part, voxels.reconstruct_energy(part)))
+    assert set(scorer.scores(part)) == {"flows", "voxels"}
+
+
+class _VoxelDensity:
+    """A density model without CaloFlow's log_prob_terms: only voxel space is defined."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def log_prob(self, showers, e_inc):
+        return self.model.log_prob(showers, e_inc)
+
+
+def test_a_model_without_terms_is_scored_in_voxel_space(scorer):
+    part, _ = toy_showers(20, seed=19)
+    plain = LikelihoodScorer.from_model(_VoxelDensity(scorer.model_), scorer.lambda_)
+    assert plain.space_ == "voxels" and set(plain.scores(part)) == {"voxels"}
+    with pytest.raises(ValueError, match="space='flows' needs a model with log_prob_terms"):
+        LikelihoodScorer.from_model(_VoxelDensity(scorer.model_), scorer.lambda_, space="flows")
+    with pytest.raises(ValueError, match="space"):
+        LikelihoodScorer.from_model(scorer.model_, scorer.lambda_, space="latent")
 
 
 def test_bad_input(scorer):

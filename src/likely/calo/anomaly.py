@@ -243,16 +243,12 @@ def _deposited(showers: Any, name: str, n_voxels: int) -> np.ndarray:
 
 
 def _likelihoods(scorer, showers: np.ndarray):
-    """Batch scorer: the likelihood score and, for a CaloFlow, seed 000's eq. (1) (no voxel-space Jacobian)."""
-    terms = getattr(scorer.model_, "log_prob_terms", None)
-    if terms is None:
-        return lambda rows: {LIKELIHOOD: scorer.score(showers[rows])}
+    """Batch scorer: the voxel-space likelihood and, for a CaloFlow, seed 000's eq. (1), from one pass."""
+    names = {"voxels": LIKELIHOOD, "flows": LIKELIHOOD_EQ1}
 
     def both(rows):
-        chunk = showers[rows]
-        t = terms(chunk, scorer.reconstruct_energy(chunk))
-        flows = t["flow_i"] + t["flow_ii"]
-        return {LIKELIHOOD: -(flows + t["jacobian"]).astype(np.float32), LIKELIHOOD_EQ1: -flows}
+        scores = scorer.scores(showers[rows])
+        return {name: scores[space] for space, name in names.items() if space in scores}
     return both
 
 

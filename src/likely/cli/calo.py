@@ -89,7 +89,10 @@ def add_parser(subparsers) -> None:
     score = commands.add_parser("score", help="anomaly scores -log p(shower | lambda E_dep)")
     score.add_argument("--run", dest="run_dir", type=Path, required=True, help="training run directory")
     score.add_argument("--data", type=Path, required=True, help="showers to score (HDF5, MeV)")
-    _out(score, "output .npz with 'score' and 'e_rec' (GeV)")
+    score.add_argument("--space", choices=("flows", "voxels"), default="flows",
+                       help="seed 000's eq. (1) in the flows' coordinates (default) or the density in "
+                            "voxel-energy space (misses showers with empty layers, docs/calo-anomaly.md)")
+    _out(score, "output .npz with 'score', 'e_rec' (GeV) and 'space'")
     score.set_defaults(run=run_score)
 
     calibrate = commands.add_parser("calibrate", help="maximum-likelihood incident energies")
@@ -170,10 +173,11 @@ def run_sample(args) -> Path:
 def run_score(args) -> Path:
     out = _fresh_file(args.out, args.force)
     model, lam = _load_run(args.run_dir)
-    scorer = LikelihoodScorer.from_model(model, lam)
+    scorer = LikelihoodScorer.from_model(model, lam, space=args.space)
     showers, _ = read_showers(args.data)
     with atomic_write(out) as stream:
-        np.savez_compressed(stream, score=scorer.score(showers), e_rec=scorer.reconstruct_energy(showers))
+        np.savez_compressed(stream, score=scorer.score(showers), e_rec=scorer.reconstruct_energy(showers),
+                            space=args.space)
     return out
 
 
