@@ -54,6 +54,9 @@ def test_train_score_report(tmp_path, capsys):
     report = (run / "report.md").read_text()
     assert "| 95 % |" in report and "AUC of the outlier score" in report
     assert (run / "score_vs_pt.png").stat().st_size > 0
+    steps = json.loads((run / "thresholds.json").read_text())  # thresholds vs pT over the trained range
+    assert np.all(np.diff(steps["edges"]) > 0) and len(steps["0.99"]) == len(steps["edges"]) - 1
+    assert np.all(np.asarray(steps["0.99"]) >= np.asarray(steps["0.68"]))
     scores = np.load(run / "scores.npz")
     assert len(scores["score"]) == 1500 and set(np.unique(scores["label"])) == {0, 1}
     # nothing is overwritten without --force

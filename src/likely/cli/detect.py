@@ -137,10 +137,18 @@ def run_score(args) -> Path:
     with atomic_write(target) as stream:
         np.savez(stream, score=score, rank=rank, pt=pt, label=labels)
     fm.set_params(method="binned")
-    thresholds = {str(q): fm.bin_thresholds(q)[1].tolist() for q in QUANTILES}
-    write_json(args.run_dir / "thresholds.json", {"pt": fm.bin_thresholds()[0][:, 0].tolist(), **thresholds})
+    write_json(args.run_dir / "thresholds.json", _threshold_steps(fm))
     log.info("scores written to %s", target)
     return target
+
+
+def _threshold_steps(fm) -> dict:
+    """A fitted FluxMutability's score thresholds vs pT as steps: pT bin ``edges`` (GeV, over the trained
+    range) and, per quantile, the threshold in each bin (an empty bin uses its nearest full one's)."""
+    bins = fm.bins_
+    edges = [float(bins.low[0]), *map(float, bins.edges[0]), float(bins.high[0])]
+    steps = {str(q): fm.bin_thresholds(q)[1][bins.lookup].tolist() for q in QUANTILES}
+    return {"edges": edges, **steps}
 
 
 def run_report(args) -> Path:
@@ -192,9 +200,7 @@ def _plot_score_vs_pt(run: Path, scores) -> Path:
         thresholds = run / "thresholds.json"
         if thresholds.is_file():
             table = json.loads(thresholds.read_text())
-            order = np.argsort(table["pt"])
-            ax.step(np.asarray(table["pt"])[order], np.asarray(table["0.99"])[order], where="mid",
-                    color="black", label="99 % quantile threshold")
+            ax.stairs(table["0.99"], table["edges"], color="black", label="99 % quantile threshold")
         ax.set_xlabel(r"leading-jet $p_T$ [GeV]")
         ax.set_ylabel("outlier score")
         ax.legend(markerscale=5)
