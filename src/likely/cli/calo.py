@@ -25,7 +25,7 @@ from likely.calo import (
 )
 from likely.cli.calo_study import add_study_parser
 from likely.cli.generate import add_showers_parser
-from likely.cli.rundir import positive_int, prepare_run_dir
+from likely.cli.rundir import fresh_file, positive_int, prepare_run_dir
 from likely.data.showers import Showers, read_calochallenge, read_calogan, write_calochallenge
 from likely.detect import LikelihoodScorer
 from likely.nn import Trainer
@@ -122,12 +122,6 @@ def _out(parser, what: str) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite existing results")
 
 
-def _fresh_file(path: Path, force: bool) -> Path:
-    if path.exists() and not force:
-        raise FileExistsError(f"{path} exists; pass --force to overwrite it")
-    return path
-
-
 def _load_run(run: Path) -> tuple[CaloFlow, float]:
     model_path, results_path = run / "model.pt", run / "results.json"
     if not model_path.is_file() or not results_path.is_file():
@@ -157,7 +151,7 @@ def run_train(args) -> Path:
 
 
 def run_sample(args) -> Path:
-    out = _fresh_file(args.out, args.force)
+    out = fresh_file(args.out, args.force)
     model, _ = _load_run(args.run_dir)
     if args.like is not None:
         _, e_inc = read_showers(args.like)
@@ -171,7 +165,7 @@ def run_sample(args) -> Path:
 
 
 def run_score(args) -> Path:
-    out = _fresh_file(args.out, args.force)
+    out = fresh_file(args.out, args.force)
     model, lam = _load_run(args.run_dir)
     scorer = LikelihoodScorer.from_model(model, lam, space=args.space)
     showers, _ = read_showers(args.data)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from likely._io import atomic_write, write_json, write_text
-from likely.cli.rundir import positive_int, prepare_run_dir
+from likely.cli.rundir import fresh_file, positive_int, prepare_run_dir
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +122,7 @@ def run_train(args) -> Path:
 def run_score(args) -> Path:
     from likely.detect import FluxMutability
 
-    target = args.run_dir / "scores.npz"
-    if target.exists() and not args.force:
-        raise FileExistsError(f"{target} exists; pass --force to overwrite it")
+    target = fresh_file(args.run_dir / "scores.npz", args.force)
     fm = FluxMutability.load(args.run_dir / "model")
     fm.set_params(progress=not args.quiet, method="per_object" if args.per_object else "binned")
     X, pt, labels = load_dijets(args.data)

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-__all__ = ["positive_int", "prepare_run_dir"]
+__all__ = ["fresh_file", "positive_int", "prepare_run_dir"]
 
 
 def positive_int(text: str) -> int:
@@ -32,4 +32,12 @@ def prepare_run_dir(path: str | os.PathLike, force: bool = False) -> Path:
     if path.is_dir() and any(path.iterdir()) and not force:
         raise FileExistsError(f"run directory {path} is not empty; pass --force to overwrite its results")
     path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def fresh_file(path: str | os.PathLike, force: bool = False) -> Path:
+    """``path`` for an output file; refuse an existing one unless ``force``."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} exists; pass --force to overwrite it")
     return path

@@ -9,7 +9,7 @@ import numpy as np
 
 from likely._io import atomic_write, write_json
 from likely.cli.report import write_scan_report, write_search_report
-from likely.cli.rundir import positive_int, prepare_run_dir
+from likely.cli.rundir import fresh_file, positive_int, prepare_run_dir
 from likely.data import EventSet, resonant_toy
 from likely.data.samples import load_bundled_dijets
 from likely.search import Window
@@ -134,8 +134,7 @@ def run_score(args) -> Path:
     from likely.data.lhco import read_lhco
     from likely.search import ResonantMethod
 
-    if args.out.exists() and not args.force:
-        raise FileExistsError(f"--out {args.out} exists; pass --force to overwrite it")
+    fresh_file(args.out, args.force)
     method = ResonantMethod.load(args.model)
     variable = method.window_.variable
     columns = list(dict.fromkeys([variable, *method.features_]))
