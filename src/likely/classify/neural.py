@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-from typing import Any
-
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from likely._checks import check_array, check_fitted
@@ -25,8 +23,8 @@ _BATCH = 65536
 class _MLPEstimator:
     """Shared plumbing: an MLP on standardized inputs, trained by ``trainer``, applied in batches."""
 
-    def _train(self, X: np.ndarray, targets: tuple[np.ndarray, ...], loss) -> None:
-        """Fit ``model_`` on ``X`` (N, D) and per-row ``targets`` with ``loss(x, *targets)``."""
+    def _train(self, X: np.ndarray, targets: tuple[np.ndarray | torch.Tensor, ...], loss) -> None:
+        """Fit ``model_`` on ``X`` (N, D) and per-row ``targets`` (arrays or tensors) with ``loss(x, *targets)``."""
         self.device_ = resolve_device(self.device)
         with seeded(self.random_state):
             x = to_tensor(X, self.device_)
@@ -149,7 +147,7 @@ class NNRegressor(_MLPEstimator, RegressorMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         t = to_tensor(y[:, None], resolve_device(self.device))
         self.target_scaler_ = Standardize().fit(t)
-        self._train(X, (to_numpy(self.target_scaler_(t)[0]),), self._loss)
+        self._train(X, (self.target_scaler_(t)[0],), self._loss)
         return self
 
     def _module_for(self, name: str) -> torch.nn.Module:

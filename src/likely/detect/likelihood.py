@@ -92,7 +92,9 @@ class LikelihoodScorer(BaseEstimator):
     def reconstruct_energy(self, showers: Any) -> np.ndarray:
         """Reconstructed incident energy ``lambda * E_dep`` (N,), in the showers' units."""
         check_fitted(self, "lambda_")
-        showers = check_showers(showers)
+        return self._e_rec(check_showers(showers))
+
+    def _e_rec(self, showers: np.ndarray) -> np.ndarray:
         return (self.lambda_ * showers.sum(axis=1, dtype=np.float64)).astype(np.float32)
 
     def score(self, showers: Any) -> np.ndarray:
@@ -102,8 +104,9 @@ class LikelihoodScorer(BaseEstimator):
     def scores(self, showers: Any) -> dict[str, np.ndarray]:
         """Both scores from one pass where the model allows: ``{"flows": (N,), "voxels": (N,)}``
         (only ``"voxels"`` for a model without ``log_prob_terms``), float32."""
+        check_fitted(self, "lambda_")
         showers = check_showers(showers)
-        e_rec = self.reconstruct_energy(showers)
+        e_rec = self._e_rec(showers)
         if not hasattr(self.model_, "log_prob_terms"):
             return {"voxels": -self.model_.log_prob(showers, e_rec)}
         terms = self.model_.log_prob_terms(showers, e_rec)
