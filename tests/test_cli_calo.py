@@ -91,8 +91,9 @@ def test_evaluate_two_halves_of_one_sample(tmp_path):
     write_calochallenge(tmp_path / "a.h5", photons[:half])
     write_calochallenge(tmp_path / "b.h5", photons[half:])
     assert main(["-q", "calo", "evaluate", "--reference", str(tmp_path / "a.h5"), "--generated",
-                 str(tmp_path / "b.h5"), "--out", str(tmp_path / "ev")]) == 0
+                 str(tmp_path / "b.h5"), "--threshold", "0.002", "--out", str(tmp_path / "ev")]) == 0
     results = json.loads((tmp_path / "ev" / "results.json").read_text())
+    assert json.loads((tmp_path / "ev" / "config.json").read_text())["threshold_mev"] == 0.002
     # one distribution: the classifiers cannot tell the halves apart, the histograms agree
     assert abs(results["low_level"]["auc"] - 0.5) < 0.1 and abs(results["high_level"]["auc"] - 0.5) < 0.1
     assert max(results["separation_power"].values()) < 0.15

@@ -20,7 +20,7 @@ from likely.data.showers import Showers
 from likely.metrics.histograms import separation_power
 from likely.metrics.two_sample import classifier_two_sample_test
 
-__all__ = ["compare_high_level", "evaluate_showers", "high_level_features", "shower_features"]
+__all__ = ["compare_high_level", "evaluate_showers", "high_level_features", "read_out", "shower_features"]
 
 
 def high_level_features(
@@ -119,9 +119,13 @@ def compare_high_level(reference: EventSet, generated: EventSet, bins: int = 50)
     return result
 
 
-def evaluate_showers(reference: Showers, generated: Showers, geometry: Geometry, *, classifier: Any = None,
-                     bins: int = 50, random_state: int | None = None) -> dict:
+def evaluate_showers(reference: Showers, generated: Showers, geometry: Geometry, *, threshold: float = 0.0,
+                     classifier: Any = None, bins: int = 50, random_state: int | None = None) -> dict:
     """Both community checks of ``generated`` against ``reference`` showers.
+
+    ``threshold`` (MeV, like the showers) is a readout threshold applied to both samples
+    first: voxels at or below it are set to 0 for every feature and test (CaloINN reads
+    out above 2 keV on CaloChallenge DS1; 0 keeps every deposit).
 
     Returns a dict with ``separation_power`` (per high-level feature, see
     :func:`compare_high_level`) and the classifier two-sample tests
@@ -131,6 +135,8 @@ def evaluate_showers(reference: Showers, generated: Showers, geometry: Geometry,
     the 1 %, 50 % and 99 % quantiles of the generated events' weights w = C / (1 - C).
     The features themselves come back as ``features`` (reference, generated) for plots.
     """
+    check_positive(threshold, "threshold", allow_zero=True)
+    reference, generated = (read_out(showers, threshold) for showers in (reference, generated))
     features = [shower_features(showers, geometry) for showers in (reference, generated)]
     inputs = {
         "low_level": [np.column_stack([s.energies / s.incident_energies[:, None], np.log(s.incident_energies)])
@@ -143,6 +149,12 @@ def evaluate_showers(reference: Showers, generated: Showers, geometry: Geometry,
         tests[name] = {"auc": result.auc,
                        "weight_quantiles": np.quantile(result.generated_weights, [0.01, 0.5, 0.99]).tolist()}
     return {"separation_power": compare_high_level(*features, bins=bins), **tests, "features": tuple(features)}
+
+
+def read_out(showers: Showers, threshold: float) -> Showers:
+    """``showers`` with every voxel at or below ``threshold`` (MeV) set to 0 (a new set)."""
+    energies = np.where(showers.energies > threshold, showers.energies, 0.0)
+    return Showers(energies, showers.incident_energies, showers.layer_sizes, showers.layer_shapes, showers.label)
 
 
 def _checked(showers, e_inc, layer_sizes, eta, phi):

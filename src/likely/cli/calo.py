@@ -111,6 +111,8 @@ def add_parser(subparsers) -> None:
     evaluate.add_argument("--xml", type=Path, metavar="FILE",
                           help="CaloChallenge binning XML of the showers (default: the seed-000 calorimeter)")
     evaluate.add_argument("--xml-particle", metavar="NAME", help="the <Bin> to use in --xml when it has several")
+    evaluate.add_argument("--threshold", type=float, default=0.0, metavar="MEV",
+                          help="readout threshold: voxels at or below it count as empty in both files (default: 0)")
     evaluate.add_argument("--seed", type=int, default=0)
     _out(evaluate, "run directory")
     evaluate.set_defaults(run=run_evaluate)
@@ -198,11 +200,12 @@ def run_evaluate(args) -> Path:
     read = {"calochallenge": lambda path: read_calochallenge(path, layer_sizes=geometry.layer_sizes),
             "calogan": read_calogan}[args.format]
     reference, generated = read(args.reference), read(args.generated)
-    result = evaluate_showers(reference, generated, geometry, random_state=args.seed)
+    result = evaluate_showers(reference, generated, geometry, threshold=args.threshold, random_state=args.seed)
     features = result.pop("features")
     write_json(out / "config.json", {"command": "calo evaluate", "reference": str(args.reference),
                                      "generated": str(args.generated), "format": args.format,
-                                     "xml": None if args.xml is None else str(args.xml), "seed": args.seed})
+                                     "xml": None if args.xml is None else str(args.xml), "threshold_mev": args.threshold,
+                                     "seed": args.seed})
     write_json(out / "results.json", result)
     names = [name for name in features[0].names if name in result["separation_power"]]
     save_figure(plot_feature_histograms(*features, names), out / "features.png")
