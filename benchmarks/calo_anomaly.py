@@ -11,7 +11,8 @@ Run by hand from the repository root, e.g.::
 2. Trains a CaloFlow small enough for one CPU core: seed 000's Flow-I (MAF 6 x (64, 64)) and
    a coupling Flow-II with ``--flow-ii-transforms`` transforms of hidden ``--flow-ii-hidden``
    (seed 000: MAF 8 x (378,), 36.5 M parameters, 75 + 100 epochs on a GPU), and writes it as a
-   ``likely calo train`` run directory. An existing run in the work directory is reused.
+   ``likely calo train`` run directory. An existing run in the work directory is reused;
+   ``--model FILE`` uses a CaloFlow trained elsewhere instead (e.g. by benchmarks/caloflow.py).
 3. Runs ``likely calo study`` (the user's command): ``--n-signal`` χ → γγ showers per
    (m_χ, z) at E_χ = 50 GeV, seed 000's two supervised classifiers (m_χ = 0.005 and 5 GeV,
    τ = 1 ns, kinetic energy uniform 1-100 GeV, ``--supervised-n`` χ showers each against
@@ -50,34 +51,55 @@ def _photons(path: Path, n: int, seed: int) -> Path:
     return path
 
 
+def _scorer(args) -> LikelihoodScorer:
+    """An unfitted scorer: of the CaloFlow in ``--model``, or of a CPU-sized one to train."""
+    if args.model:
+        return LikelihoodScorer(CaloFlow.load(args.model, device="cpu"), prefit=True)
+    trainers = [Trainer(epochs=e, batch_size=200, lr=args.lr, progress=False) for e in args.epochs]
+    flow_ii = Flow(kind="coupling", transforms=args.flow_ii_transforms, hidden=(args.flow_ii_hidden,), bins=8,
+                   tail_bound=5.0, preprocessing="standardize", trainer=trainers[1])
+    model = CaloFlow(flow_i=paper_flow_i(trainers[0]), flow_ii=flow_ii, device="cpu", random_state=args.seed)
+    return LikelihoodScorer(model)
+
+
 def _train(args, data: Path, run: Path) -> dict:
     """A 'likely calo train'-style run directory with a CPU-sized CaloFlow; returns its results."""
     if (run / "model.pt").is_file():
         log(f"reusing the CaloFlow in {run}")
         return json.loads((run / "results.json").read_text())
     showers, e_inc = read_showers(data)
-    trainers = [Trainer(epochs=e, batch_size=200, lr=args.lr, progress=False) for e in args.epochs]
-    flow_ii = Flow(kind="coupling", transforms=args.flow_ii_transforms, hidden=(args.flow_ii_hidden,), bins=8,
-                   tail_bound=5.0, preprocessing="standardize", trainer=trainers[1])
-    model = CaloFlow(flow_i=paper_flow_i(trainers[0]), flow_ii=flow_ii, device="cpu", random_state=args.seed)
     start = time.perf_counter()
-    scorer = LikelihoodScorer(model).fit(showers, e_inc)
+    scorer = _scorer(args).fit(showers, e_inc)  # a loaded model only gets its lambda here
     seconds = time.perf_counter() - start
     run.mkdir(parents=True, exist_ok=True)
     scorer.model_.save(run / "model.pt")
     n_params = sum(p.numel() for flow in (scorer.model_.flow_i_, scorer.model_.flow_ii_)
                    for p in flow.model_.parameters())
+    flow_ii = scorer.model_.flow_ii_
     write_json(run / "config.json", {"command": "benchmarks/calo_anomaly.py", "data": str(data),
-                                     "n_showers": len(showers), "layers": [288, 144, 72], "flow_ii": "coupling",
-                                     "flow_ii_transforms": args.flow_ii_transforms,
-                                     "flow_ii_hidden": args.flow_ii_hidden, "epochs": list(args.epochs),
+                                     "model": None if args.model is None else str(args.model),
+                                     "n_showers": len(showers), "layers": [288, 144, 72], "flow_ii": flow_ii.kind,
+                                     "flow_ii_transforms": flow_ii.transforms, "flow_ii_hidden": list(flow_ii.hidden),
+                                     "epochs": [len(flow.history_.train_loss) for flow in
+                                                (scorer.model_.flow_i_, flow_ii)],
                                      "batch_size": 200, "lr": args.lr, "seed": args.seed})
-    results = {"lambda": scorer.lambda_, "e_inc_range": scorer.model_.e_inc_range_, "seconds": seconds,
-               "parameters": int(n_params),
+    results = {"lambda": scorer.lambda_, "e_inc_range": scorer.model_.e_inc_range_,
+               "seconds": None if args.model else seconds, "parameters": int(n_params),
                "final_val_loss": {name: flow.history_.as_dict().get("val_loss", [None])[-1] for name, flow in
                                   (("flow_i", scorer.model_.flow_i_), ("flow_ii", scorer.model_.flow_ii_))}}
     write_json(run / "results.json", results)
     return results
+
+
+def _describe(run: Path, trained: dict) -> str:
+    """The CaloFlow of ``run`` in words, from its config.json."""
+    config = json.loads((run / "config.json").read_text())
+    source = f"loaded from {config['model']}:" if config.get("model") else "seed 000's Flow-I (MAF 6 x (64, 64)) +"
+    hidden = ", ".join(map(str, config["flow_ii_hidden"]))
+    epochs = " + ".join(map(str, config["epochs"]))
+    how = "trained elsewhere" if config.get("model") else f"batch 200, lr {config['lr']:g} cosine, one CPU thread"
+    return (f"{source} {config['flow_ii']} Flow-II {config['flow_ii_transforms']} x ({hidden}), "
+            f"{trained['parameters']:,} parameters, {epochs} epochs, {how}")
 
 
 def _fmt(value) -> str:
@@ -95,6 +117,7 @@ def main() -> None:
     parser.add_argument("--flow-ii-transforms", type=int, default=4)
     parser.add_argument("--flow-ii-hidden", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--model", type=Path, help="use this trained CaloFlow (CaloFlow.save) instead of training one")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--write", metavar="FILE", help="put the section into this markdown file")
     args = parser.parse_args()
@@ -109,7 +132,8 @@ def main() -> None:
     log("training the CaloFlow")
     start = time.perf_counter()
     trained = _train(args, train, work / "caloflow")
-    times["train CaloFlow"] = trained.get("seconds", time.perf_counter() - start)
+    if trained["seconds"] is not None:
+        times["train CaloFlow"] = trained["seconds"]
     log("running likely calo study")
     start = time.perf_counter()
     study = work / "study"
@@ -133,9 +157,7 @@ def main() -> None:
     cap = (results["n_background"]["likelihood"] / results["min_background"]) ** 0.5
     setup = (f"photons E_inc uniform 1-100 GeV: {args.n_train:,} for training (80/20 train/validation), "
              f"{args.n_test:,} held out as background; {args.n_signal:,} chi -> gamma gamma showers per "
-             f"(m_chi, z) at E_chi = 50 GeV; CaloFlow: seed 000's Flow-I (MAF 6 x (64, 64)) + coupling Flow-II "
-             f"{args.flow_ii_transforms} x ({args.flow_ii_hidden},), {trained['parameters']:,} parameters, "
-             f"{args.epochs[0]} + {args.epochs[1]} epochs, batch 200, lr {args.lr:g} cosine, one CPU thread "
+             f"(m_chi, z) at E_chi = 50 GeV; CaloFlow: {_describe(work / 'caloflow', trained)} "
              f"(seed 000: 36.5 M parameters, 75 + 100 epochs, 100k showers); classifiers: MLP 2 x 512 on "
              f"(voxels/E_rec, E_rec), {args.supervised_n:,} chi (tau = 1 ns, kinetic 1-100 GeV) vs the "
              f"{args.n_train:,} training photons, up to 50 epochs. Max SIC = max of eps_S/sqrt(eps_B) over cuts "
