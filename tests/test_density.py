@@ -311,3 +311,18 @@ def test_interpolated_sampling_at_an_anchor_equals_plain_sampling(small_fitted):
     assert between.shape == (200, 2) and np.isfinite(between).all()
     with pytest.raises(ValueError, match="low < high"):
         fm.sample_interpolated(cond, 0.5, -0.5)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_inference_batches_bound_values_not_results(small_fitted, monkeypatch, name):
+    """Batches hold at most INFERENCE_VALUES values (>= 64 events); log p is the same however split."""
+    import likely.density.base as base
+
+    models, X, c = small_fitted
+    model = models[name]
+    whole = model.log_prob(X, c)
+    monkeypatch.setattr(base, "INFERENCE_VALUES", 2 * 100)  # 100 events of 2 features per batch
+    assert [stop - start for start, stop in model._batches(250, "test")] == [100, 100, 50]
+    np.testing.assert_allclose(model.log_prob(X, c), whole, rtol=1e-5, atol=1e-5)
+    monkeypatch.setattr(base, "INFERENCE_VALUES", 2)
+    assert [stop - start for start, stop in model._batches(100, "test")] == [64, 36]

@@ -24,7 +24,11 @@ from likely.transforms import Standardize, Transform, make_preprocessing, transf
 __all__ = ["DensityEstimator"]
 
 FORMAT = "likely-density/1"
-#: events per forward pass at inference; bounds memory, not results
+#: values (events x features) per forward pass at inference; bounds memory, not results.
+#: A flow's activations grow with both (a 504-voxel coupling flow holds ~2 MB per event), and
+#: smaller batches also run faster on a CPU (cache); see docs/benchmarks.md.
+INFERENCE_VALUES = 2**17
+#: the most events per forward pass, for low-dimensional models
 INFERENCE_BATCH = 32768
 
 
@@ -176,7 +180,8 @@ class DensityEstimator(BaseEstimator):
         return rows
 
     def _batches(self, n_rows: int, what: str):
-        return batch_slices(n_rows, INFERENCE_BATCH, desc=what, enabled=self._trainer().progress)
+        size = min(INFERENCE_BATCH, max(64, INFERENCE_VALUES // self.n_features_in_))
+        return batch_slices(n_rows, size, desc=what, enabled=self._trainer().progress)
 
     # -------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike) -> None:
