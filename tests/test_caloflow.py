@@ -98,3 +98,13 @@ def test_bad_input(fitted):
         CaloFlow(SIZES, flow_i="maf").fit(showers, e_inc)
     with pytest.raises(ValueError, match="not fitted"):
         CaloFlow(SIZES).sample(e_inc)
+
+
+def test_a_shower_with_almost_no_energy_gets_a_finite_likelihood(fitted):
+    """A chi decaying at the back can leave ~1e-45 GeV: E_inc / 10 GeV underflows float32, not the score."""
+    showers, e_inc = toy_showers(2, seed=3)
+    faint = np.zeros_like(showers)
+    faint[:, 0] = 1e-45
+    assert np.float32(3e-45) / np.float32(10.0) == 0.0  # what used to give log10(0) = -inf
+    logp = fitted.log_prob(np.concatenate([showers, faint]), np.concatenate([e_inc, [3e-45, 3e-45]]))
+    assert np.isfinite(logp).all()
