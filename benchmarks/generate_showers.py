@@ -11,7 +11,9 @@ Run by hand from the repository root, e.g.::
    in the same run: binning the same number of uniformly placed spots into the geometry
    (``Geometry.bin`` alone, in the simulator's batch size), the part of the work that any
    spot-based simulator has to do.
-2. Moments: for electrons at 10 and 100 GeV in an unbounded medium, the ensemble's
+2. Files: ``generate_showers`` end to end (chunks, HDF5 writing) with 1 and ``--workers``
+   worker processes, as ``likely generate showers --workers`` runs it.
+3. Moments: for electrons at 10 and 100 GeV in an unbounded medium, the ensemble's
    energy-weighted mean depth vs the average-profile fit α/β = T α/(α−1) (notes/gflash.md
    §3.2), each shower's mean depth vs its own α/β, σ/E vs c/√E, and the energy fraction within
    1 and 3.5 Molière radii vs what the implemented radial parameters predict and vs the
@@ -22,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import resource
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from _common import log, markdown_table, provenance, text_table, warn_if_busy, write_section
@@ -33,6 +37,7 @@ from likely.data.generate.showers import (
     SamplingMedium,
     Source,
     average_profile,
+    generate_showers,
     longitudinal_parameters,
     radial_parameters,
     shower_spots,
@@ -115,9 +120,26 @@ def moments(n: int) -> list[list[str]]:
     return rows
 
 
+def files(n: int, max_workers: int) -> list[list[str]]:
+    """Showers/s of ``generate_showers`` writing seed-000 photons to HDF5 with 1..max_workers workers."""
+    rows, single = [], None
+    for workers in sorted({1, max_workers}):
+        with tempfile.TemporaryDirectory() as folder:
+            start = time.perf_counter()
+            generate_showers(Path(folder) / "photons.h5", n, source=Source("photon", energy=(1.0, 100.0)),
+                             chunk_size=max(n // 8, 1), workers=workers, seed=0, progress=False)
+            rate = n / (time.perf_counter() - start)
+        single = single or rate
+        rows.append([str(workers), f"{rate:,.0f}", f"{rate / single:.2f}"])
+        log(f"{workers} worker(s): {rate:,.0f} showers/s")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--showers", type=int, default=2000, help="showers per speed measurement")
+    parser.add_argument("--file-showers", type=int, default=20_000, help="showers per file-writing measurement")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes to compare with one (default: 2)")
     parser.add_argument("--moment-showers", type=int, default=300, help="showers per moment check")
     parser.add_argument("--write", metavar="FILE", help="write the tables into this markdown file")
     args = parser.parse_args()
@@ -125,6 +147,8 @@ def main() -> None:
     speed_headers = ["source", "showers/s", "M spots/s", "bin-only showers/s (baseline)", "ratio to baseline"]
     speed_rows = speed(args.showers)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the unbatched moment checks
+    file_headers = ["workers", "showers/s", "speed-up"]
+    file_rows = files(args.file_showers, args.workers)
     moment_headers = [
         "E (GeV)", "⟨t⟩ ensemble (X0)", "⟨t⟩ average-profile fit (X0)", "mean of ⟨t⟩ᵢ / (αᵢ/βᵢ)",
         "σ_E/E", "c/√E", "f(r < 1 R_M): spots / parametrization / note",
@@ -133,6 +157,8 @@ def main() -> None:
     moment_rows = moments(args.moment_showers)
     print(text_table(speed_headers, speed_rows))
     print()
+    print(text_table(file_headers, file_rows))
+    print()
     print(text_table(moment_headers, moment_rows))
     print(f"\npeak resident memory of the speed runs: {peak:.0f} MB")
     if args.write:
@@ -140,6 +166,9 @@ def main() -> None:
             provenance(),
             f"Speed on one worker ({args.showers} showers per source, seed-000 geometry, c = 10 %):",
             markdown_table(speed_headers, speed_rows),
+            f"`likely generate showers` end to end ({args.file_showers:,} photons, 1-100 GeV, to a "
+            "CaloChallenge HDF5 file in eight chunks):",
+            markdown_table(file_headers, file_rows),
             f"Moments of {args.moment_showers} electron showers per energy (unbounded medium) against "
             "the parametrization the generator implements (notes/gflash.md):",
             markdown_table(moment_headers, moment_rows),
