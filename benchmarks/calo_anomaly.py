@@ -30,6 +30,7 @@ import json
 import time
 from pathlib import Path
 
+import torch
 from _common import log, markdown_table, publish, warn_if_busy
 
 from likely._io import write_json
@@ -166,7 +167,7 @@ def main() -> None:
     footer = "\n".join([
         "Max SIC of the fixed-lifetime mixtures (seed-000 weights w_i at E_chi = 50 GeV):", "",
         markdown_table(["m_chi [GeV]", "tau [ns]", *methods], lifetime_rows), "",
-        "Wall time per stage (one thread): " + "; ".join(f"{k} {v / 60:.1f} min" for k, v in times.items()) + ".",
+        f"Wall time per stage ({torch.get_num_threads()} torch threads): " + "; ".join(f"{k} {v / 60:.1f} min" for k, v in times.items()) + ".",
     ])
     publish(args.write, SECTION, setup, headers, rows, footer)
 
