@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import resource
 import shlex
 import statistics
 import subprocess
@@ -151,6 +152,11 @@ def rates(fns: Sequence[Callable[[], object]], n_events: int, repeats: int = 3) 
 def rate(fn: Callable[[], object], n_events: int, repeats: int = 3) -> float:
     """Median throughput (events/s) of ``repeats`` calls of ``fn``, each handling ``n_events``."""
     return rates([fn], n_events, repeats)[0]
+
+
+def peak_mib() -> float:
+    """Peak resident memory of this process so far, MiB (Linux reports ``ru_maxrss`` in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def overhead(ours: float, baseline: float) -> float:

@@ -131,7 +131,6 @@ def main() -> None:
     test = _photons(work / "photons_test.h5", args.n_test, args.seed + 2)
     times["simulate photons"] = time.perf_counter() - start
     log("training the CaloFlow")
-    start = time.perf_counter()
     trained = _train(args, train, work / "caloflow")
     if trained["seconds"] is not None:
         times["train CaloFlow"] = trained["seconds"]

@@ -22,16 +22,13 @@ held-out showers:
 from __future__ import annotations
 
 import argparse
-import resource
-import statistics
 import tempfile
-import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
-from _common import log, markdown_table, publish, warn_if_busy
+from _common import log, markdown_table, peak_mib, publish, rate, warn_if_busy
 
 from likely.calo import CaloFlow, EnergyRegressor, bias_resolution, maximum_likelihood_energy, paper_flow_i, paper_flow_ii
 from likely.calo.evaluate import evaluate_showers
@@ -83,20 +80,6 @@ def training_summary(model: CaloFlow) -> str:
         parts.append(f"{name} {history.epochs} epochs (best {history.best_epoch + 1})")
         seconds += sum(history.seconds)
     return f"{seconds / 60:.1f} min; " + ", ".join(parts)
-
-
-def throughput(fn, n: int, repeats: int = 3) -> float:
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        seconds.append(time.perf_counter() - start)
-    return n / statistics.median(seconds)
-
-
-def peak_mib() -> float:
-    """Peak resident memory of this process so far, MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _inference_peak(path: Path, device: str, showers: np.ndarray, e_inc: np.ndarray) -> float:
@@ -163,8 +146,8 @@ def main() -> None:
     e_test = test.incident_energies / GEV
     log("sampling")
     generated = model.sample(e_test, random_state=args.seed)
-    sample_rate = throughput(lambda: model.sample(e_test[:1000], random_state=args.seed), 1000)
-    likelihood_rate = throughput(lambda: model.log_prob(test.energies[:5000] / GEV, e_test[:5000]), 5000)
+    sample_rate = rate(lambda: model.sample(e_test[:1000], random_state=args.seed), 1000)
+    likelihood_rate = rate(lambda: model.log_prob(test.energies[:5000] / GEV, e_test[:5000]), 5000)
     log("classifier tests")
     generated = Showers(generated * GEV, test.incident_energies, test.layer_sizes)
     fidelity = [row for threshold in args.thresholds

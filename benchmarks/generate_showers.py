@@ -23,13 +23,12 @@ Run by hand from the repository root, e.g.::
 from __future__ import annotations
 
 import argparse
-import resource
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from _common import log, markdown_table, provenance, text_table, warn_if_busy, write_section
+from _common import log, markdown_table, peak_mib, provenance, text_table, warn_if_busy, write_section
 
 from likely.calo import seed000_geometry
 from likely.data.generate.showers import (
@@ -146,7 +145,7 @@ def main() -> None:
     warn_if_busy()
     speed_headers = ["source", "showers/s", "M spots/s", "bin-only showers/s (baseline)", "ratio to baseline"]
     speed_rows = speed(args.showers)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the unbatched moment checks
+    peak = peak_mib()  # before the unbatched moment checks
     file_headers = ["workers", "showers/s", "speed-up"]
     file_rows = files(args.file_showers, args.workers)
     moment_headers = [

@@ -268,4 +268,4 @@ def _cond_i(e_inc: np.ndarray) -> np.ndarray:
 def _cond_ii(energies: np.ndarray, e_inc: np.ndarray) -> np.ndarray:
     """Flow-II condition ``[log10(E_i + 1 keV) - 2, log10(E_inc / 10 GeV)]``, (N, L + 1)."""
     layer = np.log10(np.maximum(energies.astype(np.float64), 0.0) + KEV) - 2.0
-    return np.concatenate([layer, np.log10(e_inc.astype(np.float64) / 10.0)[:, None]], axis=1).astype(np.float32)
+    return np.concatenate([layer, _cond_i(e_inc)], axis=1).astype(np.float32)
