@@ -65,7 +65,7 @@ def _scorer(args) -> LikelihoodScorer:
 
 def _train(args, data: Path, run: Path) -> dict:
     """A 'likely calo train'-style run directory with a CPU-sized CaloFlow; returns its results."""
-    if (run / "model.pt").is_file():
+    if (run / "model").is_dir():
         log(f"reusing the CaloFlow in {run}")
         return json.loads((run / "results.json").read_text())
     showers, e_inc = read_showers(data)
@@ -73,7 +73,7 @@ def _train(args, data: Path, run: Path) -> dict:
     scorer = _scorer(args).fit(showers, e_inc)  # a loaded model only gets its lambda here
     seconds = time.perf_counter() - start
     run.mkdir(parents=True, exist_ok=True)
-    scorer.model_.save(run / "model.pt")
+    scorer.model_.save(run / "model")
     n_params = sum(p.numel() for flow in (scorer.model_.flow_i_, scorer.model_.flow_ii_)
                    for p in flow.model_.parameters())
     flow_ii = scorer.model_.flow_ii_

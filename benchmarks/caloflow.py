@@ -96,7 +96,7 @@ def inference_peak_mib(model: CaloFlow, device: str, showers: np.ndarray, e_inc:
     """CaloFlow's own peak memory (MiB) for sampling and scoring, apart from the simulator's."""
     with tempfile.TemporaryDirectory() as folder, \
             ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-        path = Path(folder) / "model.pt"
+        path = Path(folder) / "model"
         model.save(path)
         return pool.submit(_inference_peak, path, device, showers, e_inc).result()
 

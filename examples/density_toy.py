@@ -65,7 +65,7 @@ def run(args) -> Path:
         seconds = time.perf_counter() - start
         gap = float(true_log_p.mean() - model.log_prob(X_test, cond_test).mean()) / args.dim
         samples[name] = (model.sample(cond=cond_test, random_state=args.seed), cond_test)
-        model.save(out / "models" / f"{name}.pt")
+        model.save(out / "models" / name)
         results[name] = {"fit_seconds": round(seconds, 2), "epochs": model.history_.epochs,
                          "gap_nats_per_dim": round(gap, 4)}
         log.info("%s: %.1f s, gap to true density %.4f nats/dim", name, seconds, gap)

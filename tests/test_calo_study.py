@@ -112,7 +112,7 @@ def photon_run(tmp_path_factory):
     scorer = LikelihoodScorer(CaloFlow(flow_i=flow, flow_ii=flow, device="cpu", random_state=0))
     scorer.fit(showers[:1000], e_inc[:1000])
     (root / "run").mkdir()
-    scorer.model_.save(root / "run" / "model.pt")
+    scorer.model_.save(root / "run" / "model")
     (root / "run" / "results.json").write_text(json.dumps({"lambda": scorer.lambda_}))
     (root / "run" / "config.json").write_text(json.dumps({"data": str(root / "train.h5")}))
     return root

@@ -67,8 +67,8 @@ def test_likelihood_prefers_the_true_incident_energy(fitted):
 
 def test_save_load_round_trip(fitted, tmp_path):
     showers, e_inc = toy_showers(20, seed=8)
-    fitted.save(tmp_path / "caloflow.pt")
-    loaded = CaloFlow.load(tmp_path / "caloflow.pt", device="cpu")
+    fitted.save(tmp_path / "caloflow")
+    loaded = CaloFlow.load(tmp_path / "caloflow", device="cpu")
     np.testing.assert_allclose(loaded.log_prob(showers, e_inc, random_state=1),
                                fitted.log_prob(showers, e_inc, random_state=1), rtol=1e-6)
     np.testing.assert_array_equal(loaded.sample(e_inc, random_state=2), fitted.sample(e_inc, random_state=2))

@@ -19,7 +19,7 @@ def test_density_example_writes_report_plots_and_models(tmp_path):
     assert set(results["models"]) == {"maf", "coupling", "flow-matching"}
     for entry in results["models"].values():
         assert entry["epochs"] == 2 and entry["gap_nats_per_dim"] == entry["gap_nats_per_dim"]  # not NaN
-    for name in ("report.md", "config.json", "marginals.png", "training.png", "models/maf.pt"):
+    for name in ("report.md", "config.json", "marginals.png", "training.png", "models/maf/manifest.json"):
         assert (out / name).stat().st_size > 0, name
     assert "| maf |" in (out / "report.md").read_text()
 

@@ -41,7 +41,7 @@ def test_reader_round_trip_and_units(tmp_path):
 def test_train_writes_model_and_lambda(run):
     results = json.loads((run / "run" / "results.json").read_text())
     assert results["lambda"] == pytest.approx(5.0, rel=0.02)
-    assert (run / "run" / "model.pt").stat().st_size > 0
+    assert (run / "run" / "model" / "weights.pt").stat().st_size > 0
 
 
 def test_sample_score_calibrate(run):
@@ -79,7 +79,7 @@ def test_coupling_flow_ii_is_recorded_and_used(run):
     assert json.loads((run / "coupling" / "config.json").read_text())["flow_ii"] == "coupling"
     from likely.calo import CaloFlow
 
-    assert CaloFlow.load(run / "coupling" / "model.pt").flow_ii_.kind == "coupling"
+    assert CaloFlow.load(run / "coupling" / "model").flow_ii_.kind == "coupling"
 
 
 def test_evaluate_two_halves_of_one_sample(tmp_path):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from likely.cli import main
+from likely.detect import FluxMutability
 from likely.cli.detect import FM_FEATURES, load_dijets
 from likely.data.lhco import write_lhco
 
@@ -48,7 +49,8 @@ def test_train_score_report(tmp_path, capsys):
     assert main(train) == 0
     config = json.loads((run / "config.json").read_text())
     assert config["events"] == 1200 and config["residuals"] == "crossfit"
-    assert (run / "model" / "autoencoder_fold1.pt").is_file() and not (run / "model" / "autoencoder.pt").exists()
+    model = FluxMutability.load(run / "model", device="cpu")
+    assert len(model.fold_autoencoders_) == 2 and not hasattr(model, "autoencoder_")
     assert main(["-q", "detect", "fm", "score", "--run", str(run), "--data", data]) == 0
     assert main(["-q", "detect", "fm", "report", "--run", str(run)]) == 0
     report = (run / "report.md").read_text()

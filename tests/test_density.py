@@ -60,7 +60,7 @@ def test_flow_log_prob_is_change_of_variables(small_fitted, name):
 
     def to_latent(row, ci):
         y, _ = flow.preprocessing_(row[None])
-        return flow.model_(flow._cond_latent(ci[None])).transform(y)[0]
+        return flow.model_(flow.preprocess_cond(ci[None])).transform(y)[0]
 
     for row, ci, value in zip(x, cond, flow.log_prob(X[:6], c[:6])):
         z = to_latent(row, ci)
@@ -71,7 +71,7 @@ def test_flow_log_prob_is_change_of_variables(small_fitted, name):
 
 def _ode_map(model, z, c, t0, t1, tol=1e-10):
     """Integrate the velocity field from t0 to t1 (use float64 for tight tolerances)."""
-    return odeint(lambda t, x: model.model_(x, t, c), z, torch.tensor(t0, dtype=z.dtype),
+    return odeint(lambda t, x: model.model_.velocity(x, t, c), z, torch.tensor(t0, dtype=z.dtype),
                   torch.tensor(t1, dtype=z.dtype), atol=tol, rtol=tol)
 
 
@@ -84,7 +84,7 @@ def test_flow_matching_log_prob_is_change_of_variables(small_fitted):
         z = torch.as_tensor(X[:5], dtype=torch.float64)
         cond = torch.as_tensor(c[:5, None], dtype=torch.float64)
         fm_tight = fm.set_params(atol=1e-10, rtol=1e-10)
-        value = fm_tight._log_prob_latent(z, cond)
+        value = fm_tight.model_(cond).log_prob(z)
         step = 1e-5
         for i in range(len(z)):
             noise = _ode_map(fm, z[i : i + 1], cond[i : i + 1], 1.0, 0.0)[0]
@@ -120,10 +120,9 @@ def test_hutchinson_trace_is_unbiased(small_fitted):
 def test_public_log_prob_adds_preprocessing_jacobian(small_fitted):
     models, X, c = small_fitted
     fm = models["flow-matching"]
-    x = torch.as_tensor(X[:10])
-    z, ladj = fm.preprocessing_(x)
+    z, cond, ladj = fm.preprocess(X[:10], c[:10])
     with torch.no_grad():
-        latent = fm._log_prob_latent(z, fm._cond_latent(torch.as_tensor(c[:10, None])))
+        latent = fm.model_(cond).log_prob(z)
     np.testing.assert_allclose(fm.log_prob(X[:10], c[:10]), (latent + ladj).numpy(), rtol=1e-5, atol=1e-5)
 
 
@@ -131,8 +130,8 @@ def test_flow_inverse_of_forward(small_fitted):
     models, X, c = small_fitted
     for name in ("maf", "coupling"):
         flow = models[name]
-        z, _ = flow.preprocessing_(torch.as_tensor(X[:50]))
-        transform = flow.model_(flow._cond_latent(torch.as_tensor(c[:50, None]))).transform
+        z, cond, _ = flow.preprocess(X[:50], c[:50])
+        transform = flow.model_(cond).transform
         with torch.no_grad():
             torch.testing.assert_close(transform.inv(transform(z)), z, atol=1e-4, rtol=1e-4)
 
@@ -152,8 +151,8 @@ def test_flow_matching_inverse_of_forward(small_fitted):
 def test_save_load_round_trip(small_fitted, tmp_path, name):
     models, X, c = small_fitted
     model = models[name]
-    model.save(tmp_path / "model.pt")
-    loaded = type(model).load(tmp_path / "model.pt", device="cpu")
+    model.save(tmp_path / "model")
+    loaded = type(model).load(tmp_path / "model", device="cpu")
     np.testing.assert_array_equal(loaded.log_prob(X[:100], c[:100]), model.log_prob(X[:100], c[:100]))
     assert loaded.get_params(deep=False).keys() == model.get_params(deep=False).keys()
     assert loaded.history_.epochs == model.history_.epochs
@@ -164,9 +163,9 @@ def test_save_load_round_trip(small_fitted, tmp_path, name):
 
 def test_load_refuses_other_class(small_fitted, tmp_path):
     models, _, _ = small_fitted
-    models["maf"].save(tmp_path / "flow.pt")
+    models["maf"].save(tmp_path / "flow")
     with pytest.raises(ValueError, match="FlowMatching"):
-        FlowMatching.load(tmp_path / "flow.pt")
+        FlowMatching.load(tmp_path / "flow")
     with pytest.raises(FileNotFoundError):
         Flow.load(tmp_path / "missing.pt")
 
@@ -178,8 +177,8 @@ def test_custom_preprocessing_survives_save(tmp_path):
     flow = Flow(transforms=1, hidden=(8,), preprocessing=preprocessing, trainer=quick(), random_state=0)
     flow.fit(X, c)
     assert not hasattr(preprocessing.transforms[0], "low"), "fit must not modify the user's object"
-    flow.save(tmp_path / "f.pt")
-    loaded = Flow.load(tmp_path / "f.pt")
+    flow.save(tmp_path / "f")
+    loaded = Flow.load(tmp_path / "f")
     assert isinstance(loaded.preprocessing, Chain)
     np.testing.assert_array_equal(loaded.log_prob(X, c), flow.log_prob(X, c))
 

@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from sklearn.exceptions import NotFittedError
 
 from likely.classify import Ensemble, NNClassifier, TreeClassifier
 from likely.cli import main
@@ -70,7 +69,7 @@ def _fit(method, sample):
 
 def _round_trip(method, path):
     method.save(path)
-    return ResonantMethod.load(path, device="cpu")
+    return ResonantMethod.load(path, device="cpu", trust=True)
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))
@@ -81,8 +80,8 @@ def test_loaded_method_scores_exactly_as_saved(name, sample, tmp_path):
     assert loaded.window_ == method.window_ and loaded.features_ == method.features_
     np.testing.assert_array_equal(loaded.score(sample.test), method.score(sample.test))
     assert loaded.get_params().keys() == method.get_params().keys()
-    manifest = json.loads((tmp_path / name / "method.json").read_text())
-    assert manifest["class"] == type(method).__name__ and manifest["features"] == FEATURES
+    manifest = json.loads((tmp_path / name / "manifest.json").read_text())
+    assert manifest["class"].endswith(":" + type(method).__name__) and manifest["params"]["features"] == FEATURES
     assert not hasattr(loaded, "samples_")
 
 
@@ -109,9 +108,9 @@ def test_prefit_models_stay_shared_and_keep_working(sample, tmp_path):
                   "sigma": "model_", "curtains": "base_flow_"}[name]
         own = loaded.model if name == "sigma" else loaded.flow
         assert own is getattr(loaded, fitted), name
-    cathode = ResonantMethod.load(tmp_path / "cathode", device="cpu")
+    cathode = ResonantMethod.load(tmp_path / "cathode", device="cpu", trust=True)
     np.testing.assert_array_equal(cathode.flow_.sample(cond=m, random_state=3), flow.sample(cond=m, random_state=3))
-    curtains = CURTAINs.load(tmp_path / "curtains", device="cpu")
+    curtains = CURTAINs.load(tmp_path / "curtains", device="cpu", trust=True)
     X = sidebands.array(FEATURES)[:50]
     np.testing.assert_array_equal(curtains.transport(X, m, m + 0.2), methods["curtains"].transport(X, m, m + 0.2))
     assert (tmp_path / "cathode" / "sklearn.pkl").is_file() and not (tmp_path / "anode" / "sklearn.pkl").exists()
@@ -132,11 +131,11 @@ def test_saving_replaces_a_saved_method_only(sample, tmp_path):
     method.save(tmp_path / "m")  # replacing a saved method is fine
     (tmp_path / "user").mkdir()
     (tmp_path / "user" / "notes.txt").write_text("precious")
-    with pytest.raises(FileExistsError, match="not a saved method"):
+    with pytest.raises(FileExistsError, match="not a saved model"):
         method.save(tmp_path / "user")
     assert (tmp_path / "user" / "notes.txt").read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "user"]  # no temporary folders left
-    with pytest.raises(NotFittedError):
+    with pytest.raises(ValueError, match="not fitted yet"):
         CWoLa().save(tmp_path / "unfitted")
     assert not (tmp_path / "unfitted").exists()
 
@@ -148,16 +147,16 @@ def test_unsavable_classifier_is_refused_before_writing(sample, tmp_path):
         method.save(tmp_path / "m")
     method = _fit(CWoLa(classifier=TreeClassifier(max_iter=5)), sample)
     method.extra_ = torch.nn.Linear(2, 1)
-    with pytest.raises(TypeError, match="cannot save extra_: .* CWoLa has no _module_for"):
+    with pytest.raises(TypeError, match="cannot save CWoLa.extra_: .* CWoLa has no init_module"):
         method.save(tmp_path / "m")
     assert not (tmp_path / "m").exists()
 
 
 def test_bad_paths_give_clear_errors(sample, tmp_path):
-    with pytest.raises(FileNotFoundError, match="no saved method at"):
+    with pytest.raises(FileNotFoundError, match="no saved model at"):
         ResonantMethod.load(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="not a saved method: it has no method.json"):
+    with pytest.raises(ValueError, match="not a saved model: it has no manifest.json"):
         ResonantMethod.load(tmp_path / "empty")
 
     path = tmp_path / "m"
@@ -169,28 +168,39 @@ def test_bad_paths_give_clear_errors(sample, tmp_path):
     with pytest.raises(ValueError, match=r"weights.pt is corrupted or was changed"):
         ResonantMethod.load(path)
     (path / "weights.pt").unlink()
-    with pytest.raises(ValueError, match="incomplete saved method: weights.pt is missing"):
+    with pytest.raises(ValueError, match="incomplete saved model: weights.pt is missing"):
         ResonantMethod.load(path)
 
-    manifest = json.loads((path / "method.json").read_text())
-    (path / "method.json").write_text(json.dumps({**manifest, "format": "likely-method/99"}))
-    with pytest.raises(ValueError, match="holds format 'likely-method/99'; this likely .* reads 'likely-method/1'"):
+    manifest = json.loads((path / "manifest.json").read_text())
+    (path / "manifest.json").write_text(json.dumps({**manifest, "format": "likely-model/99"}))
+    with pytest.raises(ValueError, match="holds format 'likely-model/99'; this likely .* reads 'likely-model/2'"):
         ResonantMethod.load(path)
-    (path / "method.json").write_text("{not json")
-    with pytest.raises(ValueError, match="method.json is corrupted"):
+    (path / "manifest.json").write_text("{not json")
+    with pytest.raises(ValueError, match="manifest.json is corrupted"):
         ResonantMethod.load(path)
 
-    flow_file = tmp_path / "flow.pt"
-    _flow().fit(sample.data.array(FEATURES), cond=sample.data.column("mjj")).save(flow_file)
-    with pytest.raises(ValueError, match="not a saved method"):
-        ResonantMethod.load(flow_file)
+    flow_folder = tmp_path / "flow"
+    _flow().fit(sample.data.array(FEATURES), cond=sample.data.column("mjj")).save(flow_folder)
+    with pytest.raises(ValueError, match="holds a Flow, not a ResonantMethod"):
+        ResonantMethod.load(flow_folder)
 
 
 def test_weights_load_without_pickle(sample, tmp_path):
     """Everything but scikit-learn's trees loads with torch's weights_only loader."""
     _fit(METHODS["ranode"](), sample).save(tmp_path / "m")
     state = torch.load(tmp_path / "m" / "weights.pt", weights_only=True)
-    assert state["class"] == "RANODE" and not (tmp_path / "m" / "sklearn.pkl").exists()
+    assert state["__estimator__"]["class"] == "likely.search.methods:RANODE"
+    assert not (tmp_path / "m" / "sklearn.pkl").exists()
+
+
+def test_pickled_trees_load_only_when_trusted(sample, tmp_path):
+    """A folder with scikit-learn pickles refuses to load without trust=True, naming the way out."""
+    method = _fit(CWoLa(classifier=TreeClassifier(max_iter=5), random_state=0), sample)
+    method.save(tmp_path / "m")
+    with pytest.raises(ValueError, match=r"unpickling can execute code.*trust=True \(command line: --trust\)"):
+        ResonantMethod.load(tmp_path / "m")
+    np.testing.assert_array_equal(ResonantMethod.load(tmp_path / "m", trust=True).score(sample.test),
+                                  method.score(sample.test))
 
 
 @pytest.mark.slow
@@ -200,14 +210,15 @@ def test_search_run_saves_loadable_models_that_score_new_files(tmp_path):
     assert main(["-q", "search", "run", "--toy", "6000", "--method", "cwola", "--inject", "300", "--out", str(out)]) == 0
     (run,) = json.loads((out / "results.json").read_text())["runs"]
     assert run["model"] == "models/cwola_seed0"
-    method = ResonantMethod.load(out / run["model"], device="cpu")
+    method = ResonantMethod.load(out / run["model"], device="cpu", trust=True)
     background, signal = load_events(toy=6000, n_signal=300)
     test = make_search_sample(background, signal, 300, window=Window(), random_state=0).test
     np.testing.assert_array_equal(method.score(test), np.load(out / "scores.npz")["score_0"])
 
     data, _ = bundled_dijet_paths()
     scores = tmp_path / "scores.npz"
-    assert main(["-q", "search", "score", str(out / run["model"]), "--data", str(data), "--out", str(scores)]) == 0
+    assert main(["-q", "search", "score", str(out / run["model"]), "--data", str(data), "--out", str(scores),
+                 "--trust"]) == 0
     written = np.load(scores)
     events = read_lhco(data, features=["mjj", *FEATURES], nan="keep")
     assert len(written["score"]) == len(events) and np.array_equal(written["mjj"], events["mjj"])
@@ -221,7 +232,7 @@ def test_search_score_refuses_bad_model_and_existing_output(tmp_path, capsys):
     data, _ = bundled_dijet_paths()
     with pytest.raises(SystemExit):
         main(["-q", "search", "score", str(tmp_path), "--data", str(data), "--out", str(tmp_path / "s.npz")])
-    assert "is not a saved method" in capsys.readouterr().err
+    assert "is not a saved model" in capsys.readouterr().err
     (tmp_path / "s.npz").write_text("precious")
     with pytest.raises(SystemExit):
         main(["-q", "search", "score", str(tmp_path), "--data", str(data), "--out", str(tmp_path / "s.npz")])
@@ -240,7 +251,7 @@ def test_scan_saves_models_only_when_asked(tmp_path):
         plain = run_scan(config, *events, tmp_path / "plain", client=client, factory=_fast, progress=False)
     (job,) = kept["jobs"]
     assert job["model"] == f"jobs/{job['id']}/model" and "model" not in plain["jobs"][0]
-    method = CWoLa.load(tmp_path / "kept" / job["model"], device="cpu")
+    method = CWoLa.load(tmp_path / "kept" / job["model"], device="cpu", trust=True)
     arrays = np.load(tmp_path / "kept" / "jobs" / job["id"] / "arrays.npz")
     background = make_search_sample(*events, 200, window=Window(), random_state=0).extra_background
     np.testing.assert_array_equal(method.score(background), arrays["background_score"])

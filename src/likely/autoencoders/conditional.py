@@ -11,15 +11,13 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 
 from likely._checks import check_array, check_cond, check_fitted, check_positive
-from likely.density.base import _decode_params, _encode_params
-from likely.nn import MLP, Trainer, load_safely, resolve_device, save_atomic, seeded, to_numpy, to_tensor
-from likely.nn.trainer import History
-from likely.transforms import MinMax, Standardize, transform_from_dict
+from likely._persist import Saveable
+from likely.nn import MLP, Trainer, resolve_device, seeded, to_numpy, to_tensor
+from likely.transforms import MinMax, Standardize
 
 __all__ = ["ConditionalAutoencoder"]
 
 _BATCH = 65536
-FORMAT = "likely-autoencoder/1"
 
 
 class _Network(torch.nn.Module):
@@ -36,7 +34,7 @@ class _Network(torch.nn.Module):
         return self.decoder(torch.cat([self.encoder(torch.cat([x, c], 1)), c], 1))
 
 
-class ConditionalAutoencoder(BaseEstimator):
+class ConditionalAutoencoder(Saveable, BaseEstimator):
     """Autoencoder that reconstructs features ``x`` given a condition ``c`` (e.g. kinematics).
 
     The condition is concatenated to the inputs of both the encoder and the decoder
@@ -113,10 +111,7 @@ class ConditionalAutoencoder(BaseEstimator):
             x, c = to_tensor(X, self.device_), to_tensor(cond, self.device_)
             self.scaler_ = MinMax().fit(x)
             self.cond_scaler_ = None if c is None else Standardize().fit(c)
-            self.model_ = _Network(
-                self.n_features_in_, self.n_cond_, tuple(self.encoder), self.latent,
-                self._decoder_widths(), self.activation,
-            ).to(self.device_)
+            self.model_ = self.init_module("model_").to(self.device_)
             trainer = Trainer(lr=5e-4) if self.trainer is None else self.trainer
             data = (self._scale(x), self._scale_cond(c))
             self.history_ = trainer.fit(self.model_, self._loss, data, random_state=self.random_state)
@@ -142,34 +137,12 @@ class ConditionalAutoencoder(BaseEstimator):
         X = check_array(X, "X")
         return self.reconstruct(X, cond) - X
 
-    # -------------------------------------------------------------- persistence
-    def save(self, path) -> None:
-        """Write hyperparameters, weights and fitted scalers to ``path`` (atomically)."""
-        check_fitted(self, "model_")
-        save_atomic({
-            "format": FORMAT, "params": _encode_params(self.get_params(deep=False)), "n_features_in": self.n_features_in_, "n_cond": self.n_cond_,
-            "scaler": self.scaler_.to_dict(),
-            "cond_scaler": self.cond_scaler_ and self.cond_scaler_.to_dict(),
-            "model": self.model_.state_dict(), "history": self.history_.as_dict(),
-        }, path)
-
-    @classmethod
-    def load(cls, path, device: str = "auto") -> ConditionalAutoencoder:
-        """Load a model written by :meth:`save` (``weights_only=True``) onto ``device``."""
-        saved = load_safely(path)
-        if saved.get("format") != FORMAT:
-            raise ValueError(f"{path} does not hold a ConditionalAutoencoder (format {saved.get('format')!r})")
-        ae = cls(**dict(_decode_params(saved["params"]), device=device))
-        ae.device_ = resolve_device(device)
-        ae.n_features_in_, ae.n_cond_ = saved["n_features_in"], saved["n_cond"]
-        ae.scaler_ = transform_from_dict(saved["scaler"])
-        ae.cond_scaler_ = saved["cond_scaler"] and transform_from_dict(saved["cond_scaler"])
-        ae.model_ = _Network(ae.n_features_in_, ae.n_cond_, tuple(ae.encoder), ae.latent,
-                             ae._decoder_widths(), ae.activation)
-        ae.model_.load_state_dict(saved["model"])
-        ae.model_.to(ae.device_).eval()
-        ae.history_ = History(**saved["history"])
-        return ae
+    def init_module(self, name: str) -> torch.nn.Module:
+        """The untrained network (``model_``) with the fitted sizes, also to load saved weights into."""
+        if name != "model_":
+            return super().init_module(name)
+        return _Network(self.n_features_in_, self.n_cond_, tuple(self.encoder), self.latent,
+                        self._decoder_widths(), self.activation)
 
     # ----------------------------------------------------------------- helpers
     def _decoder_widths(self) -> tuple[int, ...]:

@@ -23,7 +23,6 @@ log-ratios) is a bijection with an exact Jacobian and every sample is a valid sh
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,15 +31,15 @@ import torch
 from sklearn.base import BaseEstimator, clone
 
 from likely._checks import check_energies, check_fitted, check_positive, check_showers
+from likely._persist import Saveable
 from likely.density import Flow
-from likely.nn import Trainer, load_safely, save_atomic
-from likely.transforms import Affine, Chain, LayerSplit, Log, transform_from_dict
+from likely.nn import Trainer
+from likely.transforms import Affine, Chain, LayerSplit, Log
 
 __all__ = ["CaloFlow", "KEV", "paper_flow_i", "paper_flow_ii"]
 
 #: 1 keV in GeV, the noise scale and the offset in the logarithms of seed 000
 KEV = 1e-6
-FORMAT = "likely-caloflow/1"
 
 
 def paper_flow_i(trainer: Trainer | None = None) -> Flow:
@@ -71,7 +70,7 @@ def _flow_i_preprocessing() -> Chain:
     return Chain(Log(offset=KEV), Affine(scale=2 / math.log(10), shift=-2.0))
 
 
-class CaloFlow(BaseEstimator):
+class CaloFlow(Saveable, BaseEstimator):
     """Seed 000's CaloFlow: p(shower | E_inc) = p_I(E_i | E_inc) p_II(f | E_i, E_inc).
 
     Parameters
@@ -229,35 +228,6 @@ class CaloFlow(BaseEstimator):
         latent = latent.numpy()
         return (latent[:, :n_layers].astype(np.float32), latent[:, n_layers:].astype(np.float32),
                 jacobian.numpy())
-
-    # -------------------------------------------------------------- persistence
-    def save(self, path: str | os.PathLike) -> None:
-        """Write both flows, the fitted split and the hyperparameters to one file (atomically)."""
-        check_fitted(self, "flow_ii_")
-        save_atomic({
-            "format": FORMAT,
-            "params": {"layer_sizes": list(self.split_.layer_sizes), "noise": float(self.noise),
-                       "random_state": self.random_state},
-            "e_inc_range": list(self.e_inc_range_),
-            "split": self.split_.to_dict(),
-            "flow_i": self.flow_i_.to_payload(),
-            "flow_ii": self.flow_ii_.to_payload(),
-        }, path)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike, device: str = "auto") -> CaloFlow:
-        """Load a model written by :meth:`save` (``weights_only=True``) onto ``device``."""
-        saved = load_safely(path)
-        if not isinstance(saved, dict) or saved.get("format") != FORMAT:
-            raise ValueError(f"{path} does not hold a CaloFlow (expected format {FORMAT!r})")
-        flows = [Flow.from_payload(saved[name], device=device, source=f"{path}:{name}")
-                 for name in ("flow_i", "flow_ii")]
-        model = cls(**saved["params"], flow_i=clone(flows[0]), flow_ii=clone(flows[1]), device=device)
-        model.split_ = transform_from_dict(saved["split"])
-        model.n_voxels_ = sum(model.split_.layer_sizes)
-        model.e_inc_range_ = tuple(saved["e_inc_range"])
-        model.flow_i_, model.flow_ii_ = flows
-        return model
 
 
 def _cond_i(e_inc: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from likely._checks import check_array, check_choice, check_fitted, check_labels, check_weights
+from likely._persist import Saveable
 
 __all__ = ["BinaryClassifier", "balanced_weights"]
 
@@ -21,7 +22,7 @@ def balanced_weights(y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndar
     return (weights * (len(y) / (2 * totals[y]))).astype(np.float32)
 
 
-class BinaryClassifier(ClassifierMixin, BaseEstimator):
+class BinaryClassifier(Saveable, ClassifierMixin, BaseEstimator):
     """Base for binary classifiers: ``fit(X, y, sample_weight)``, ``predict_proba(X) -> (N,)``.
 
     ``predict_proba`` returns the probability of class 1 only, shape (N,), the quantity

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from likely._checks import check_array, check_fitted
+from likely._persist import Saveable
 from likely.classify.base import BinaryClassifier
 from likely.nn import MLP, Trainer, batch_slices, resolve_device, seeded, to_numpy, to_tensor
 from likely.transforms import Standardize
@@ -30,7 +31,7 @@ class _MLPEstimator:
             x = to_tensor(X, self.device_)
             self.scaler_ = Standardize().fit(x)
             data = (self.scaler_(x)[0], *(to_tensor(t, self.device_) for t in targets))
-            self.model_ = self._module_for("model_").to(self.device_)
+            self.model_ = self.init_module("model_").to(self.device_)
             trainer = Trainer() if self.trainer is None else self.trainer
             self.history_ = trainer.fit(self.model_, loss, data, random_state=self.random_state)
         self.model_.eval()
@@ -91,7 +92,7 @@ class NNClassifier(_MLPEstimator, BinaryClassifier):
         weights = np.ones(len(y), np.float32) if sample_weight is None else sample_weight
         self._train(X, (y.astype(np.float32), weights.astype(np.float32)), self._loss)
 
-    def _module_for(self, name: str) -> torch.nn.Module:
+    def init_module(self, name: str) -> torch.nn.Module:
         """The untrained network (``model_``), also used to load saved weights into."""
         return MLP(self.n_features_in_, 1, tuple(self.hidden), self.activation, self.dropout)
 
@@ -104,7 +105,7 @@ class NNClassifier(_MLPEstimator, BinaryClassifier):
         return self._outputs(X, torch.sigmoid)[:, 0]
 
 
-class NNRegressor(_MLPEstimator, RegressorMixin, BaseEstimator):
+class NNRegressor(_MLPEstimator, Saveable, RegressorMixin, BaseEstimator):
     """MLP regression on mean-squared error, with standardized inputs and targets.
 
     Parameters
@@ -150,8 +151,8 @@ class NNRegressor(_MLPEstimator, RegressorMixin, BaseEstimator):
         self._train(X, (self.target_scaler_(t)[0],), self._loss)
         return self
 
-    def _module_for(self, name: str) -> torch.nn.Module:
-        """The untrained network (``model_``)."""
+    def init_module(self, name: str) -> torch.nn.Module:
+        """The untrained network (``model_``), also used to load saved weights into."""
         return MLP(self.n_features_in_, 1, tuple(self.hidden), self.activation)
 
     def _loss(self, x, t):

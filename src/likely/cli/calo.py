@@ -5,7 +5,7 @@ on CaloChallenge-style HDF5 files.
 
 Files hold ``incident_energies`` (N, 1) and ``showers`` (N, n_voxels) in MeV, as the
 CaloChallenge datasets do; the library works in GeV. A training run directory holds
-``model.pt`` (the CaloFlow), ``config.json`` and ``results.json`` (with the scorer's
+``model/`` (the CaloFlow, in the one save format), ``config.json`` and ``results.json`` (with the scorer's
 lambda = mean E_inc / E_dep of the training showers).
 """
 
@@ -125,9 +125,9 @@ def _out(parser, what: str) -> None:
 
 
 def _load_run(run: Path) -> tuple[CaloFlow, float]:
-    model_path, results_path = run / "model.pt", run / "results.json"
-    if not model_path.is_file() or not results_path.is_file():
-        raise FileNotFoundError(f"{run} is not a 'likely calo train' run (needs model.pt and results.json)")
+    model_path, results_path = run / "model", run / "results.json"
+    if not model_path.exists() or not results_path.is_file():
+        raise FileNotFoundError(f"{run} is not a 'likely calo train' run (needs model/ and results.json)")
     return CaloFlow.load(model_path), float(json.loads(results_path.read_text())["lambda"])
 
 
@@ -143,12 +143,12 @@ def run_train(args) -> Path:
     model = CaloFlow(args.layers, flow_i=paper_flow_i(trainers[0]),
                      flow_ii=paper_flow_ii(trainers[1], kind=args.flow_ii), device=args.device, random_state=args.seed)
     scorer = LikelihoodScorer(model).fit(showers, e_inc)
-    scorer.model_.save(out / "model.pt")
+    scorer.model_.save(out / "model")
     histories = {name: flow.history_.as_dict() for name, flow in
                  (("flow_i", scorer.model_.flow_i_), ("flow_ii", scorer.model_.flow_ii_))}
     write_json(out / "results.json", {"lambda": scorer.lambda_, "e_inc_range": scorer.model_.e_inc_range_,
                                       "history": histories})
-    log.info("model written to %s", out / "model.pt")
+    log.info("model written to %s", out / "model")
     return out
 
 

@@ -114,7 +114,7 @@ def run_train(args) -> Path:
         "min_cluster_size": args.min_cluster_size, "min_samples": args.min_samples, "seed": args.seed,
     })
     fm.fit(X, pt)
-    fm.save(out / "model", overwrite=args.force)
+    fm.save(out / "model")
     log.info("model written to %s", out / "model")
     return out
 

@@ -46,6 +46,9 @@ def add_parser(subparsers) -> None:
                        help="LHC Olympics features files holding the method's features and mjj")
     score.add_argument("--out", type=Path, required=True, help="scores file to write (.npz)")
     score.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    score.add_argument("--trust", action="store_true",
+                       help="load pickled scikit-learn models (boosted trees) in the folder: unpickling can run "
+                            "code, so pass this only for folders you made or trust")
     score.set_defaults(run=run_score)
 
     scan = commands.add_parser("scan", help="methods x injections x seeds x windows as resumable jobs on Dask")
@@ -135,7 +138,7 @@ def run_score(args) -> Path:
     from likely.search import ResonantMethod
 
     fresh_file(args.out, args.force)
-    method = ResonantMethod.load(args.model)
+    method = ResonantMethod.load(args.model, trust=args.trust)
     variable = method.window_.variable
     columns = list(dict.fromkeys([variable, *method.features_]))
     events = EventSet.concat([read_lhco(path, features=columns, nan="keep") for path in args.data])

@@ -3,27 +3,38 @@
 A :class:`DensityEstimator` validates inputs, fits the preprocessing (features and
 condition), trains its torch model with :class:`~likely.nn.Trainer`, and reports
 log-densities in the user's original coordinates by adding the preprocessing's
-log-Jacobian. Subclasses only say how to build, train, score and sample the model in
-the preprocessed ("latent") space.
+log-Jacobian. Subclasses only say how to build and train the model in the preprocessed
+("latent") space.
+
+The public torch-level view, for methods built on a fitted density (R-ANODE's mixture,
+CURTAINs' base density, CaloFlow's two flows):
+
+- ``est.model_``: a zuko ``LazyDistribution``; ``est.model_(c)`` is the distribution of
+  preprocessed features given a preprocessed condition ``c`` (B, C) (or ``est.model_()``
+  unconditionally), with ``log_prob(z)`` and ``sample()``;
+- ``est.preprocess(X, cond) -> (z, c, ladj)``: features and condition in those
+  coordinates, with ``log|det dz/dx|`` so that ``log p(x) = model_(c).log_prob(z) + ladj``;
+- ``est.preprocess_cond(cond) -> c`` and ``est.build_module(n_features, n_cond)``, a fresh
+  untrained module of the same architecture.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from zuko.lazy import LazyDistribution
 
 from likely._checks import check_array, check_cond, check_fitted, check_positive
-from likely.nn import Trainer, batch_slices, load_safely, resolve_device, save_atomic, seeded, to_numpy, to_tensor
-from likely.transforms import Standardize, Transform, make_preprocessing, transform_from_dict
+from likely._persist import Saveable
+from likely.nn import Trainer, batch_slices, resolve_device, seeded, to_numpy, to_tensor
+from likely.transforms import Standardize, make_preprocessing
 
 __all__ = ["DensityEstimator"]
 
-FORMAT = "likely-density/1"
 #: values (events x features) per forward pass at inference; bounds memory, not results.
 #: A flow's activations grow with both (a 504-voxel coupling flow holds ~2 MB per event), and
 #: smaller batches also run faster on a CPU (cache); see docs/benchmarks.md.
@@ -32,16 +43,31 @@ INFERENCE_VALUES = 2**17
 INFERENCE_BATCH = 32768
 
 
-class DensityEstimator(BaseEstimator):
+class DensityEstimator(Saveable, BaseEstimator):
     """Base class: ``fit`` / ``log_prob`` / ``sample`` / ``save`` / ``load``.
 
     Subclasses define ``__init__`` (storing hyperparameters only, among them
     ``preprocessing``, ``trainer``, ``device`` and ``random_state``) and implement
-    ``_build``, ``_loss``, ``_log_prob_latent`` and ``_sample_latent``.
+    :meth:`build_module` (returning a zuko ``LazyDistribution`` over latent points) and
+    ``_loss``; :meth:`save` and :meth:`load` come with the one save format.
+
+    Attributes
+    ----------
+    model_ : zuko.lazy.LazyDistribution
+        The trained model: ``model_(c)`` is p(z | c) in preprocessed coordinates.
+    preprocessing_, cond_preprocessing_ : Transform
+        The fitted feature and condition maps (the condition is standardized).
+    n_features_in_, n_cond_ : int
+        Feature and condition columns seen at fit.
+    history_ : History
+        The training record.
+    device_ : torch.device
+        Where the model lives.
     """
 
     # --------------------------------------------------------------- subclass API
-    def _build(self, n_features: int, n_cond: int) -> torch.nn.Module:
+    def build_module(self, n_features: int, n_cond: int) -> LazyDistribution:
+        """A fresh, untrained model for ``n_features`` features given ``n_cond`` condition columns."""
         raise NotImplementedError
 
     def _loss(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
@@ -50,11 +76,17 @@ class DensityEstimator(BaseEstimator):
 
     def _log_prob_latent(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         """Log-density (B,) of latent points."""
-        raise NotImplementedError
+        return self.model_(c).log_prob(z)
 
     def _sample_latent(self, n: int, c: torch.Tensor | None) -> torch.Tensor:
         """``n`` latent samples (n, D); one per row of ``c`` when conditional."""
-        raise NotImplementedError
+        return self.model_(c).sample() if c is not None else self.model_().sample((n,))
+
+    def init_module(self, name: str) -> LazyDistribution:
+        """The untrained ``model_`` with the fitted sizes (to load saved weights into)."""
+        if name != "model_":
+            return super().init_module(name)
+        return self.build_module(self.n_features_in_, self.n_cond_)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: Any, cond: Any = None, X_val: Any = None, cond_val: Any = None) -> DensityEstimator:
@@ -89,7 +121,7 @@ class DensityEstimator(BaseEstimator):
             val = None if X_val is None else self._to_latent(
                 to_tensor(X_val, self.device_), to_tensor(cond_val, self.device_), "X_val"
             )
-            self.model_ = self._build(self.n_features_in_, n_cond).to(self.device_)
+            self.model_ = self.build_module(self.n_features_in_, n_cond).to(self.device_)
             self.history_ = self._trainer().fit(
                 self.model_, self._loss, train, val, random_state=self.random_state
             )
@@ -109,6 +141,30 @@ class DensityEstimator(BaseEstimator):
 
     def _cond_latent(self, c: torch.Tensor | None) -> torch.Tensor | None:
         return None if c is None else self.cond_preprocessing_(c)[0]
+
+    # ------------------------------------------------------- torch-level view
+    def preprocess(self, X: Any, cond: Any = None) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """Features and condition in the model's coordinates, as tensors on ``device_``.
+
+        ``X`` (N, D) and ``cond`` (N, C) or (N,) are arrays or tensors. Returns ``z``
+        (N, D), ``c`` (N, C) or None, and ``ladj`` (N,) = log|det dz/dx|, so that
+        ``log p(x | cond) = model_(c).log_prob(z) + ladj``. Rows outside the
+        preprocessing's domain have non-finite ``z``.
+        """
+        check_fitted(self, "model_")
+        x = _as_tensor(X, self.device_, "X", self.n_features_in_)
+        z, ladj = self.preprocessing_(x)
+        return z, self.preprocess_cond(cond, len(x)), ladj
+
+    def preprocess_cond(self, cond: Any, n_rows: int | None = None) -> torch.Tensor | None:
+        """The condition (N, C) or (N,) in the model's coordinates, (N, C) on ``device_`` (None if unconditional)."""
+        check_fitted(self, "model_")
+        if cond is None:
+            if self.n_cond_:
+                raise ValueError("cond is required: the model is conditional")
+            return None
+        c = _as_tensor(cond, self.device_, "cond", self.n_cond_, n_rows)
+        return self._cond_latent(c)
 
     # ---------------------------------------------------------------- inference
     def log_prob(self, X: Any, cond: Any = None) -> np.ndarray:
@@ -183,75 +239,16 @@ class DensityEstimator(BaseEstimator):
         size = min(INFERENCE_BATCH, max(64, INFERENCE_VALUES // self.n_features_in_))
         return batch_slices(n_rows, size, desc=what, enabled=self._trainer().progress)
 
-    # -------------------------------------------------------------- persistence
-    def save(self, path: str | os.PathLike) -> None:
-        """Write hyperparameters, weights and fitted preprocessing to ``path`` (atomically)."""
-        save_atomic(self.to_payload(), path)
-
-    def to_payload(self) -> dict:
-        """The fitted model as plain data (tensors, numbers, strings) for ``weights_only`` loading."""
-        check_fitted(self, "model_")
-        return {
-            "format": FORMAT,
-            "class": type(self).__name__,
-            "params": _encode_params(self.get_params(deep=False)),
-            "n_features_in": self.n_features_in_,
-            "n_cond": self.n_cond_,
-            "preprocessing": self.preprocessing_.to_dict(),
-            "cond_preprocessing": self.cond_preprocessing_ and self.cond_preprocessing_.to_dict(),
-            "model": self.model_.state_dict(),
-            "history": self.history_.as_dict(),
-        }
-
-    @classmethod
-    def load(cls, path: str | os.PathLike, device: str = "auto") -> DensityEstimator:
-        """Load a model written by :meth:`save` (safe: ``weights_only=True``) onto ``device``."""
-        return cls.from_payload(load_safely(path), device=device, source=str(path))
-
-    @classmethod
-    def from_payload(cls, saved: dict, device: str = "auto", source: str = "payload") -> DensityEstimator:
-        """Rebuild a model from :meth:`to_payload`'s data onto ``device``."""
-        if saved.get("format") != FORMAT or saved.get("class") != cls.__name__:
-            raise ValueError(
-                f"{source} does not hold a {cls.__name__} (format {saved.get('format')!r}, "
-                f"class {saved.get('class')!r})"
-            )
-        from likely.nn.trainer import History
-
-        estimator = cls(**_decode_params(saved["params"]))
-        estimator.device = device
-        estimator.device_ = resolve_device(device)
-        estimator.n_features_in_, estimator.n_cond_ = saved["n_features_in"], saved["n_cond"]
-        estimator.preprocessing_ = transform_from_dict(saved["preprocessing"])
-        spec = saved["cond_preprocessing"]
-        estimator.cond_preprocessing_ = spec and transform_from_dict(spec)
-        estimator.model_ = estimator._build(estimator.n_features_in_, estimator.n_cond_)
-        estimator.model_.load_state_dict(saved["model"])
-        estimator.model_.to(estimator.device_).eval()
-        estimator.history_ = History(**saved["history"])
-        return estimator
 
 
-def _encode_params(params: dict) -> dict:
-    """Hyperparameters as plain data (no pickled objects), for ``weights_only`` loading."""
-    encoded = {}
-    for name, value in params.items():
-        if isinstance(value, Trainer):
-            value = {"__trainer__": _encode_params(value.get_params(deep=False))}
-        elif isinstance(value, Transform):
-            value = {"__transform__": value.to_dict()}
-        elif isinstance(value, os.PathLike):
-            value = os.fspath(value)
-        encoded[name] = value
-    return encoded
-
-
-def _decode_params(params: dict) -> dict:
-    decoded = {}
-    for name, value in params.items():
-        if isinstance(value, dict) and "__trainer__" in value:
-            value = Trainer(**value["__trainer__"])
-        elif isinstance(value, dict) and "__transform__" in value:
-            value = transform_from_dict(value["__transform__"])
-        decoded[name] = value
-    return decoded
+def _as_tensor(values: Any, device: torch.device, name: str, n_columns: int, n_rows: int | None = None) -> torch.Tensor:
+    """An array or tensor as a float32 (N, n_columns) tensor on ``device``, with a clear error otherwise."""
+    if isinstance(values, torch.Tensor):
+        t = values.to(device=device, dtype=torch.float32)
+        t = t[:, None] if t.ndim == 1 else t
+        if t.ndim != 2 or t.shape[1] != n_columns or (n_rows is not None and len(t) != n_rows):
+            raise ValueError(f"{name} has shape {tuple(values.shape)}; expected ({n_rows or 'N'}, {n_columns})")
+        return t
+    array = check_array(values, name, n_features=n_columns) if name == "X" else check_cond(
+        values, n_rows if n_rows is not None else len(np.atleast_1d(values)), name, n_features=n_columns)
+    return to_tensor(array, device)

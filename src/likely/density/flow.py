@@ -83,7 +83,8 @@ class Flow(DensityEstimator):
         self.device = device
         self.random_state = random_state
 
-    def _build(self, n_features: int, n_cond: int) -> zuko.flows.Flow:
+    def build_module(self, n_features: int, n_cond: int) -> zuko.flows.Flow:
+        """An untrained zuko MAF / coupling flow of this architecture."""
         check_choice(self.kind, "kind", ("maf", "coupling"))
         check_positive(self.transforms, "transforms", integer=True)
         check_positive(self.bins, "bins", integer=True)
@@ -102,12 +103,6 @@ class Flow(DensityEstimator):
 
     def _loss(self, z, c):
         return -self.model_(c).log_prob(z).mean()
-
-    def _log_prob_latent(self, z, c):
-        return self.model_(c).log_prob(z)
-
-    def _sample_latent(self, n, c):
-        return self.model_(c).sample() if c is not None else self.model_().sample((n,))
 
     # ------------------------------------------------------------- base space
     def to_base(self, X, cond=None) -> np.ndarray:

@@ -7,18 +7,18 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-
 import torch
 from torch import Tensor, nn
+from zuko.distributions import DiagNormal, NormalizingFlow
+from zuko.lazy import LazyDistribution
 from zuko.transforms import FreeFormJacobianTransform
-from zuko.utils import odeint
 
 from likely._checks import check_choice, check_cond, check_fitted, check_positive
 from likely.density.base import DensityEstimator
 from likely.nn import MLP, Trainer
 from likely.transforms import Transform
 
-__all__ = ["FlowMatching", "SinusoidalEmbedding", "VelocityField"]
+__all__ = ["ContinuousFlow", "FlowMatching", "SinusoidalEmbedding", "VelocityField"]
 
 
 class SinusoidalEmbedding(nn.Module):
@@ -55,6 +55,32 @@ class VelocityField(nn.Module):
         if c is not None:
             parts.append(self.cond(c))
         return self.mlp(torch.cat(parts, dim=-1))
+
+
+class ContinuousFlow(LazyDistribution):
+    """A velocity field as a zuko lazy distribution: ``flow(c)`` is p(z | c) of the ODE's end points.
+
+    ``flow(c).sample()`` integrates ``dz/dt = v(z, t, c)`` from Gaussian noise at t = 0 to
+    t = 1 (one draw per row of ``c``); ``flow(c).log_prob(z)`` integrates back while
+    accumulating the divergence, ``log p(z) = log N(z(0)) - int_0^1 div v dt``, exactly or
+    with Hutchinson's estimator (``exact=False``). ``velocity`` is the learned field.
+    """
+
+    def __init__(self, velocity: VelocityField, n_features: int, atol: float, rtol: float, exact: bool) -> None:
+        super().__init__()
+        self.velocity = velocity
+        self.n_features, self.atol, self.rtol, self.exact = n_features, atol, rtol, exact
+
+    def forward(self, c: Tensor | None = None) -> NormalizingFlow:
+        return self.along(lambda t, x: self.velocity(x, t, c), None if c is None else len(c))
+
+    def along(self, field, batch: int | None) -> NormalizingFlow:
+        """The distribution of the flow of an arbitrary velocity ``field(t, x)`` (e.g. an interpolated one)."""
+        weight = next(self.velocity.parameters())
+        shape = (self.n_features,) if batch is None else (batch, self.n_features)
+        zeros = torch.zeros(shape, device=weight.device, dtype=weight.dtype)
+        to_noise = FreeFormJacobianTransform(field, t0=1.0, t1=0.0, atol=self.atol, rtol=self.rtol, exact=self.exact)
+        return NormalizingFlow(to_noise, DiagNormal(zeros, torch.ones_like(zeros)))
 
 
 class FlowMatching(DensityEstimator):
@@ -106,12 +132,22 @@ class FlowMatching(DensityEstimator):
         self.device = device
         self.random_state = random_state
 
-    def _build(self, n_features: int, n_cond: int) -> VelocityField:
+    def build_module(self, n_features: int, n_cond: int) -> ContinuousFlow:
+        """An untrained velocity field of this architecture, as a :class:`ContinuousFlow`."""
         check_choice(self.trace, "trace", ("exact", "hutchinson"))
         check_positive(self.frequencies, "frequencies", integer=True, allow_zero=True)
         check_positive(self.atol, "atol")
         check_positive(self.rtol, "rtol")
-        return VelocityField(n_features, n_cond, tuple(self.hidden), self.frequencies, self.activation)
+        velocity = VelocityField(n_features, n_cond, tuple(self.hidden), self.frequencies, self.activation)
+        return ContinuousFlow(velocity, n_features, float(self.atol), float(self.rtol), self.trace == "exact")
+
+    def set_params(self, **params) -> FlowMatching:
+        """As scikit-learn's; ``atol``, ``rtol`` and ``trace`` also take effect on a fitted ``model_``."""
+        super().set_params(**params)
+        if hasattr(self, "model_"):
+            self.model_.atol, self.model_.rtol = float(self.atol), float(self.rtol)
+            self.model_.exact = self.trace == "exact"
+        return self
 
     def _loss(self, z, c):
         # validation draws the same noise and times every epoch, so early stopping
@@ -120,25 +156,7 @@ class FlowMatching(DensityEstimator):
         noise = torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
         t = torch.rand(z.shape[0], 1, generator=generator, device=z.device, dtype=z.dtype)
         x_t = (1 - t) * noise + t * z
-        return (self.model_(x_t, t, c) - (z - noise)).square().mean()
-
-    def _velocity(self, c: Tensor | None):
-        return lambda t, x: self.model_(x, t, c)
-
-    def _log_prob_latent(self, z, c):
-        to_noise = FreeFormJacobianTransform(
-            self._velocity(c), t0=1.0, t1=0.0, atol=self.atol, rtol=self.rtol,
-            exact=self.trace == "exact",
-        )
-        noise, ladj = to_noise.call_and_ladj(z)
-        gaussian = -0.5 * (noise.square().sum(dim=1) + z.shape[1] * math.log(2 * math.pi))
-        return gaussian + ladj
-
-    def _sample_latent(self, n, c, velocity=None):
-        noise = torch.randn(n, self.n_features_in_, device=self.device_)
-        t0 = torch.tensor(0.0, device=self.device_)
-        velocity = velocity or self._velocity(c)
-        return odeint(velocity, noise, t0, t0 + 1.0, atol=self.atol, rtol=self.rtol)
+        return (self.model_.velocity(x_t, t, c) - (z - noise)).square().mean()
 
     def sample_interpolated(
         self, cond: Any, low: float, high: float, random_state: int | None = None
@@ -157,15 +175,16 @@ class FlowMatching(DensityEstimator):
         if not low < high:
             raise ValueError(f"need low < high for the anchors; got low={low}, high={high}")
         cond = check_cond(cond, len(np.atleast_1d(cond)), n_features=1)
-        anchors = self._cond_latent(torch.tensor([[low], [high]], dtype=torch.float32, device=self.device_))
+        anchors = self.preprocess_cond(np.array([low, high], dtype=np.float32))
+        velocity = self.model_.velocity
 
         def sample_latent(n, c):
             a = (c - anchors[0]) / (anchors[1] - anchors[0])
             c_low, c_high = anchors[0].expand(n, 1), anchors[1].expand(n, 1)
 
-            def velocity(t, x):
-                return (1 - a) * self.model_(x, t, c_low) + a * self.model_(x, t, c_high)
+            def field(t, x):
+                return (1 - a) * velocity(x, t, c_low) + a * velocity(x, t, c_high)
 
-            return self._sample_latent(n, c, velocity)
+            return self.model_.along(field, n).sample()
 
         return self._draw(sample_latent, len(cond), cond, random_state)

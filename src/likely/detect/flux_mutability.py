@@ -15,9 +15,7 @@ See docs/flux-mutability.md.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import hdbscan
@@ -26,15 +24,14 @@ import torch
 from sklearn.base import BaseEstimator, clone
 
 from likely._checks import check_array, check_choice, check_cond, check_fitted, check_fraction, check_positive
+from likely._persist import Saveable
 from likely.autoencoders import ConditionalAutoencoder
 from likely.density import Flow
-from likely.nn import Trainer, load_safely, progress_bar, save_atomic
+from likely.nn import Trainer, progress_bar
 
 __all__ = ["FluxMutability"]
 
 log = logging.getLogger(__name__)
-
-FORMAT = "likely-flux-mutability/1"
 
 #: candidates per distance matrix in the binned path; bounds memory, not results
 _CHUNK = 2048
@@ -47,7 +44,7 @@ _CACHE_KEY = ("transport", "reference_size", "calibration_size", "min_cluster_si
               "scaling", "random_state")
 
 
-class FluxMutability(BaseEstimator):
+class FluxMutability(Saveable, BaseEstimator):
     """Flux+Mutability (F+M) anomaly scores and signal-agnostic quantile cuts.
 
     Parameters
@@ -260,58 +257,6 @@ class FluxMutability(BaseEstimator):
             rows = folds == fold
             residuals[rows] = autoencoder.residuals(X[rows], cond[rows])
         return np.hstack([X, residuals])
-
-    # -------------------------------------------------------------- persistence
-    def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
-        """Write the fitted model into the folder ``path``: ``flow.pt``, ``autoencoder.pt``
-        (augmented only), ``autoencoder_fold{j}.pt`` (cross-fit only) and
-        ``flux_mutability.pt`` (settings, bins, KDE, cached clusters).
-
-        Files are written atomically; an existing non-empty folder needs ``overwrite=True``.
-        """
-        check_fitted(self, "flow_")
-        path = Path(path)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())) and not overwrite:
-            raise FileExistsError(f"{path} exists and is not empty; pass overwrite=True to replace the model")
-        path.mkdir(parents=True, exist_ok=True)
-        self.flow_.save(path / "flow.pt")
-        if self.augmented and self.residuals == "in_sample":
-            self.autoencoder_.save(path / "autoencoder.pt")
-        elif self.augmented:
-            for fold, autoencoder in enumerate(self.fold_autoencoders_):
-                autoencoder.save(path / f"autoencoder_fold{fold}.pt")
-        params = {k: v for k, v in self.get_params(deep=False).items() if k not in ("autoencoder", "flow")}
-        state = {
-            "format": FORMAT, "params": params, "n_features_in": self.n_features_in_, "n_cond": self.n_cond_,
-            "bins": _tensors(vars(self.bins_)), "kde": _tensors(vars(self.kde_)),
-            "references_key": getattr(self, "references_key_", None),
-            "references": [_tensors(vars(ref)) for ref in getattr(self, "references_", [])],
-        }
-        save_atomic(state, path / "flux_mutability.pt")
-        return path
-
-    @classmethod
-    def load(cls, path: str | os.PathLike, device: str = "auto") -> FluxMutability:
-        """Load a model written by :meth:`save` (``weights_only=True``) onto ``device``."""
-        path = Path(path)
-        saved = load_safely(path / "flux_mutability.pt")
-        if saved.get("format") != FORMAT:
-            raise ValueError(f"{path} does not hold a FluxMutability model (format {saved.get('format')!r})")
-        # files written before the cross-fit existed were fitted with in-sample residuals
-        fm = cls(**{"residuals": "in_sample", **saved["params"], "device": device})
-        fm.n_features_in_, fm.n_cond_ = saved["n_features_in"], saved["n_cond"]
-        fm.flow_ = fm.flow = Flow.load(path / "flow.pt", device=device)
-        if fm.augmented and fm.residuals == "in_sample":
-            fm.autoencoder_ = fm.autoencoder = ConditionalAutoencoder.load(path / "autoencoder.pt", device=device)
-        elif fm.augmented:
-            fm.fold_autoencoders_ = [ConditionalAutoencoder.load(path / f"autoencoder_fold{fold}.pt", device=device)
-                                     for fold in range(fm.n_folds)]
-            fm.autoencoder = fm.fold_autoencoders_[0]
-        fm.bins_ = _KinematicBins(**_arrays(saved["bins"]))
-        fm.kde_ = _BaseKDE(**_arrays(saved["kde"]))
-        fm.references_key_ = saved["references_key"]
-        fm.references_ = [_ReferenceCluster(**_arrays(ref, keep=_ReferenceCluster.TENSORS)) for ref in saved["references"]]
-        return fm
 
     # ---------------------------------------------------------------- inference
     def score(self, X: Any, cond: Any) -> np.ndarray:
@@ -602,25 +547,3 @@ def _rank(scores: np.ndarray, reference: np.ndarray, rng: np.random.Generator) -
     below = np.searchsorted(reference, scores, "left")
     upto = np.searchsorted(reference, scores, "right")
     return ((below + rng.random(len(scores)) * (upto - below + 1)) / (len(reference) + 1)).astype(np.float32)
-
-
-def _tensors(fields: dict) -> dict:
-    """Dataclass fields with arrays as tensors (lists of arrays as lists), for ``weights_only`` files."""
-    def convert(value):
-        if isinstance(value, np.ndarray):
-            return torch.from_numpy(np.ascontiguousarray(value))
-        if isinstance(value, list):
-            return [convert(v) for v in value]
-        return value
-    return {name: convert(value) for name, value in fields.items()}
-
-
-def _arrays(fields: dict, keep: tuple[str, ...] = ()) -> dict:
-    """Inverse of :func:`_tensors`; the fields named in ``keep`` stay tensors."""
-    def convert(value):
-        if isinstance(value, torch.Tensor):
-            return value.numpy()
-        if isinstance(value, list):
-            return [convert(v) for v in value]
-        return value
-    return {name: value if name in keep else convert(value) for name, value in fields.items()}

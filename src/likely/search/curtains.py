@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from geomloss import SamplesLoss
-from sklearn.base import clone
 
 from likely._checks import check_array, check_choice, check_cond, check_fitted, check_positive
 from likely.classify import BinaryClassifier
@@ -178,7 +177,7 @@ class CURTAINs(_ClassifyAgainstSamples):
         z, _ = self.preprocessing_(to_tensor(self.sources_[0], device))
         m = to_tensor(self.sources_[1], device)
         with seeded(self.random_state):
-            self.transport_ = self._module_for("transport_").to(device)
+            self.transport_ = self.init_module("transport_").to(device)
             self.transport_.set_scale(m.mean(), m.std())
             trainer = template.trainer if template.trainer is not None else Trainer()
             self.history_ = trainer.fit(self.transport_, self._loss_function(), (z, m), random_state=self.random_state)
@@ -187,9 +186,11 @@ class CURTAINs(_ClassifyAgainstSamples):
     def _network_template(self) -> Flow:
         return self.network if self.network is not None else default_transport(self.random_state)
 
-    def _module_for(self, name):
-        """The untrained ``transport_`` (also to load saved weights into; see likely.search.persistence)."""
-        return _Transport(clone(self._network_template())._build(len(self.features_), 2))
+    def init_module(self, name):
+        """The untrained ``transport_`` (also to load saved weights into)."""
+        if name != "transport_":
+            return super().init_module(name)
+        return _Transport(self._network_template().build_module(len(self.features_), 2))
 
     def _loss_function(self):
         """The batch loss ``loss(z, m)`` of the chosen objective."""
@@ -200,7 +201,7 @@ class CURTAINs(_ClassifyAgainstSamples):
             def mle(z, m):
                 (m_out,) = _partners(m)
                 y, ladj = transport(z, m, m_out)
-                return -(base.model_(base._cond_latent(m_out[:, None])).log_prob(y) + ladj).mean()
+                return -(base.model_(base.preprocess_cond(m_out)).log_prob(y) + ladj).mean()
 
             return mle
 

@@ -10,7 +10,6 @@ references to every method.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,11 +18,11 @@ from scipy.stats import gaussian_kde
 from sklearn.base import BaseEstimator, clone
 
 from likely._checks import check_choice, check_fitted, check_positive
+from likely._persist import Saveable
 from likely.classify import BinaryClassifier, Ensemble, TreeClassifier, balanced_weights
 from likely.data import EventSet
 from likely.density import DensityEstimator, Flow, FlowMatching
-from likely.nn import Trainer, seeded, to_numpy, to_tensor
-from likely.search.persistence import load_method, save_method
+from likely.nn import Trainer, seeded, to_numpy
 from likely.search.windows import Window
 
 __all__ = [
@@ -63,8 +62,14 @@ def default_flow_matching(random_state: int | None = None) -> FlowMatching:
     return FlowMatching(preprocessing="logit", trainer=Trainer(patience=None), random_state=random_state)
 
 
-class ResonantMethod(BaseEstimator):
-    """Base class: feature selection, window handling and the ``fit`` / ``score`` shape."""
+class ResonantMethod(Saveable, BaseEstimator):
+    """Base class: feature selection, window handling and the ``fit`` / ``score`` shape.
+
+    ``save(path)`` / ``ResonantMethod.load(path, trust=...)`` use the one save format
+    (:mod:`likely._persist`); ``ResonantMethod.load`` loads any method, ``CATHODE.load``
+    checks the class. Folders of methods with boosted-tree classifiers hold pickled
+    scikit-learn models and load only with ``trust=True``.
+    """
 
     def fit(self, events: EventSet, window: Window | None = None, *,
             background: EventSet | None = None, signal: EventSet | None = None) -> ResonantMethod:
@@ -107,20 +112,6 @@ class ResonantMethod(BaseEstimator):
 
     def _score(self, events):
         raise NotImplementedError
-
-    # -------------------------------------------------------------- persistence
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the fitted method to the folder ``path``, atomically (see :mod:`likely.search.persistence`)."""
-        save_method(self, path)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike, device: str = "auto") -> ResonantMethod:
-        """Load a method written by :meth:`save` onto ``device``; it must be a ``cls``.
-
-        ``ResonantMethod.load(path)`` loads any method. Folders with boosted-tree
-        classifiers hold pickled scikit-learn models: load only folders you trust.
-        """
-        return load_method(path, device, expected=cls)
 
 
 class _Classifying(ResonantMethod):
@@ -528,7 +519,7 @@ class RANODE(ResonantMethod):
         self.background_flow_ = self._fit_sideband_flow(events)
         z, c, log_p_background = self._latent(self.window_.signal_region(events))
         with seeded(self.random_state):
-            self.mixture_ = self._module_for("mixture_").to(z.device)
+            self.mixture_ = self.init_module("mixture_").to(z.device)
             trainer = template.trainer if template.trainer is not None else Trainer()
             self.history_ = trainer.fit(
                 self.mixture_, lambda *batch: -self.mixture_.log_prob(*batch).mean(),
@@ -537,19 +528,18 @@ class RANODE(ResonantMethod):
         self.mixture_.eval()
         self.signal_fraction_ = float(torch.sigmoid(self.mixture_.w_logit.detach()))
 
-    def _module_for(self, name):
-        """The untrained ``mixture_`` (also to load saved weights into; see likely.search.persistence)."""
-        signal_flow = clone(self._flow_template())._build(len(self.features_), 1)
-        return _SignalMixture(signal_flow, self.signal_fraction)
+    def init_module(self, name):
+        """The untrained ``mixture_``: a fresh flow of the background flow's architecture."""
+        if name != "mixture_":
+            return super().init_module(name)
+        return _SignalMixture(self.background_flow_.init_module("model_"), self.signal_fraction)
 
     def _latent(self, events: EventSet):
         """Events in the background flow's preprocessed coordinates, and log p_bg there."""
         background = self.background_flow_
-        x = to_tensor(self._X(events), background.device_)
-        m = to_tensor(self._m(events)[:, None], background.device_)
         with torch.no_grad():
-            z, ladj = background.preprocessing_(x)
-            return z, background._cond_latent(m), background._log_prob_batch(x, m) - ladj
+            z, c, _ = background.preprocess(self._X(events), self._m(events))
+            return z, c, background.model_(c).log_prob(z)
 
     @torch.no_grad()
     def _score(self, events):

@@ -57,6 +57,11 @@ class Transform:
             "state": {name: getattr(self, name) for name in self.fitted if hasattr(self, name)},
         }
 
+    @classmethod
+    def from_dict(cls, spec: dict) -> Transform:
+        """Rebuild a transform written by :meth:`to_dict` (any registered kind)."""
+        return transform_from_dict(spec)
+
     def _set_state(self, state: dict) -> None:
         for name, value in state.items():
             setattr(self, name, value)
