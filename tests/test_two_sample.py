@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from likely.classify import NNClassifier, TreeClassifier
-from likely.metrics import classifier_two_sample_test, sic_curve, sic_vs_rejection
+from likely.classify import NNClassifier, TreeClassifier, classifier_two_sample_test
+from likely.metrics import ClassifierTestResult, sic_curve, sic_vs_rejection
 from likely.nn import Trainer
 
 
@@ -59,3 +59,12 @@ def test_sic_vs_rejection_on_an_analytic_case():
     assert rejection.max() == pytest.approx(1000 / 25)
     np.testing.assert_allclose(sic, tpr * np.sqrt(rejection))
     assert sic.max() == pytest.approx(np.sqrt(40.0))
+
+
+def test_result_from_proba_gives_the_exact_auc_and_weights():
+    result = ClassifierTestResult.from_proba([0.5, 0.8, 0.0, 1.0], is_reference=[False, True, False, True],
+                                             index=[0, 0, 1, 1])
+    assert result.auc == 1.0
+    np.testing.assert_allclose(result.weights[:2], [1.0, 4.0], rtol=1e-6)
+    assert np.isfinite(result.weights).all() and result.weights[2] < 1e-6 < 1e6 < result.weights[3]
+    np.testing.assert_array_equal(result.generated_weights, result.weights[[0, 2]])

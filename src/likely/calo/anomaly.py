@@ -29,11 +29,11 @@ from typing import Any
 import numpy as np
 
 from likely._checks import check_positive, check_showers
+from likely.classify import default_two_sample_classifier
 from likely.data.generate.showers import (
     SEED000_DISPLACEMENTS, SEED000_LIFETIMES, SEED000_MASSES, Source, lifetime_weights, simulate_showers,
 )
 from likely.metrics import max_sic, sic_vs_rejection
-from likely.metrics.two_sample import default_two_sample_classifier
 from likely.nn import batch_slices, progress_bar
 
 __all__ = ["CHI_ENERGY", "AnomalyStudy", "run_anomaly_study", "simulate_signal_grid", "supervised_features",

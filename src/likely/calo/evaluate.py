@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from likely._checks import check_array, check_energies, check_positive, check_showers
+from likely.classify import classifier_two_sample_test
 from likely.data import EventSet
 from likely.data.geometry import Geometry
 from likely.data.showers import Showers
 from likely.metrics.histograms import separation_power
-from likely.metrics.two_sample import classifier_two_sample_test
 
 __all__ = ["compare_high_level", "evaluate_showers", "high_level_features", "read_out", "shower_features"]
 
@@ -129,7 +129,7 @@ def evaluate_showers(reference: Showers, generated: Showers, geometry: Geometry,
 
     Returns a dict with ``separation_power`` (per high-level feature, see
     :func:`compare_high_level`) and the classifier two-sample tests
-    (:func:`likely.metrics.classifier_two_sample_test`): ``low_level`` on the voxel
+    (:func:`likely.classify.classifier_two_sample_test`): ``low_level`` on the voxel
     energies divided by E_inc plus log E_inc (the CaloChallenge's input), ``high_level`` on
     the features (undefined ones, of empty layers, set to 0). Each test gives ``auc`` and
     the 1 %, 50 % and 99 % quantiles of the generated events' weights w = C / (1 - C).

@@ -134,9 +134,9 @@ def _generate_signals(args, out: Path, n_voxels: int) -> dict:
 def _classifiers(args, lam: float, n_voxels: int) -> dict:
     if not args.supervised_masses:
         return {}
+    from likely.classify import default_two_sample_classifier
     from likely.cli.calo import read_showers
     from likely.data.generate.showers import Source, simulate_showers
-    from likely.metrics.two_sample import default_two_sample_classifier
 
     path = args.supervised_background or Path(json.loads((args.run_dir / "config.json").read_text())["data"])
     photons, _ = read_showers(path)

@@ -1,7 +1,8 @@
 """Performance metrics: ROC, AUC, SIC with a floor on background statistics, rejection
 at fixed signal efficiency, bands over repeated runs and bootstrap uncertainties, the
-classifier two-sample test of generated vs reference samples and the separation power
-of histograms."""
+result of a classifier two-sample test (the test itself, which trains a classifier, is
+:func:`likely.classify.classifier_two_sample_test`) and the separation power of
+histograms. NumPy only: importing this package does not import torch."""
 
 from .curves import (
     auc,
@@ -13,7 +14,7 @@ from .curves import (
     sic_vs_rejection,
 )
 from .histograms import common_bins, separation_power
-from .two_sample import ClassifierTestResult, classifier_two_sample_test, default_two_sample_classifier
+from .two_sample import ClassifierTestResult
 from .uncertainty import band, bootstrap
 
 __all__ = [
@@ -21,9 +22,7 @@ __all__ = [
     "auc",
     "band",
     "bootstrap",
-    "classifier_two_sample_test",
     "common_bins",
-    "default_two_sample_classifier",
     "max_sic",
     "rejection_at_signal_efficiency",
     "roc_curve",

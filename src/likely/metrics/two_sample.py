@@ -1,4 +1,4 @@
-"""Classifier two-sample test: how well can a classifier tell generated from reference samples?
+"""The outcome of a classifier two-sample test, computed from held-out classifier outputs.
 
 As in the CaloChallenge evaluation and seed 003 (section 4.5): a classifier ``C(x)`` is
 trained to separate reference ("truth", label 1) from generated (label 0) samples and is
@@ -6,6 +6,9 @@ evaluated on a held-out split. Its AUC is 0.5 for a perfect generator. For a bal
 well-trained classifier ``C = p_ref / (p_ref + p_gen)``, so the per-event weight
 ``w = C / (1 - C)`` estimates the density ratio ``p_ref(x) / p_gen(x)``: weights far from
 1 flag regions the generator over-populates (w << 1) or misses (w >> 1).
+
+The training half (split, fit, predict) is
+:func:`likely.classify.classifier_two_sample_test`; this module is NumPy only.
 """
 
 from __future__ import annotations
@@ -14,15 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.model_selection import train_test_split
 
-from likely._checks import check_array, check_fraction
-from likely.classify import NNClassifier
+from likely._checks import check_array
 from likely.metrics.curves import auc
-from likely.nn import Trainer
 
-__all__ = ["ClassifierTestResult", "classifier_two_sample_test", "default_two_sample_classifier"]
+__all__ = ["ClassifierTestResult"]
 
 #: keeps weights finite when the classifier outputs exactly 0 or 1
 _CLIP = 1e-7
@@ -30,7 +29,7 @@ _CLIP = 1e-7
 
 @dataclass
 class ClassifierTestResult:
-    """Outcome of :func:`classifier_two_sample_test` on the held-out test events.
+    """Outcome of :func:`likely.classify.classifier_two_sample_test` on the held-out test events.
 
     Attributes
     ----------
@@ -52,56 +51,29 @@ class ClassifierTestResult:
     weights: np.ndarray
     index: np.ndarray
 
+    @classmethod
+    def from_proba(cls, proba: Any, is_reference: Any, index: Any) -> ClassifierTestResult:
+        """AUC and density-ratio weights of held-out classifier outputs.
+
+        Parameters
+        ----------
+        proba : array-like (M,)
+            Classifier output C = P(reference | x) of each test event.
+        is_reference : array-like (M,) of bool
+            True for reference events, False for generated ones.
+        index : array-like (M,) of int
+            Row of each test event in its own input.
+        """
+        proba = check_array(proba, "proba", ndim=1, dtype=np.float64)
+        is_reference = np.asarray(is_reference, dtype=bool)
+        clipped = np.clip(proba, _CLIP, 1 - _CLIP)
+        return cls(
+            auc=auc(is_reference.astype(np.int64), proba), proba=proba.astype(np.float32),
+            is_reference=is_reference, weights=(clipped / (1 - clipped)).astype(np.float32),
+            index=np.asarray(index),
+        )
+
     @property
     def generated_weights(self) -> np.ndarray:
         """Weights of the generated test events (reweighting them to the reference)."""
         return self.weights[~self.is_reference]
-
-
-def default_two_sample_classifier(random_state: int | None = None) -> NNClassifier:
-    """CaloChallenge-like classifier: MLP 2 x 512, balanced classes, 50 epochs, lr 2e-4, batch 1000."""
-    trainer = Trainer(epochs=50, batch_size=1000, lr=2e-4, patience=10, progress=False)
-    return NNClassifier(hidden=(512, 512), class_weight="balanced", trainer=trainer, random_state=random_state)
-
-
-def classifier_two_sample_test(
-    generated: Any,
-    reference: Any,
-    classifier: Any = None,
-    test_fraction: float = 0.2,
-    random_state: int | None = None,
-) -> ClassifierTestResult:
-    """Train ``classifier`` on reference vs generated samples and test it on a held-out split.
-
-    Parameters
-    ----------
-    generated, reference : array-like (N_gen, D) and (N_ref, D)
-        Samples to compare, already in the representation to test (e.g. voxel
-        energies divided by E_inc, or high-level features).
-    classifier : estimator or None
-        Unfitted binary classifier with ``fit(X, y)`` and ``predict_proba(X) -> (N,)`` (a
-        :mod:`likely.classify` one); it is cloned. Use balanced class weights if the
-        samples differ in size. None gives :func:`default_two_sample_classifier`.
-    test_fraction : float in (0, 1)
-        Fraction of each sample held out (stratified) for the AUC and the weights.
-    random_state : int or None
-        Seeds the split (and the default classifier).
-    """
-    generated = check_array(generated, "generated")
-    reference = check_array(reference, "reference", n_features=generated.shape[1])
-    check_fraction(test_fraction, "test_fraction", allow_zero=False)
-    X = np.concatenate([generated, reference])
-    y = np.concatenate([np.zeros(len(generated), np.int64), np.ones(len(reference), np.int64)])
-    rows = np.concatenate([np.arange(len(generated)), np.arange(len(reference))])
-    X_train, X_test, y_train, y_test, _, rows_test = train_test_split(
-        X, y, rows, test_size=test_fraction, stratify=y, random_state=random_state
-    )
-    model = clone(classifier) if classifier is not None else default_two_sample_classifier(random_state)
-    proba = np.asarray(model.fit(X_train, y_train).predict_proba(X_test), dtype=np.float64)
-    if proba.ndim == 2:  # scikit-learn classifiers return both columns
-        proba = proba[:, 1]
-    clipped = np.clip(proba, _CLIP, 1 - _CLIP)
-    return ClassifierTestResult(
-        auc=auc(y_test, proba), proba=proba.astype(np.float32), is_reference=y_test.astype(bool),
-        weights=(clipped / (1 - clipped)).astype(np.float32), index=rows_test,
-    )
