@@ -6,7 +6,7 @@ Each helper returns a clean float32 (or int) NumPy array, or raises ``ValueError
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -206,3 +206,87 @@ def check_energies(energies: Any, n_rows: int, name: str = "e_inc", *, reference
     if (array <= 0).any():
         raise ValueError(f"{name} must be positive; found {np.count_nonzero(array <= 0)} value(s) <= 0")
     return array
+
+
+# ------------------------------------------------- declared parameter constraints
+class Constraint:
+    """A declared rule for one hyperparameter, checked once at ``fit`` (scikit-learn's
+    ``_parameter_constraints`` idea, without its private module).
+
+    ``Constraint(check, text)``: ``check(value, name)`` raises ``TypeError`` / ``ValueError``
+    naming the parameter; ``text`` says in words what is allowed (for docs and errors).
+    ``constraint | None`` also allows None.
+    """
+
+    def __init__(self, check: Callable[[Any, str], None], text: str) -> None:
+        self.check, self.text = check, text
+
+    def __call__(self, value: Any, name: str) -> None:
+        self.check(value, name)
+
+    def __or__(self, other: None) -> Constraint:
+        if other is not None:
+            return NotImplemented
+        return Constraint(lambda value, name: value is None or self.check(value, name), f"{self.text} or None")
+
+    def __repr__(self) -> str:
+        return f"Constraint({self.text})"
+
+
+def positive(*, integer: bool = False, allow_zero: bool = False) -> Constraint:
+    """A number > 0 (>= 0 with ``allow_zero``), an integer with ``integer``."""
+    kind = "integer" if integer else "number"
+    return Constraint(lambda v, n: check_positive(v, n, integer=integer, allow_zero=allow_zero),
+                      f"{kind} {'>= 0' if allow_zero else '> 0'}")
+
+
+def fraction(*, allow_zero: bool = True) -> Constraint:
+    """A number in [0, 1) ((0, 1) without ``allow_zero``)."""
+    return Constraint(lambda v, n: check_fraction(v, n, allow_zero=allow_zero),
+                      f"number in {'[' if allow_zero else '('}0, 1)")
+
+
+def options(*choices: Any) -> Constraint:
+    """One of ``choices``."""
+    return Constraint(lambda v, n: check_choice(v, n, choices), f"one of {choices}")
+
+
+def instance(*types: type) -> Constraint:
+    """An instance of one of ``types``."""
+    names = " or ".join(t.__name__ for t in types)
+
+    def check(value: Any, name: str) -> None:
+        if not isinstance(value, types) or isinstance(value, bool) and bool not in types:
+            raise TypeError(f"{name} must be a {names}; got {type(value).__name__} {value!r}")
+
+    return Constraint(check, names)
+
+
+def widths() -> Constraint:
+    """A non-empty sequence of integer layer widths > 0."""
+    def check(value: Any, name: str) -> None:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
+            raise TypeError(f"{name} must be a non-empty sequence of integers; got {value!r}")
+        for width in value:
+            check_positive(width, name, integer=True)
+
+    return Constraint(check, "non-empty sequence of integers > 0")
+
+
+def validate_params(estimator: Any) -> None:
+    """Check every hyperparameter of ``estimator`` against its class's ``_parameter_constraints``.
+
+    Each class declares ``_parameter_constraints = {name: Constraint, ...}`` for its
+    constructor parameters (merged along the class hierarchy); a parameter without a
+    declared constraint is accepted as it is.
+    """
+    for name, constraint in parameter_constraints(type(estimator)).items():
+        constraint(getattr(estimator, name), name)
+
+
+def parameter_constraints(cls: type) -> dict[str, Constraint]:
+    """The declared constraints of ``cls``, base classes first."""
+    merged: dict[str, Constraint] = {}
+    for klass in reversed(cls.__mro__):
+        merged.update(vars(klass).get("_parameter_constraints", {}))
+    return merged

@@ -28,7 +28,7 @@ import torch
 from sklearn.base import BaseEstimator
 from zuko.lazy import LazyDistribution
 
-from likely._checks import check_array, check_cond, check_fitted, check_positive
+from likely._checks import Constraint, check_array, check_cond, check_fitted, check_positive, instance, validate_params
 from likely._persist import Saveable
 from likely.nn import Trainer, batch_slices, resolve_device, seeded, to_numpy, to_tensor
 from likely.transforms import Standardize, make_preprocessing
@@ -44,6 +44,13 @@ INFERENCE_BATCH = 32768
 
 
 class DensityEstimator(Saveable, BaseEstimator):
+    _parameter_constraints = {
+        "preprocessing": Constraint(lambda value, name: make_preprocessing(value), "a preset name, a Transform or None"),
+        "trainer": instance(Trainer) | None,
+        "device": instance(str, torch.device),
+        "random_state": instance(int, np.integer) | None,
+    }
+
     """Base class: ``fit`` / ``log_prob`` / ``sample`` / ``save`` / ``load``.
 
     Subclasses define ``__init__`` (storing hyperparameters only, among them
@@ -102,6 +109,7 @@ class DensityEstimator(Saveable, BaseEstimator):
             Validation data for early stopping; by default the trainer holds out a
             fraction of ``X``.
         """
+        validate_params(self)
         X = check_array(X, "X")
         cond = check_cond(cond, len(X))
         n_cond = 0 if cond is None else cond.shape[1]

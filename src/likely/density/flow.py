@@ -10,7 +10,7 @@ import torch
 import zuko
 from zuko.transforms import MonotonicRQSTransform
 
-from likely._checks import check_array, check_choice, check_cond, check_fitted, check_positive
+from likely._checks import check_array, check_cond, check_fitted, options, positive, validate_params, widths
 from likely.density.base import DensityEstimator
 from likely.nn import Trainer, to_numpy, to_tensor
 from likely.transforms import Transform
@@ -61,8 +61,17 @@ class Flow(DensityEstimator):
     (4, 2)
     """
 
+    _parameter_constraints = {
+        "kind": options("maf", "coupling"),
+        "transforms": positive(integer=True),
+        "hidden": widths(),
+        "bins": positive(integer=True),
+        "tail_bound": positive(),
+    }
+
     def __init__(
         self,
+        *,
         kind: str = "maf",
         transforms: int = 4,
         hidden: Sequence[int] = (128, 128),
@@ -85,12 +94,7 @@ class Flow(DensityEstimator):
 
     def build_module(self, n_features: int, n_cond: int) -> zuko.flows.Flow:
         """An untrained zuko MAF / coupling flow of this architecture."""
-        check_choice(self.kind, "kind", ("maf", "coupling"))
-        check_positive(self.transforms, "transforms", integer=True)
-        check_positive(self.bins, "bins", integer=True)
-        check_positive(self.tail_bound, "tail_bound")
-        for width in self.hidden:
-            check_positive(width, "hidden", integer=True)
+        validate_params(self)
         return zuko.flows.MAF(
             features=n_features,
             context=n_cond,

@@ -13,9 +13,10 @@ from zuko.distributions import DiagNormal, NormalizingFlow
 from zuko.lazy import LazyDistribution
 from zuko.transforms import FreeFormJacobianTransform
 
-from likely._checks import check_choice, check_cond, check_fitted, check_positive
+from likely._checks import check_cond, check_fitted, options, positive, validate_params, widths
 from likely.density.base import DensityEstimator
 from likely.nn import MLP, Trainer
+from likely.nn.mlp import ACTIVATIONS
 from likely.transforms import Transform
 
 __all__ = ["ContinuousFlow", "FlowMatching", "SinusoidalEmbedding", "VelocityField"]
@@ -108,8 +109,18 @@ class FlowMatching(DensityEstimator):
         As for :class:`~likely.density.Flow`.
     """
 
+    _parameter_constraints = {
+        "hidden": widths(),
+        "frequencies": positive(integer=True, allow_zero=True),
+        "activation": options(*ACTIVATIONS),
+        "trace": options("exact", "hutchinson"),
+        "atol": positive(),
+        "rtol": positive(),
+    }
+
     def __init__(
         self,
+        *,
         hidden: Sequence[int] = (256, 256, 256),
         frequencies: int = 4,
         activation: str = "silu",
@@ -134,10 +145,7 @@ class FlowMatching(DensityEstimator):
 
     def build_module(self, n_features: int, n_cond: int) -> ContinuousFlow:
         """An untrained velocity field of this architecture, as a :class:`ContinuousFlow`."""
-        check_choice(self.trace, "trace", ("exact", "hutchinson"))
-        check_positive(self.frequencies, "frequencies", integer=True, allow_zero=True)
-        check_positive(self.atol, "atol")
-        check_positive(self.rtol, "rtol")
+        validate_params(self)
         velocity = VelocityField(n_features, n_cond, tuple(self.hidden), self.frequencies, self.activation)
         return ContinuousFlow(velocity, n_features, float(self.atol), float(self.rtol), self.trace == "exact")
 
