@@ -290,3 +290,26 @@ def parameter_constraints(cls: type) -> dict[str, Constraint]:
     for klass in reversed(cls.__mro__):
         merged.update(vars(klass).get("_parameter_constraints", {}))
     return merged
+
+
+def seed() -> Constraint:
+    """A ``random_state``: an integer or None."""
+    return instance(int, np.integer) | None
+
+
+#: where this module's input validation deviates on purpose from scikit-learn's estimator checks
+VALIDATION_DEVIATIONS = {
+    "check_complex_data": "complex X raises TypeError (a dtype problem), not ValueError",
+    "check_dtype_object": "object arrays are rejected with TypeError even when they hold numbers",
+    "check_estimators_empty_data_messages": "'X has 0 features; got shape (12, 0)' is not sklearn's wording",
+    "check_n_features_in_after_fitting": "'X has 1 features, but 4 were expected' is not sklearn's wording",
+}
+
+
+def expected_failed_checks(estimator: Any) -> dict[str, str]:
+    """scikit-learn checks ``estimator`` fails on purpose, with the reasons: the validation
+    deviations above and every class's ``_expected_failed_checks`` along its hierarchy."""
+    merged = dict(VALIDATION_DEVIATIONS)
+    for klass in reversed(type(estimator).__mro__):
+        merged.update(vars(klass).get("_expected_failed_checks", {}))
+    return merged

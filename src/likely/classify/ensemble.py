@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
-from likely._checks import check_choice, check_positive
+from likely._checks import instance, options, positive
 from likely.classify.base import BinaryClassifier
 
 __all__ = ["Ensemble"]
@@ -35,9 +35,17 @@ class Ensemble(BinaryClassifier):
         Seeds the members (member k gets ``random_state + k``) and the folds.
     """
 
+    _parameter_constraints = {
+        "estimator": instance(BinaryClassifier),
+        "n_members": positive(integer=True),
+        "mode": options("seed", "kfold"),
+        "aggregate": options("mean", "median"),
+    }
+
     def __init__(
         self,
         estimator: BinaryClassifier,
+        *,
         n_members: int = 5,
         mode: str = "seed",
         aggregate: str = "mean",
@@ -50,9 +58,6 @@ class Ensemble(BinaryClassifier):
         self.random_state = random_state
 
     def _fit(self, X, y, sample_weight):
-        check_positive(self.n_members, "n_members", integer=True)
-        check_choice(self.mode, "mode", ("seed", "kfold"))
-        check_choice(self.aggregate, "aggregate", ("mean", "median"))
         seeds = np.random.default_rng(self.random_state).integers(0, 2**31 - 1, self.n_members)
         if self.mode == "seed":
             self.members_ = [self._member(seed).fit(X, y, sample_weight) for seed in seeds]

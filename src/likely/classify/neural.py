@@ -10,10 +10,11 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from likely._checks import check_array, check_fitted
+from likely._checks import check_array, check_fitted, fraction, instance, options, seed, validate_params, widths
 from likely._persist import Saveable
 from likely.classify.base import BinaryClassifier
 from likely.nn import MLP, Trainer, batch_slices, resolve_device, seeded, to_numpy, to_tensor
+from likely.nn.mlp import ACTIVATIONS
 from likely.transforms import Standardize
 
 __all__ = ["NNClassifier", "NNRegressor"]
@@ -70,8 +71,18 @@ class NNClassifier(_MLPEstimator, BinaryClassifier):
         Seeds initialization, validation split and shuffling.
     """
 
+    _parameter_constraints = {
+        "hidden": widths(),
+        "activation": options(*ACTIVATIONS),
+        "dropout": fraction(),
+        "class_weight": options(None, "balanced"),
+        "trainer": instance(Trainer) | None,
+    }
+    _expected_failed_checks = {"check_class_weight_classifiers": "class_weight accepts only None and 'balanced'"}
+
     def __init__(
         self,
+        *,
         hidden: Sequence[int] = (64, 64, 64),
         activation: str = "relu",
         dropout: float = 0.0,
@@ -122,8 +133,20 @@ class NNRegressor(_MLPEstimator, Saveable, RegressorMixin, BaseEstimator):
         Seeds initialization, validation split and shuffling.
     """
 
+    _parameter_constraints = {
+        "hidden": widths(),
+        "activation": options(*ACTIVATIONS),
+        "trainer": instance(Trainer) | None,
+        "random_state": seed(),
+    }
+    _expected_failed_checks = {
+        "check_supervised_y_2d": "y of shape (N, 1) is accepted without a DataConversionWarning",
+        "check_fit2d_predict1d": "'X must be 2-D ... use X.reshape(-1, 1)' is not sklearn's 'Reshape your data'",
+    }
+
     def __init__(
         self,
+        *,
         hidden: Sequence[int] = (64, 64, 64),
         activation: str = "relu",
         trainer: Trainer | None = None,
@@ -140,6 +163,7 @@ class NNRegressor(_MLPEstimator, Saveable, RegressorMixin, BaseEstimator):
         """Train on features ``X`` (N, D) and targets ``y`` (N,) (or (N, 1))."""
         if y is None:
             raise ValueError("NNRegressor requires y to be passed, but the target y is None")
+        validate_params(self)
         X = check_array(X, "X")
         y = np.asarray(y)
         y = check_array(y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y, "y", ndim=1)

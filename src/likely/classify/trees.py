@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from likely._checks import fraction, options, positive
 from likely.classify.base import BinaryClassifier
 
 __all__ = ["TreeClassifier"]
@@ -28,8 +29,20 @@ class TreeClassifier(BinaryClassifier):
         Seeds the validation split.
     """
 
+    _parameter_constraints = {
+        "max_iter": positive(integer=True),
+        "learning_rate": positive(),
+        "max_leaf_nodes": positive(integer=True),
+        "l2_regularization": positive(allow_zero=True),
+        "validation_fraction": fraction(allow_zero=False),
+        "n_iter_no_change": positive(integer=True),
+        "class_weight": options(None, "balanced"),
+    }
+    _expected_failed_checks = {"check_class_weight_classifiers": "class_weight accepts only None and 'balanced'"}
+
     def __init__(
         self,
+        *,
         max_iter: int = 200,
         learning_rate: float = 0.1,
         max_leaf_nodes: int = 31,

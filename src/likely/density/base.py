@@ -28,7 +28,7 @@ import torch
 from sklearn.base import BaseEstimator
 from zuko.lazy import LazyDistribution
 
-from likely._checks import Constraint, check_array, check_cond, check_fitted, check_positive, instance, validate_params
+from likely._checks import Constraint, check_array, check_cond, check_fitted, check_positive, instance, seed, validate_params
 from likely._persist import Saveable
 from likely.nn import Trainer, batch_slices, resolve_device, seeded, to_numpy, to_tensor
 from likely.transforms import Standardize, make_preprocessing
@@ -48,7 +48,13 @@ class DensityEstimator(Saveable, BaseEstimator):
         "preprocessing": Constraint(lambda value, name: make_preprocessing(value), "a preset name, a Transform or None"),
         "trainer": instance(Trainer) | None,
         "device": instance(str, torch.device),
-        "random_state": instance(int, np.integer) | None,
+        "random_state": seed(),
+    }
+    _expected_failed_checks = {
+        "check_fit_score_takes_y": "fit(X, cond=None, ...): the second argument is a condition, not y",
+        "check_n_features_in_after_fitting": "score(X, cond) has no y argument (the check calls score(X, y=y))",
+        "check_methods_sample_order_invariance": "the check's y becomes a condition, then score_samples(X) lacks it",
+        "check_methods_subset_invariance": "the check's y becomes a condition, then score_samples(X) lacks it",
     }
 
     """Base class: ``fit`` / ``log_prob`` / ``sample`` / ``save`` / ``load``.

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from sklearn.base import BaseEstimator
 
-from likely._checks import check_choice, check_fraction, check_positive
+from likely._checks import fraction, instance, options, positive, validate_params
 from likely.nn.checkpoint import load_safely, save_atomic
 from likely.nn.progress import progress_bar
 
@@ -84,8 +84,21 @@ class Trainer(BaseEstimator):
         training resumes from it, so a killed run loses at most one epoch.
     """
 
+    _parameter_constraints = {
+        "epochs": positive(integer=True),
+        "batch_size": positive(integer=True),
+        "lr": positive(),
+        "weight_decay": positive(allow_zero=True),
+        "schedule": options("cosine", "onecycle", "constant"),
+        "max_grad_norm": positive() | None,
+        "val_fraction": fraction(),
+        "patience": positive(integer=True) | None,
+        "progress": instance(bool),
+    }
+
     def __init__(
         self,
+        *,
         epochs: int = 100,
         batch_size: int = 256,
         lr: float = 1e-3,
@@ -137,7 +150,7 @@ class Trainer(BaseEstimator):
         -------
         History
         """
-        self._validate_settings()
+        validate_params(self)
         generator = torch.Generator().manual_seed(
             int(random_state) if random_state is not None else int(torch.seed() % 2**63)
         )
@@ -176,18 +189,6 @@ class Trainer(BaseEstimator):
         return state.history
 
     # ----------------------------------------------------------------- helpers
-    def _validate_settings(self) -> None:
-        check_positive(self.epochs, "epochs", integer=True)
-        check_positive(self.batch_size, "batch_size", integer=True)
-        check_positive(self.lr, "lr")
-        check_positive(self.weight_decay, "weight_decay", allow_zero=True)
-        check_choice(self.schedule, "schedule", ("cosine", "onecycle", "constant"))
-        if self.max_grad_norm is not None:
-            check_positive(self.max_grad_norm, "max_grad_norm")
-        check_fraction(self.val_fraction, "val_fraction")
-        if self.patience is not None:
-            check_positive(self.patience, "patience", integer=True)
-
     def _split(self, data, val_data, generator):
         data = tuple(data)
         n_rows = _n_rows(data)
