@@ -36,8 +36,8 @@ from _common import log, markdown_table, publish, warn_if_busy
 from likely._io import write_json
 from likely.calo import CaloFlow, paper_flow_i
 from likely.cli import main as likely_main
-from likely.cli.calo import read_showers
 from likely.data.generate.showers import Source, generate_showers
+from likely.data.showers import read_showers
 from likely.density import Flow
 from likely.detect import LikelihoodScorer
 from likely.nn import Trainer

@@ -40,7 +40,7 @@ import numpy as np
 from _common import log, markdown_table, provenance, text_table, warn_if_busy, write_section
 from scipy import stats
 
-from likely.data.generate import generate_dijet
+from likely.data.generate import DijetSettings, generate_dijet
 from likely.data.lhco import read_lhco
 
 SECTION = "Dijet generator (benchmarks/generate_dijet.py)"
@@ -117,7 +117,7 @@ def main() -> None:
             start = time.perf_counter()
             generate_dijet(
                 out,
-                process,
+                DijetSettings(process),
                 n,
                 chunk_size=chunk,
                 workers=args.workers,

@@ -9,7 +9,7 @@ from calo_toy import SIZES, tiny_caloflow, toy_showers
 from likely.calo import run_anomaly_study, supervised_features, train_supervised
 from likely.classify import NNClassifier
 from likely.cli import main
-from likely.cli.calo import write_showers
+from likely.data.showers import MEV_PER_GEV, write_showers
 from likely.data.generate.showers import lifetime_weights
 from likely.density import Flow
 from likely.detect import LikelihoodScorer
@@ -104,9 +104,9 @@ def photon_run(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("study")
     photons = load_bundled_showers()
-    showers, e_inc = photons.energies / 1000, photons.incident_energies / 1000
-    write_showers(root / "train.h5", showers[:1000], e_inc[:1000], force=False)
-    write_showers(root / "test.h5", showers[1000:], e_inc[1000:], force=False)
+    showers, e_inc = photons.energies / MEV_PER_GEV, photons.incident_energies / MEV_PER_GEV
+    write_showers(root / "train.h5", showers[:1000], e_inc[:1000])
+    write_showers(root / "test.h5", showers[1000:], e_inc[1000:])
     flow = Flow(kind="coupling", transforms=1, hidden=(16,), bins=4, tail_bound=5.0, preprocessing="standardize",
                 trainer=Trainer(epochs=2, batch_size=200, lr=3e-3, progress=False))
     scorer = LikelihoodScorer(CaloFlow(flow_i=flow, flow_ii=flow, device="cpu", random_state=0))
@@ -175,7 +175,7 @@ def test_cli_study_refuses_bad_input(photon_run, tmp_path, capsys):
     assert not (tmp_path / "new").exists()
     assert (tmp_path / "taken" / "keep.txt").read_text() == "precious"
     # geometry mismatch: 13-voxel toy showers for the 504-voxel model
-    write_showers(tmp_path / "toy.h5", *toy_showers(20, seed=5), force=False)
+    write_showers(tmp_path / "toy.h5", *toy_showers(20, seed=5))
     with pytest.raises(SystemExit):
         main(["-q", "calo", "study", "--run", str(root / "run"), "--background", str(tmp_path / "toy.h5"),
               "--generate", "5", "--out", str(tmp_path / "mismatch")])

@@ -2,40 +2,24 @@
 
 import json
 
-import h5py
 import numpy as np
 import pytest
 from calo_toy import SIZES, toy_showers
 
 from likely.cli import main
-from likely.cli.calo import read_showers, write_showers
+from likely.data.showers import read_showers, write_showers
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("calo")
     showers, e_inc = toy_showers(600, seed=31)
-    write_showers(root / "train.h5", showers, e_inc, force=False)
-    write_showers(root / "test.h5", *toy_showers(100, seed=33), force=False)
+    write_showers(root / "train.h5", showers, e_inc)
+    write_showers(root / "test.h5", *toy_showers(100, seed=33))
     args = ["-q", "calo", "train", "--data", str(root / "train.h5"), "--layers", *map(str, SIZES),
             "--epochs", "2", "2", "--batch-size", "100", "--lr", "1e-3", "--device", "cpu", "--out", str(root / "run")]
     assert main(args) == 0
     return root
-
-
-def test_reader_round_trip_and_units(tmp_path):
-    showers, e_inc = toy_showers(10, seed=32)
-    write_showers(tmp_path / "x.h5", showers, e_inc, force=False)
-    with h5py.File(tmp_path / "x.h5") as file:
-        assert file["incident_energies"].shape == (10, 1)
-        np.testing.assert_allclose(file["incident_energies"][:, 0], e_inc * 1000, rtol=1e-6)  # MeV on disk
-    back, e_back = read_showers(tmp_path / "x.h5")
-    np.testing.assert_allclose(back, showers, rtol=1e-6)
-    np.testing.assert_allclose(e_back, e_inc, rtol=1e-6)
-    with h5py.File(tmp_path / "bad.h5", "w") as file:
-        file["showers"] = showers
-    with pytest.raises(ValueError, match="incident_energies"):
-        read_showers(tmp_path / "bad.h5")
 
 
 def test_train_writes_model_and_lambda(run):

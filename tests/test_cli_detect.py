@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from likely.cli import main
+from likely.data.lhco import FM_FEATURES, read_fm_features, write_lhco
 from likely.detect import FluxMutability
-from likely.cli.detect import FM_FEATURES, load_dijets
-from likely.data.lhco import write_lhco
 
 
 def dijet_file(path, n=1200, signal=300, seed=0):
@@ -33,10 +32,26 @@ def dijet_file(path, n=1200, signal=300, seed=0):
     return write_lhco(path, raw)
 
 
-def test_load_dijets_condition_and_features(tmp_path):
-    X, pt, labels = load_dijets([dijet_file(tmp_path / "d.h5", n=50, signal=10)])
+def test_read_fm_features_condition_and_features(tmp_path):
+    X, pt, labels = read_fm_features([dijet_file(tmp_path / "d.h5", n=50, signal=10)])
     assert X.shape == (60, len(FM_FEATURES)) and labels.tolist() == [0] * 50 + [1] * 10
     assert 460 <= pt.min() and pt.max() <= 790
+
+
+def test_read_fm_features_columns_and_non_finite_rows(tmp_path):
+    from likely.data.lhco import read_lhco_raw
+
+    path = dijet_file(tmp_path / "d.h5", n=20, signal=0)
+    raw = read_lhco_raw(path)
+    raw.loc[3, "tau2j2"] = np.nan
+    write_lhco(tmp_path / "nan.h5", {name: raw[name].to_numpy() for name in raw.columns})
+    X, pt, labels = read_fm_features([tmp_path / "nan.h5", path])
+    assert len(X) == 39 and labels.tolist() == [0] * 39  # the NaN row of the first file is dropped
+    keep = np.r_[np.arange(3), np.arange(4, 20)]
+    np.testing.assert_allclose(pt[:19], np.hypot(raw["pxj1"], raw["pyj1"])[keep], rtol=1e-6)
+    np.testing.assert_allclose(X[:19, FM_FEATURES.index("ptj2")], np.hypot(raw["pxj2"], raw["pyj2"])[keep], rtol=1e-6)
+    np.testing.assert_array_equal(X[:19, FM_FEATURES.index("mj1")], raw["mj1"].to_numpy(np.float32)[keep])
+    np.testing.assert_array_equal(X[19:], read_fm_features([path])[0])
 
 
 @pytest.mark.slow

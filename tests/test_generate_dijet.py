@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from likely.cli import main
-from likely.data.generate import DIJET_COLUMNS, generate_chunk, generate_dijet, nsubjettiness
+from likely.data.generate import DIJET_COLUMNS, DijetSettings, generate_chunk, generate_dijet, nsubjettiness
 from likely.data.generate import dijet as dijet_module
 from likely.data.generate.dijet import TRIGGER_PT_MIN, load_chunk, work_dir
 
@@ -24,12 +24,12 @@ pytestmark = pytest.mark.xdist_group("generate_dijet")
 
 @pytest.fixture(scope="module")
 def qcd():
-    return generate_chunk("qcd", 25, seed=11)
+    return generate_chunk(DijetSettings("qcd"), 25, seed=11)
 
 
 @pytest.fixture(scope="module")
 def signal():
-    return generate_chunk("wprime", 50, seed=21)
+    return generate_chunk(DijetSettings("wprime"), 50, seed=21)
 
 
 def _jet(columns, j):
@@ -49,10 +49,10 @@ def _mjj(columns):
 
 # ------------------------------------------------------------------ determinism
 def test_same_seed_gives_identical_events_and_different_seed_different_ones():
-    first, record = generate_chunk("wprime", 8, seed=3)
-    again, record_again = generate_chunk("wprime", 8, seed=3)
-    other, _ = generate_chunk("wprime", 8, seed=4)
-    shorter, record_short = generate_chunk("wprime", 5, seed=3)
+    first, record = generate_chunk(DijetSettings("wprime"), 8, seed=3)
+    again, record_again = generate_chunk(DijetSettings("wprime"), 8, seed=3)
+    other, _ = generate_chunk(DijetSettings("wprime"), 8, seed=4)
+    shorter, record_short = generate_chunk(DijetSettings("wprime"), 5, seed=3)
     for name in DIJET_COLUMNS:
         np.testing.assert_array_equal(first[name], again[name])
         np.testing.assert_array_equal(first[name][:5], shorter[name])  # a smaller chunk is a prefix
@@ -65,8 +65,8 @@ def test_same_seed_gives_identical_events_and_different_seed_different_ones():
 
 
 def test_prefilter_never_changes_the_selection():
-    fast, fast_record = generate_chunk("qcd", 6, seed=5)
-    slow, slow_record = generate_chunk("qcd", 6, seed=5, prefilter=False)
+    fast, fast_record = generate_chunk(DijetSettings("qcd"), 6, seed=5)
+    slow, slow_record = generate_chunk(DijetSettings("qcd"), 6, seed=5, prefilter=False)
     for name in [*DIJET_COLUMNS, "attempt"]:
         np.testing.assert_array_equal(fast[name], slow[name])
     assert fast_record["tried"] == slow_record["tried"]
@@ -196,7 +196,7 @@ def test_signal_mjj_peaks_near_the_wprime_mass(signal):
 
 
 def test_signal_masses_are_configurable():
-    columns, record = generate_chunk("wprime", 20, seed=8, mwprime=3000.0, mx=300.0, my=150.0)
+    columns, record = generate_chunk(DijetSettings("wprime", mwprime=3000.0, mx=300.0, my=150.0), 20, seed=8)
     assert "34:m0 = 3000." in record["settings"]
     assert np.median(_mjj(columns)) == pytest.approx(3000, abs=400)
 
@@ -217,7 +217,7 @@ def count_chunks(monkeypatch):
 
 def test_resume_skips_finished_chunks(tmp_path, count_chunks):
     out = tmp_path / "signal.h5"
-    generate_dijet(out, "wprime", 12, chunk_size=5, seed=40, progress=False)
+    generate_dijet(out, DijetSettings("wprime"), 12, chunk_size=5, seed=40, progress=False)
     assert count_chunks == [40, 41, 42]  # chunks of 5, 5 and 2 events
     first = load_chunk(work_dir(out) / "chunk00001_seed41.npz")[0]
 
@@ -225,7 +225,7 @@ def test_resume_skips_finished_chunks(tmp_path, count_chunks):
     out.unlink()
     (work_dir(out) / "chunk00001_seed41.npz").unlink()
     count_chunks.clear()
-    generate_dijet(out, "wprime", 12, chunk_size=5, seed=40, progress=False)
+    generate_dijet(out, DijetSettings("wprime"), 12, chunk_size=5, seed=40, progress=False)
     assert count_chunks == [41]
     np.testing.assert_array_equal(
         load_chunk(work_dir(out) / "chunk00001_seed41.npz")[0]["pxj1"], first["pxj1"]
@@ -233,10 +233,10 @@ def test_resume_skips_finished_chunks(tmp_path, count_chunks):
 
     # more events: only the short last chunk is remade; fewer events: nothing is generated
     count_chunks.clear()
-    generate_dijet(out, "wprime", 15, chunk_size=5, seed=40, progress=False, overwrite=True)
+    generate_dijet(out, DijetSettings("wprime"), 15, chunk_size=5, seed=40, progress=False, overwrite=True)
     assert count_chunks == [42]
     count_chunks.clear()
-    generate_dijet(out, "wprime", 7, chunk_size=5, seed=40, progress=False, overwrite=True)
+    generate_dijet(out, DijetSettings("wprime"), 7, chunk_size=5, seed=40, progress=False, overwrite=True)
     assert count_chunks == []
     record = json.loads(out.with_suffix(".json").read_text())
     assert [c["selected"] for c in record["chunks"]] == [5, 2]
@@ -246,7 +246,7 @@ def test_output_reads_back_with_its_record(tmp_path):
     from likely.data.lhco import read_lhco
 
     out = tmp_path / "qcd.h5"
-    generate_dijet(out, "qcd", 6, chunk_size=4, seed=70, progress=False)
+    generate_dijet(out, DijetSettings("qcd"), 6, chunk_size=4, seed=70, progress=False)
     events = read_lhco(out, features=("mjj", "mj1", "tau21_j1"), nan="keep")
     assert len(events) == 6 and (events.label == 0).all()
     chunks = [load_chunk(work_dir(out) / f"chunk{k:05d}_seed{70 + k}.npz")[0] for k in (0, 1)]
@@ -271,8 +271,8 @@ def test_output_reads_back_with_its_record(tmp_path):
 
 def test_workers_give_the_same_events_as_one_process(tmp_path):
     serial, parallel = tmp_path / "serial.h5", tmp_path / "parallel.h5"
-    generate_dijet(serial, "wprime", 6, chunk_size=3, seed=90, progress=False)
-    generate_dijet(parallel, "wprime", 6, chunk_size=3, seed=90, workers=2, progress=False)
+    generate_dijet(serial, DijetSettings("wprime"), 6, chunk_size=3, seed=90, progress=False)
+    generate_dijet(parallel, DijetSettings("wprime"), 6, chunk_size=3, seed=90, workers=2, progress=False)
     for k, seed in enumerate((90, 91)):
         a = load_chunk(work_dir(serial) / f"chunk{k:05d}_seed{seed}.npz")[0]
         b = load_chunk(work_dir(parallel) / f"chunk{k:05d}_seed{seed}.npz")[0]
@@ -306,6 +306,12 @@ def test_command_line(tmp_path):
 
 
 # ------------------------------------------------------------------ errors
+def _generate(out, process="qcd", n_events=10, **kwargs):
+    """generate_dijet with the physics keywords gathered into its DijetSettings."""
+    physics = {name: kwargs.pop(name) for name in list(kwargs) if name in DijetSettings.__dataclass_fields__}
+    return generate_dijet(out, DijetSettings(process, **physics), n_events, **kwargs)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
@@ -327,9 +333,8 @@ def test_command_line(tmp_path):
     ],
 )
 def test_bad_arguments_are_named(tmp_path, kwargs, error, message):
-    options = {"process": "qcd", "n_events": 10, **kwargs}
     with pytest.raises(error, match=None) as info:
-        generate_dijet(tmp_path / "out.h5", **options)
+        _generate(tmp_path / "out.h5", **kwargs)
     assert message in str(info.value)
     assert not work_dir(tmp_path / "out.h5").exists()
 
@@ -337,18 +342,18 @@ def test_bad_arguments_are_named(tmp_path, kwargs, error, message):
 def test_output_and_work_folder_are_protected(tmp_path, capsys):
     out = tmp_path / "events.h5"
     with pytest.raises(ValueError, match="must be an HDF5 file name ending in .h5"):
-        generate_dijet(tmp_path / "events.csv", "qcd", 5)
+        generate_dijet(tmp_path / "events.csv", DijetSettings("qcd"), 5)
     out.write_text("precious")
     with pytest.raises(FileExistsError, match="overwrite=True"):
-        generate_dijet(out, "qcd", 5)
+        generate_dijet(out, DijetSettings("qcd"), 5)
     assert out.read_text() == "precious"
 
     # chunks made with other settings are not silently mixed in or thrown away
     other = tmp_path / "other.h5"
-    generate_dijet(other, "wprime", 2, chunk_size=2, seed=30, progress=False)
+    generate_dijet(other, DijetSettings("wprime"), 2, chunk_size=2, seed=30, progress=False)
     other.unlink()
     with pytest.raises(ValueError, match="made with other settings"):
-        generate_dijet(other, "wprime", 2, chunk_size=2, seed=30, mx=400.0, progress=False)
+        generate_dijet(other, DijetSettings("wprime", mx=400.0), 2, chunk_size=2, seed=30, progress=False)
 
     with pytest.raises(SystemExit) as exit_info:
         main(
@@ -401,7 +406,7 @@ def test_reproduces_the_reference_sample(process, name, n):
     seed = int(
         next(line for line in record["settings"] if line.startswith("Random:seed")).split("=")[1]
     )
-    columns, ours = generate_chunk(process, n, seed=seed)
+    columns, ours = generate_chunk(DijetSettings(process), n, seed=seed)
     assert ours["settings"] == record["settings"]
     reference = pandas.read_hdf(REFERENCE / f"{name}.features.h5")
     for column in DIJET_COLUMNS:
@@ -419,7 +424,7 @@ FM_CUTS = {"leading_pt_min": 450.0, "leading_pt_max": 800.0, "subleading_pt_min"
 
 
 def test_zprime_to_top_pairs_with_the_flux_mutability_cuts():
-    columns, record = generate_chunk("zprime", 20, seed=5, **FM_CUTS)
+    columns, record = generate_chunk(DijetSettings("zprime", **FM_CUTS), 20, seed=5)
     pt1, pt2 = np.hypot(columns["pxj1"], columns["pyj1"]), np.hypot(columns["pxj2"], columns["pyj2"])
     assert ((pt1 > 450) & (pt1 < 800)).all() and (pt2 > 200).all() and (pt2 <= pt1).all()
     assert record["cuts"] == FM_CUTS and record["label"] == 1
@@ -430,14 +435,14 @@ def test_zprime_to_top_pairs_with_the_flux_mutability_cuts():
 
 def test_cuts_are_recorded_and_guard_resuming(tmp_path):
     out = tmp_path / "z.h5"
-    generate_dijet(out, "zprime", 4, chunk_size=4, seed=3, mzprime=1200.0, progress=False, **FM_CUTS)
+    generate_dijet(out, DijetSettings("zprime", mzprime=1200.0, **FM_CUTS), 4, chunk_size=4, seed=3, progress=False)
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["mzprime"] == 1200.0 and record["selection"]["leading_jet_pt_max"] == 800.0
     # a rerun with other cuts must not reuse the chunks made with these
     out.unlink()
     with pytest.raises(ValueError, match="made with other settings"):
-        generate_dijet(out, "zprime", 4, chunk_size=4, seed=3, mzprime=1200.0, progress=False,
-                       **{**FM_CUTS, "leading_pt_max": 700.0})
+        generate_dijet(out, DijetSettings("zprime", mzprime=1200.0, **{**FM_CUTS, "leading_pt_max": 700.0}), 4,
+                       chunk_size=4, seed=3, progress=False)
 
 
 @pytest.mark.parametrize(
@@ -451,7 +456,7 @@ def test_cuts_are_recorded_and_guard_resuming(tmp_path):
 )
 def test_bad_cuts_are_named(tmp_path, kwargs, message):
     with pytest.raises(ValueError) as info:
-        generate_dijet(tmp_path / "out.h5", **{"process": "qcd", "n_events": 10, **kwargs})
+        _generate(tmp_path / "out.h5", **kwargs)
     assert message in str(info.value)
 
 

@@ -245,3 +245,17 @@ def test_output_does_not_depend_on_workers(tmp_path):
     serial = read_calogan(generate_showers(tmp_path / "a.h5", 6, workers=1, **kwargs))
     parallel = read_calogan(generate_showers(tmp_path / "b.h5", 6, workers=2, **kwargs))
     np.testing.assert_array_equal(serial.energies, parallel.energies)
+
+
+@pytest.mark.parametrize(("fmt", "read"), [("calogan", read_calogan), ("calochallenge", read_calochallenge)])
+def test_record_names_one_energy_unit_for_both_formats(tmp_path, fmt, read):
+    from likely.data.showers import MEV_PER_GEV
+
+    out = generate_showers(tmp_path / f"{fmt}.h5", 5, fmt=fmt, chunk_size=3, seed=2, progress=False,
+                           source=Source(energy=(2.0, 30.0)))
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["energy_unit"] == "GeV" and record["source"]["energy"] == [2.0, 30.0]
+    incident = read(out).incident_energies / MEV_PER_GEV  # the readers give MeV whatever the file holds
+    assert record["incident_energy_range"] == pytest.approx([incident.min(), incident.max()], rel=1e-6)
+    assert 2.0 <= record["incident_energy_range"][0] < record["incident_energy_range"][1] <= 30.0
+    assert record["file_units"] == {"voxels": "MeV (visible)", "incident": "GeV" if fmt == "calogan" else "MeV"}

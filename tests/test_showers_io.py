@@ -5,11 +5,14 @@ import numpy as np
 import pytest
 
 from likely.data.showers import (
+    MEV_PER_GEV,
     Showers,
     read_calochallenge,
     read_calogan,
+    read_showers,
     write_calochallenge,
     write_calogan,
+    write_showers,
 )
 
 
@@ -102,3 +105,42 @@ def test_bundled_showers():
         np.testing.assert_array_equal(s.incident_energies, 50_000.0)
     with pytest.raises(ValueError, match="signal must be one of"):
         load_bundled_showers((1.0, 1.0))
+
+
+def test_gev_view_round_trip_writes_mev(tmp_path):
+    rng = np.random.default_rng(3)
+    showers, e_inc = rng.exponential(0.5, (10, 7)).astype(np.float32), rng.uniform(1.0, 100.0, 10)
+    path = write_showers(tmp_path / "x.h5", showers, e_inc)
+    with h5py.File(path) as file:  # MeV on disk
+        assert file["incident_energies"].shape == (10, 1)
+        np.testing.assert_allclose(file["incident_energies"][:, 0], e_inc * 1000, rtol=1e-6)
+        np.testing.assert_allclose(file["showers"][:], showers * 1000, rtol=1e-6)
+    back, e_back = read_showers(path)  # GeV in memory
+    assert back.dtype == np.float32 and back.shape == (10, 7) and e_back.shape == (10,)
+    np.testing.assert_allclose(back, showers, rtol=1e-6)
+    np.testing.assert_allclose(e_back, e_inc, rtol=1e-6)
+    assert MEV_PER_GEV == 1000.0
+    np.testing.assert_allclose(read_calochallenge(path).incident_energies / MEV_PER_GEV, e_inc, rtol=1e-6)
+    first, _ = read_showers(path, layers=[3, 4], max_showers=4)
+    np.testing.assert_array_equal(first, back[:4])
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_showers(path, showers, e_inc)
+    write_showers(path, 2 * showers, e_inc, overwrite=True)
+    np.testing.assert_allclose(read_showers(path)[0], 2 * showers, rtol=1e-6)
+
+
+def test_gev_view_errors(tmp_path):
+    showers = np.ones((3, 4), np.float32)
+    with h5py.File(tmp_path / "bad.h5", "w") as file:
+        file["showers"] = showers
+    with pytest.raises(ValueError, match="incident_energies"):
+        read_showers(tmp_path / "bad.h5")
+    showers[1] = 0.0
+    write_showers(tmp_path / "empty.h5", showers, np.full(3, 10.0))
+    with pytest.raises(ValueError, match="zero-energy shower"):
+        read_showers(tmp_path / "empty.h5")
+    assert read_showers(tmp_path / "empty.h5", allow_empty=True)[0][1].sum() == 0
+    with pytest.raises(ValueError, match="layer_sizes"):
+        read_showers(tmp_path / "empty.h5", layers=[2, 3])
+    with pytest.raises(ValueError, match="incident_energies must be > 0"):
+        write_showers(tmp_path / "neg.h5", showers, np.full(3, -1.0))

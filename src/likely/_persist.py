@@ -45,6 +45,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 import likely
+from likely._device import resolve_device
 from likely._io import atomic_dir, write_json
 
 __all__ = ["FORMAT", "Saveable", "load", "save"]
@@ -139,18 +140,12 @@ def load(path: str | os.PathLike, device: str = "auto", *, expected: type | None
     if saved.get("likely") != likely.__version__:
         log.warning("%s was saved by likely %s; this is likely %s", path, saved.get("likely"), likely.__version__)
     pickles = _read_pickles(path, saved) if PICKLES in files and _trusted(path, trust) else []
-    target = _device(device)
+    target = resolve_device(device)
     try:
         state = torch.load(path / WEIGHTS, map_location="cpu", weights_only=True)
         return _Decoder(pickles, device, target).value(state)
     except (KeyError, TypeError, pickle.UnpicklingError, RuntimeError) as error:
         raise ValueError(f"{path} could not be loaded: {type(error).__name__}: {error}") from error
-
-
-def _device(device: str) -> torch.device:
-    from likely.nn.device import resolve_device  # the one device rule; imports only torch and _checks
-
-    return resolve_device(device)
 
 
 def _read_manifest(path: Path) -> dict:

@@ -4,53 +4,35 @@
 on CaloChallenge-style HDF5 files.
 
 Files hold ``incident_energies`` (N, 1) and ``showers`` (N, n_voxels) in MeV, as the
-CaloChallenge datasets do; the library works in GeV. A training run directory holds
+CaloChallenge datasets do; the library works in GeV (:func:`likely.data.showers.read_showers`
+and :func:`~likely.data.showers.write_showers` convert). A training run directory holds
 ``model/`` (the CaloFlow, in the one save format), ``config.json`` and ``results.json`` (with the scorer's
 lambda = mean E_inc / E_dep of the training showers).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import numpy as np
 
-from likely._checks import check_showers
 from likely._io import atomic_write, write_json
 from likely.calo import (
     CaloFlow, CylindricalGeometry, bias_resolution, evaluate_showers, maximum_likelihood_energy, paper_flow_i,
     paper_flow_ii, seed000_geometry,
 )
+from likely.cli.calo_run import load_calo_run
 from likely.cli.calo_study import add_study_parser
 from likely.cli.generate import add_showers_parser
 from likely.cli.rundir import fresh_file, positive_int, prepare_run_dir
-from likely.data.showers import Showers, read_calochallenge, read_calogan, write_calochallenge
+from likely.data.showers import read_calochallenge, read_calogan, read_showers, write_showers
 from likely.detect import LikelihoodScorer
 from likely.nn import Trainer
 
-__all__ = ["add_parser", "read_showers", "write_showers"]
+__all__ = ["add_parser"]
 
 log = logging.getLogger(__name__)
-
-MEV_PER_GEV = 1000.0
-
-
-def read_showers(path: Path, layers: list[int] | None = None, max_showers: int | None = None,
-                 allow_empty: bool = False):
-    """Showers (N, n_voxels) and E_inc (N,) in GeV from a CaloChallenge-style file (MeV on disk).
-
-    ``allow_empty`` accepts showers without deposited energy (e.g. signal samples).
-    """
-    showers = read_calochallenge(path, layer_sizes=layers)[slice(None, max_showers)]
-    energies = check_showers(showers.energies / MEV_PER_GEV, f"{path}:showers", allow_empty=allow_empty)
-    return energies, showers.incident_energies / MEV_PER_GEV
-
-
-def write_showers(path: Path, showers: np.ndarray, e_inc: np.ndarray, force: bool) -> Path:
-    """Write showers and E_inc given in GeV as a CaloChallenge-style file (MeV), atomically."""
-    return write_calochallenge(path, Showers(showers * MEV_PER_GEV, e_inc * MEV_PER_GEV), overwrite=force)
 
 
 def add_parser(subparsers) -> None:
@@ -124,13 +106,6 @@ def _out(parser, what: str) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite existing results")
 
 
-def _load_run(run: Path) -> tuple[CaloFlow, float]:
-    model_path, results_path = run / "model", run / "results.json"
-    if not model_path.exists() or not results_path.is_file():
-        raise FileNotFoundError(f"{run} is not a 'likely calo train' run (needs model/ and results.json)")
-    return CaloFlow.load(model_path), float(json.loads(results_path.read_text())["lambda"])
-
-
 def run_train(args) -> Path:
     out = prepare_run_dir(args.out, args.force)
     showers, e_inc = read_showers(args.data, args.layers, args.max_showers)
@@ -154,7 +129,7 @@ def run_train(args) -> Path:
 
 def run_sample(args) -> Path:
     out = fresh_file(args.out, args.force)
-    model, _ = _load_run(args.run_dir)
+    model, _ = load_calo_run(args.run_dir)
     if args.like is not None:
         _, e_inc = read_showers(args.like)
     else:
@@ -163,12 +138,12 @@ def run_sample(args) -> Path:
             raise ValueError(f"--log-uniform needs 0 < LOW < HIGH; got {low} {high}")
         e_inc = np.exp(np.random.default_rng(args.seed).uniform(np.log(low), np.log(high), args.n))
     showers = model.sample(e_inc.astype(np.float32), random_state=args.seed)
-    return write_showers(out, showers, e_inc, args.force)
+    return write_showers(out, showers, e_inc, overwrite=args.force)
 
 
 def run_score(args) -> Path:
     out = fresh_file(args.out, args.force)
-    model, lam = _load_run(args.run_dir)
+    model, lam = load_calo_run(args.run_dir)
     scorer = LikelihoodScorer.from_model(model, lam, space=args.space)
     showers, _ = read_showers(args.data)
     with atomic_write(out) as stream:
@@ -181,7 +156,7 @@ def run_calibrate(args) -> Path:
     from likely.plot import plot_calibration, save_figure
 
     out = prepare_run_dir(args.out, args.force)
-    model, _ = _load_run(args.run_dir)
+    model, _ = load_calo_run(args.run_dir)
     showers, e_inc = read_showers(args.data)
     e_hat = maximum_likelihood_energy(model, showers, progress=not args.quiet)
     with atomic_write(out / "energies.npz") as stream:

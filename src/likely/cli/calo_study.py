@@ -18,9 +18,11 @@ import numpy as np
 
 from likely._io import atomic_write, write_json, write_text
 from likely.calo.anomaly import CHI_ENERGY, LIKELIHOOD, AnomalyStudy, run_anomaly_study, train_supervised
+from likely.cli.calo_run import load_calo_run
 from likely.cli.generate import positive_float
 from likely.cli.rundir import positive_int, prepare_run_dir
 from likely.data.generate.showers import SEED000_DISPLACEMENTS, SEED000_LIFETIMES, SEED000_MASSES
+from likely.data.showers import MEV_PER_GEV, read_showers, write_showers
 from likely.detect import LikelihoodScorer
 
 __all__ = ["add_study_parser", "signal_file"]
@@ -76,11 +78,9 @@ def add_study_parser(commands) -> None:
 
 
 def run_study(args) -> Path:
-    from likely.cli.calo import _load_run, read_showers
-
     if args.min_background < 0:
         raise ValueError(f"--min-background must be >= 0; got {args.min_background}")
-    model, lam = _load_run(args.run_dir)
+    model, lam = load_calo_run(args.run_dir)
     background, _ = read_showers(args.background)
     if background.shape[1] != model.n_voxels_:
         raise ValueError(f"--background showers have {background.shape[1]} voxels, but the CaloFlow in "
@@ -108,8 +108,6 @@ def _points(args) -> list[tuple[float, float]]:
 
 
 def _read_signals(args) -> dict:
-    from likely.cli.calo import read_showers
-
     files = {p: signal_file(args.signal_dir, *p) for p in _points(args)}
     missing = [str(path) for path in files.values() if not path.is_file()]
     if missing:
@@ -119,7 +117,6 @@ def _read_signals(args) -> dict:
 
 def _generate_signals(args, out: Path, n_voxels: int) -> dict:
     from likely.calo.anomaly import simulate_signal_grid
-    from likely.cli.calo import write_showers
 
     if n_voxels != 504:
         raise ValueError(f"--generate simulates seed 000's 504-voxel calorimeter, but the model has {n_voxels} "
@@ -127,7 +124,8 @@ def _generate_signals(args, out: Path, n_voxels: int) -> dict:
     grid = simulate_signal_grid(args.generate, args.masses, args.displacements, args.energy,
                                 random_state=args.seed, progress=not args.quiet)
     for (m, z), showers in grid.items():
-        write_showers(signal_file(out / "signals", m, z), showers, np.full(len(showers), args.energy), args.force)
+        write_showers(signal_file(out / "signals", m, z), showers, np.full(len(showers), args.energy),
+                      overwrite=args.force)
     return grid
 
 
@@ -135,7 +133,6 @@ def _classifiers(args, lam: float, n_voxels: int) -> dict:
     if not args.supervised_masses:
         return {}
     from likely.classify import default_two_sample_classifier
-    from likely.cli.calo import read_showers
     from likely.data.generate.showers import Source, simulate_showers
 
     path = args.supervised_background or Path(json.loads((args.run_dir / "config.json").read_text())["data"])
@@ -146,7 +143,7 @@ def _classifiers(args, lam: float, n_voxels: int) -> dict:
     classifiers = {}
     for k, mass in enumerate(args.supervised_masses):
         source = Source(particle="chi", energy=SUPERVISED_ENERGY, mass=mass, lifetime=SUPERVISED_LIFETIME)
-        chi = simulate_showers(args.supervised_n, source=source, random_state=[args.seed, 1000 + k]).energies / 1000
+        chi = simulate_showers(args.supervised_n, source=source, random_state=[args.seed, 1000 + k]).energies / MEV_PER_GEV
         classifier = default_two_sample_classifier(args.seed)
         classifier.trainer.set_params(epochs=args.supervised_epochs)
         log.info("training the supervised classifier on m = %g GeV (%d photons, %d chi)", mass, len(photons),

@@ -2,13 +2,14 @@
 
 Input files are LHC Olympics-format features files (``likely generate dijet`` writes them):
 the jets are ordered by pT, the condition is the leading jet's pT (GeV) and the features
-are :data:`FM_FEATURES`, the two jets' remaining kinematics and N-subjettiness as in the
+are :data:`likely.data.lhco.FM_FEATURES`, the two jets' remaining kinematics and N-subjettiness as in the
 paper (seed 001, section 3.2). Training uses the events labelled 0 (all events of a file
 without labels); scoring keeps the labels for the report.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -16,14 +17,10 @@ import numpy as np
 
 from likely._io import atomic_write, write_json, write_text
 from likely.cli.rundir import fresh_file, positive_int, prepare_run_dir
+from likely.data.lhco import FM_FEATURES, read_fm_features
 
 log = logging.getLogger(__name__)
 
-#: F+M dijet features (GeV) derived from the raw jet columns; the condition is pt_j1
-FM_FEATURES = (
-    "pzj1", "mj1", "tau1j1", "tau2j1", "tau3j1",
-    "ptj2", "pzj2", "mj2", "tau1j2", "tau2j2", "tau3j2",
-)  # fmt: skip
 QUANTILES = (0.68, 0.95, 0.99)
 
 
@@ -65,23 +62,6 @@ def add_parser(subparsers) -> None:
     report.set_defaults(run=run_report)
 
 
-def load_dijets(paths) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Features (N, 11), leading-jet pT (N,) in GeV and labels (N,) or None from features files."""
-    import pandas as pd
-
-    from likely.data.lhco import read_lhco_raw
-
-    table = pd.concat([read_lhco_raw(path) for path in paths], ignore_index=True)
-    table["ptj2"] = np.hypot(table["pxj2"], table["pyj2"])
-    pt = np.hypot(table["pxj1"], table["pyj1"]).to_numpy(np.float32)
-    features = table[list(FM_FEATURES)].to_numpy(np.float32)
-    finite = np.isfinite(features).all(1)
-    if not finite.all():
-        log.warning("dropping %d event(s) with non-finite features", int((~finite).sum()))
-    labels = table["label"].to_numpy(np.int64)[finite] if "label" in table else None
-    return features[finite], pt[finite], labels
-
-
 def run_train(args) -> Path:
     from likely.autoencoders import ConditionalAutoencoder
     from likely.density import Flow
@@ -89,7 +69,7 @@ def run_train(args) -> Path:
     from likely.nn import Trainer
 
     out = prepare_run_dir(args.out, args.force)
-    X, pt, labels = load_dijets(args.data)
+    X, pt, labels = read_fm_features(args.data)
     if labels is not None:
         X, pt = X[labels == 0], pt[labels == 0]
     if len(X) == 0:
@@ -125,7 +105,7 @@ def run_score(args) -> Path:
     target = fresh_file(args.run_dir / "scores.npz", args.force)
     fm = FluxMutability.load(args.run_dir / "model")
     fm.set_params(progress=not args.quiet, method="per_object" if args.per_object else "binned")
-    X, pt, labels = load_dijets(args.data)
+    X, pt, labels = read_fm_features(args.data)
     inside = (pt >= fm.bins_.low[0]) & (pt <= fm.bins_.high[0])  # the trained pT range
     if not inside.all():
         log.warning("skipping %d event(s) outside the trained pT range", int((~inside).sum()))
@@ -182,27 +162,11 @@ def _rate(passed: np.ndarray) -> str:
 
 def _plot_score_vs_pt(run: Path, scores) -> Path:
     """The paper's figure 4: outlier score against leading-jet pT, with the 99 % threshold per bin."""
-    import json
+    from likely.plot import plot_score_vs_condition, save_figure
 
-    from likely.plot.common import figure, save_figure, styled
-
-    @styled
-    def draw():
-        fig, axes = figure()
-        ax = axes[0, 0]
-        for value, name, color in ((0, "reference (label 0)", "tab:blue"), (1, "label 1", "tab:red"),
-                                   (-1, "unlabelled", "tab:gray")):
-            chosen = scores["label"] == value
-            if chosen.any():
-                ax.scatter(scores["pt"][chosen], scores["score"][chosen], s=2, alpha=0.4, color=color, label=name)
-        thresholds = run / "thresholds.json"
-        if thresholds.is_file():
-            table = json.loads(thresholds.read_text())
-            ax.stairs(table["0.99"], table["edges"], color="black", label="99 % quantile threshold")
-        ax.set_xlabel(r"leading-jet $p_T$ [GeV]")
-        ax.set_ylabel("outlier score")
-        ax.legend(markerscale=5)
-        return save_figure(fig, run / "score_vs_pt.png")
-
-    return draw()
-
+    steps = run / "thresholds.json"
+    table = json.loads(steps.read_text()) if steps.is_file() else None
+    fig = plot_score_vs_condition(scores["pt"], scores["score"], scores["label"],
+                                  None if table is None else (table["0.99"], table["edges"]),
+                                  threshold_label="99 % quantile threshold")
+    return save_figure(fig, run / "score_vs_pt.png")

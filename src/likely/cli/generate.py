@@ -121,7 +121,7 @@ def add_parser(subparsers) -> None:
 
 
 def run_dijet(args) -> Path:
-    from likely.data.generate import generate_dijet
+    from likely.data.generate import DijetSettings, generate_dijet
 
     masses = {"mwprime": args.mwprime, "mx": args.mx, "my": args.my}
     if args.process != "wprime" and any(value is not None for value in masses.values()):
@@ -133,19 +133,17 @@ def run_dijet(args) -> Path:
     masses["mzprime"] = args.mzprime
     cuts = {"leading_pt_min": args.leading_pt_min, "leading_pt_max": args.leading_pt_max,
             "subleading_pt_min": args.subleading_pt_min}
-    options = {name: value for name, value in {**masses, **cuts}.items() if value is not None}
-    if args.pthat_min is not None:
-        options["pthat_min"] = args.pthat_min
+    options = {name: value for name, value in {**masses, **cuts, "pthat_min": args.pthat_min}.items()
+               if value is not None}
     return generate_dijet(
         args.out,
-        args.process,
+        DijetSettings(args.process, **options),
         args.events,
         chunk_size=args.chunk_size,
         workers=args.workers,
         seed=args.seed,
         overwrite=args.force,
         progress=not args.quiet,
-        **options,
     )
 
 

@@ -3,16 +3,20 @@
 from likely.data.events import EventSet
 from likely.data.lhco import derive_features, read_lhco, read_lhco_raw, write_lhco
 from likely.data.showers import (
+    MEV_PER_GEV,
     Showers,
     read_calochallenge,
     read_calogan,
+    read_showers,
     write_calochallenge,
     write_calogan,
+    write_showers,
 )
 from likely.data.toy import conditional_gaussian_mixture, resonant_toy
 
 __all__ = [
     "EventSet", "conditional_gaussian_mixture", "derive_features", "read_lhco", "read_lhco_raw",
     "resonant_toy", "write_lhco",
-    "Showers", "read_calochallenge", "read_calogan", "write_calochallenge", "write_calogan",
+    "MEV_PER_GEV", "Showers", "read_calochallenge", "read_calogan", "read_showers", "write_calochallenge",
+    "write_calogan", "write_showers",
 ]

@@ -35,9 +35,11 @@ from likely.data.events import EventSet
 __all__ = [
     "DEFAULT_FEATURES",
     "FEATURES",
+    "FM_FEATURES",
     "JET_COLUMNS",
     "RAW_COLUMNS",
     "derive_features",
+    "read_fm_features",
     "read_lhco",
     "read_lhco_raw",
     "write_lhco",
@@ -60,6 +62,12 @@ FEATURES = (
     "mjj", "mj1", "mj2", "delta_mj", "tau21_j1", "tau21_j2", "tau32_j1", "tau32_j2",
     "delta_r", "pt_j1", "pt_j2",
 )
+#: Flux+Mutability's dijet features (GeV; seed 001, section 3.2): the jets' kinematics and
+#: N-subjettiness in the file's pT order, less the leading jet's pT, which is the condition
+FM_FEATURES = (
+    "pzj1", "mj1", "tau1j1", "tau2j1", "tau3j1",
+    "ptj2", "pzj2", "mj2", "tau1j2", "tau2j2", "tau3j2",
+)  # fmt: skip
 #: the HDF key of the published file (pandas stores it as "/df")
 KEY = "df"
 _DTYPE = np.float32  # the published file's dtype
@@ -357,3 +365,36 @@ def write_lhco(path: str | os.PathLike, raw: Mapping[str, Any], *, overwrite: bo
     with atomic_path(path) as tmp:
         table.to_hdf(tmp, key=KEY, mode="w", format="fixed")
     return path
+
+
+def read_fm_features(paths: Sequence[str | os.PathLike]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Flux+Mutability's view of features files: :data:`FM_FEATURES` and the leading jet's pT.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        LHC Olympics features files (e.g. written by ``likely generate dijet``), concatenated
+        in order.
+
+    Returns
+    -------
+    features : ndarray (N, 11), float32
+        :data:`FM_FEATURES` in GeV (τN dimensionless).
+    pt : ndarray (N,), float32
+        The leading (in pT) jet's transverse momentum in GeV, the condition.
+    labels : ndarray (N,) of int64, or None
+        The files' labels; None if they have none.
+
+    Events with non-finite features are dropped (with a logged warning).
+    """
+    import pandas as pd
+
+    table = pd.concat([read_lhco_raw(path) for path in paths], ignore_index=True)
+    table["ptj2"] = np.hypot(table["pxj2"], table["pyj2"])
+    pt = np.hypot(table["pxj1"], table["pyj1"]).to_numpy(np.float32)
+    features = table[list(FM_FEATURES)].to_numpy(np.float32)
+    finite = np.isfinite(features).all(1)
+    if not finite.all():
+        log.warning("dropping %d event(s) with non-finite features", int((~finite).sum()))
+    labels = table["label"].to_numpy(np.int64)[finite] if "label" in table else None
+    return features[finite], pt[finite], labels

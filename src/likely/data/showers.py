@@ -6,6 +6,10 @@ the layer deposits in MeV (the convention of the CaloGAN data set and of seed 00
 successor files); the readers and writers convert, and both take ``incident_unit`` to
 override that.
 
+The library's models work in **GeV**: :func:`read_showers` and :func:`write_showers` are
+the GeV view of a CaloChallenge-style file (plain arrays, converted with
+:data:`MEV_PER_GEV`), the way training, sampling and scoring read and write showers.
+
 File layouts (N showers):
 
 * CaloGAN: ``layer_0``, ``layer_1``, ... of shape (N, rows, cols) and ``energy`` (N, 1);
@@ -23,18 +27,23 @@ from typing import Any
 
 import numpy as np
 
-from likely._checks import check_array, check_choice
+from likely._checks import check_array, check_choice, check_showers
 from likely._io import atomic_path
 
 __all__ = [
+    "MEV_PER_GEV",
     "Showers",
     "read_calochallenge",
     "read_calogan",
+    "read_showers",
     "write_calochallenge",
     "write_calogan",
+    "write_showers",
 ]
 
-_UNITS = {"MeV": 1.0, "GeV": 1000.0}
+#: MeV per GeV: files (and :class:`Showers`) hold MeV, the models work in GeV.
+MEV_PER_GEV = 1000.0
+_UNITS = {"MeV": 1.0, "GeV": MEV_PER_GEV}
 
 
 class Showers:
@@ -266,3 +275,50 @@ def write_calochallenge(path: str | os.PathLike, showers: Showers, *, overwrite:
         if showers.label is not None:
             handle.create_dataset("label", data=showers.label)
     return path
+
+
+def read_showers(path: str | os.PathLike, layers: Sequence[int] | None = None, max_showers: int | None = None,
+                 allow_empty: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Showers and incident energies in GeV from a CaloChallenge-style file (MeV on disk).
+
+    Parameters
+    ----------
+    path : path
+        HDF5 file with ``incident_energies`` (N, 1) and ``showers`` (N, n_voxels) in MeV.
+    layers : sequence of int, optional
+        Voxels per layer; checks the voxel count.
+    max_showers : int, optional
+        Read only the first ``max_showers`` showers.
+    allow_empty : bool
+        Accept showers without deposited energy (e.g. signal samples); by default they raise.
+
+    Returns
+    -------
+    showers : ndarray (N, n_voxels), float32
+        Voxel energies in GeV.
+    e_inc : ndarray (N,), float32
+        Incident energies in GeV.
+    """
+    showers = read_calochallenge(path, layer_sizes=layers)[slice(None, max_showers)]
+    energies = check_showers(showers.energies / MEV_PER_GEV, f"{path}:showers", allow_empty=allow_empty)
+    return energies, showers.incident_energies / MEV_PER_GEV
+
+
+def write_showers(path: str | os.PathLike, showers, e_inc, *, overwrite: bool = False) -> Path:
+    """Write showers and incident energies given in GeV as a CaloChallenge-style file (MeV), atomically.
+
+    Parameters
+    ----------
+    path : path
+        The HDF5 file to write; an existing one is replaced only with ``overwrite``.
+    showers : array-like (N, n_voxels)
+        Voxel energies in GeV, >= 0.
+    e_inc : array-like (N,) or (N, 1)
+        Incident energies in GeV, > 0.
+
+    Returns
+    -------
+    The path written; :func:`read_showers` reads it back. :class:`Showers` checks the values.
+    """
+    energies, incident = (np.asarray(values) * MEV_PER_GEV for values in (showers, e_inc))
+    return write_calochallenge(path, Showers(energies, incident), overwrite=overwrite)

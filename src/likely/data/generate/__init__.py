@@ -1,29 +1,36 @@
 """Generators of real physics data: Pythia 8 + FastJet dijet events (LHC Olympics schema) and
-GFLASH-parametrized calorimeter showers (CaloGAN / CaloChallenge layouts)."""
+GFLASH-parametrized calorimeter showers (CaloGAN / CaloChallenge layouts), both run by the one
+chunked, resumable driver of :mod:`likely.data.generate.driver`."""
 
 from likely.data.generate.dijet import (
     DIJET_COLUMNS,
     PROCESSES,
+    DijetSettings,
     generate_chunk,
     generate_dijet,
     load_chunk,
     pythia_settings,
     run_chunk,
 )
+from likely.data.generate.driver import ChunkedGenerator, generate_in_chunks, plan_run
 from likely.data.generate.jets import cluster_jets, nsubjettiness
 from likely.data.generate.showers import SamplingMedium, Source, generate_showers, simulate_showers
 
 __all__ = [
     "DIJET_COLUMNS",
     "PROCESSES",
+    "ChunkedGenerator",
+    "DijetSettings",
     "SamplingMedium",
     "Source",
     "cluster_jets",
     "generate_chunk",
     "generate_dijet",
+    "generate_in_chunks",
     "generate_showers",
     "load_chunk",
     "nsubjettiness",
+    "plan_run",
     "pythia_settings",
     "run_chunk",
     "simulate_showers",

@@ -24,40 +24,43 @@ decide what to do with them.
 
 Generation runs in seeded chunks: chunk k uses Pythia seed ``seed + k`` and keeps its first
 ``chunk_size`` selected events (the last chunk fewer), so the output depends only on the
-seed and the settings, never on the number of workers. :func:`run_chunk` is a top-level
+seed and the settings, never on the number of workers. The physics settings of a sample
+(process, masses, jet cuts) are one :class:`DijetSettings`. :func:`run_chunk` is a top-level
 function of plain arguments that writes one chunk file, so it can be submitted to any
 executor: a ``ProcessPoolExecutor`` (``workers=N``), a Dask client (``client.submit`` or
-``executor=client.get_executor()``), or called directly.
+``executor=client.get_executor()``), or called directly; :func:`generate_dijet` runs the
+chunks on the driver shared by every generator (:mod:`likely.data.generate.driver`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import logging
-import math
 import os
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from likely import __version__
 from likely._checks import check_choice, check_positive
-from likely._io import atomic_write, write_json
-from likely.data.generate._chunks import run_chunks, work_dir
+from likely.data.generate.driver import (
+    ChunkedGenerator, RunPlan, generate_in_chunks, load_chunk, plan_run, save_chunk, work_dir,
+)
 from likely.data.generate.jets import cluster_jets, nsubjettiness
 
 __all__ = [
     "DIJET_COLUMNS",
     "PROCESSES",
+    "DijetSettings",
     "generate_chunk",
     "generate_dijet",
     "load_chunk",
     "pythia_settings",
     "run_chunk",
+    "work_dir",
 ]
 
 log = logging.getLogger(__name__)
@@ -81,8 +84,89 @@ MAX_TRIES_WITHOUT_EVENT = 20_000
 MAX_BATCH = 500
 CHUNK_FORMAT = 1
 
-#: the default jet cuts (GeV): the LHC Olympics trigger
-DEFAULT_CUTS = {"leading_pt_min": TRIGGER_PT_MIN, "leading_pt_max": None, "subleading_pt_min": JET_PT_MIN}
+#: The record entries of every chunk listed in ``<out>.json``.
+CHUNK_KEYS = ("file", "label", "seed", "selected", "tried", "failed", "sigma_mb", "sigma_err_mb", "seconds",
+              "settings")
+
+
+@dataclass(frozen=True)
+class DijetSettings:
+    """The physics of a dijet sample: process, signal masses and jet cuts (GeV); validated.
+
+    Parameters
+    ----------
+    process : {"qcd", "wprime", "zprime"}
+        QCD background (label 0), W′ → X Y or Z′ → tt̄ signal (label 1).
+    pthat_min : float
+        QCD ``PhaseSpace:pTHatMin`` (700 loses ≈0.8 % of triggered events, 600 is unbiased
+        and 2.2× slower, 800 loses 3.6 %); must stay below 1.5 × ``leading_pt_min``.
+    mwprime, mx, my : float
+        W′ signal masses; ``mx + my`` below 0.8 ``mwprime``.
+    mzprime : float
+        Z′ → tt̄ signal mass, above 2 m_top.
+    leading_pt_min, leading_pt_max, subleading_pt_min : float
+        Jet cuts: leading jet pT > ``leading_pt_min`` (default 1200, the LHC Olympics
+        trigger) and < ``leading_pt_max`` (None: no upper cut), subleading jet pT >
+        ``subleading_pt_min`` (default 20, the jet threshold). The F+M study of seed 001
+        uses 450, 800 and 200 with ``pthat_min`` 400.
+
+    Examples
+    --------
+    >>> DijetSettings("wprime", mwprime=3000.0, mx=300.0, my=150.0).label
+    1
+    """
+
+    process: str = "qcd"
+    pthat_min: float = 700.0
+    mwprime: float = 3500.0
+    mx: float = 500.0
+    my: float = 100.0
+    mzprime: float = 1300.0
+    leading_pt_min: float = TRIGGER_PT_MIN
+    leading_pt_max: float | None = None
+    subleading_pt_min: float = JET_PT_MIN
+
+    def __post_init__(self):
+        check_choice(self.process, "process", PROCESSES)
+        for name in ("pthat_min", "mwprime", "mx", "my", "mzprime", "leading_pt_min", "subleading_pt_min"):
+            check_positive(getattr(self, name), name)
+            object.__setattr__(self, name, float(getattr(self, name)))
+        if self.leading_pt_max is not None:
+            check_positive(self.leading_pt_max, "leading_pt_max")
+            object.__setattr__(self, "leading_pt_max", float(self.leading_pt_max))
+            if self.leading_pt_max <= self.leading_pt_min:
+                raise ValueError(f"leading_pt_max must exceed leading_pt_min; got {self.leading_pt_max:g} <= "
+                                 f"{self.leading_pt_min:g} GeV")
+        self._check_process()
+
+    def _check_process(self) -> None:
+        if self.process == "zprime" and self.mzprime <= 2 * 173.0:
+            raise ValueError(f"mzprime must exceed 2 m_top = 346 GeV for Z' -> t tbar; got {self.mzprime:g} GeV")
+        if self.process == "wprime" and self.mx + self.my >= 0.8 * self.mwprime:
+            raise ValueError(
+                "mx + my must be below 0.8 * mwprime so that W' -> X Y is open over the W' line shape; "
+                f"got mx + my = {self.mx + self.my:g} GeV, mwprime = {self.mwprime:g} GeV"
+            )
+        if self.process == "qcd" and self.pthat_min >= self.leading_pt_min * 1.5:
+            raise ValueError(
+                f"pthat_min = {self.pthat_min:g} GeV would cut deep into the selected events "
+                f"(leading jet pT > {self.leading_pt_min:g} GeV); use at most {self.leading_pt_min * 1.5:g}"
+            )
+
+    @property
+    def label(self) -> int:
+        """The truth label of the process: 0 background, 1 signal."""
+        return LABELS[self.process]
+
+    @property
+    def physics(self) -> dict[str, float]:
+        """The generator-level settings (GeV), as recorded in ``<out>.json``."""
+        return {name: getattr(self, name) for name in ("pthat_min", "mwprime", "mx", "my", "mzprime")}
+
+    @property
+    def cuts(self) -> dict[str, float | None]:
+        """The jet cuts (GeV), as recorded in every chunk."""
+        return {name: getattr(self, name) for name in ("leading_pt_min", "leading_pt_max", "subleading_pt_min")}
 
 
 def _selection(cuts: Mapping[str, Any]) -> dict[str, Any]:
@@ -97,8 +181,6 @@ def _selection(cuts: Mapping[str, Any]) -> dict[str, Any]:
         "nsubjettiness": "beta = 1, exclusive-kT axes, normalized by sum(pT) * R0, R0 = 1.0",
     }
 
-
-SELECTION = _selection(DEFAULT_CUTS)
 
 _COMMON = [
     f"Beams:eCM = {E_CM:.0f}.",
@@ -127,35 +209,26 @@ def _scalar(pid: int, names: str, charge3: int, mass: float) -> str:
     return f"{pid}:all = {names} 1 {charge3} 0 {_num(mass)} {width} {low} {high} 0."
 
 
-def pythia_settings(
-    process: str,
-    seed: int,
-    *,
-    pthat_min: float = 700.0,
-    mwprime: float = 3500.0,
-    mx: float = 500.0,
-    my: float = 100.0,
-    mzprime: float = 1300.0,
-) -> list[str]:
+def pythia_settings(settings: DijetSettings, seed: int) -> list[str]:
     """The Pythia 8 settings (``readString`` lines) of one chunk; they are recorded in the JSON."""
-    _validate_physics(process, pthat_min, mwprime, mx, my, mzprime)
     _validate_seed(seed, 1)
     lines = [*_COMMON, f"Random:seed = {int(seed)}"]
-    if process == "qcd":
-        lines += ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {float(pthat_min)}"]
-    elif process == "zprime":
+    if settings.process == "qcd":
+        lines += ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {settings.pthat_min}"]
+    elif settings.process == "zprime":
         lines += [
             "NewGaugeBoson:ffbar2gmZZprime = on",
             "Zprime:gmZmode = 3",  # the Z' alone, no gamma*/Z interference
-            f"32:m0 = {_num(mzprime)}",
+            f"32:m0 = {_num(settings.mzprime)}",
             "32:onMode = off",
             "32:onIfAny = 6",  # Z' -> t tbar only; the tops decay as in the SM
         ]
     else:
-        w_min = max(mwprime - 1000.0, 1.1 * (mx + my) + 1.0)
+        mx, my = settings.mx, settings.my
+        w_min = max(settings.mwprime - 1000.0, 1.1 * (mx + my) + 1.0)
         lines += [
             "NewGaugeBoson:ffbar2Wprime = on",
-            f"34:m0 = {_num(mwprime)}",
+            f"34:m0 = {_num(settings.mwprime)}",
             f"34:mMin = {_num(w_min)}",
             # X+ (scalar, colour singlet, charge +1) and Y (scalar, neutral): narrow resonances,
             # decayed at parton level before the shower so their quarks radiate normally
@@ -176,41 +249,6 @@ def pythia_settings(
 
 
 # ------------------------------------------------------------------------ validation
-def _validate_physics(process, pthat_min, mwprime, mx, my, mzprime=1300.0) -> None:
-    check_choice(process, "process", PROCESSES)
-    check_positive(pthat_min, "pthat_min")
-    for value, name in ((mwprime, "mwprime"), (mx, "mx"), (my, "my"), (mzprime, "mzprime")):
-        check_positive(value, name)
-    if process == "zprime" and mzprime <= 2 * 173.0:
-        raise ValueError(f"mzprime must exceed 2 m_top = 346 GeV for Z' -> t tbar; got {mzprime:g} GeV")
-    if process == "wprime" and mx + my >= 0.8 * mwprime:
-        raise ValueError(
-            "mx + my must be below 0.8 * mwprime so that W' -> X Y is open over the W' line shape; "
-            f"got mx + my = {mx + my:g} GeV, mwprime = {mwprime:g} GeV"
-        )
-    if process == "qcd" and pthat_min >= TRIGGER_PT_MIN * 1.5:
-        raise ValueError(
-            f"pthat_min = {pthat_min:g} GeV would cut deep into the triggered events "
-            f"(leading jet pT > {TRIGGER_PT_MIN:g} GeV); use at most {TRIGGER_PT_MIN * 1.5:g}"
-        )
-
-
-def _validate_cuts(cuts: Mapping[str, Any]) -> dict[str, Any]:
-    """Complete ``cuts`` with the defaults and check them; returns the full dict."""
-    unknown = set(cuts) - set(DEFAULT_CUTS)
-    if unknown:
-        raise ValueError(f"unknown jet cut(s) {sorted(unknown)}; known: {sorted(DEFAULT_CUTS)}")
-    full = {**DEFAULT_CUTS, **{k: v for k, v in cuts.items() if v is not None}}
-    check_positive(full["leading_pt_min"], "leading_pt_min")
-    check_positive(full["subleading_pt_min"], "subleading_pt_min")
-    if full["leading_pt_max"] is not None:
-        check_positive(full["leading_pt_max"], "leading_pt_max")
-        if full["leading_pt_max"] <= full["leading_pt_min"]:
-            raise ValueError(f"leading_pt_max must exceed leading_pt_min; got {full['leading_pt_max']:g} <= "
-                             f"{full['leading_pt_min']:g} GeV")
-    return {name: None if value is None else float(value) for name, value in full.items()}
-
-
 def _validate_seed(seed, n_chunks: int) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TypeError(f"seed must be an integer; got {seed!r}")
@@ -232,7 +270,7 @@ def _visible(pythia, ids: np.ndarray, cache: dict[int, bool]) -> np.ndarray:
     return ~np.isin(np.abs(ids), invisible)
 
 
-def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool = True, cuts=DEFAULT_CUTS):
+def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool, cuts: Mapping[str, Any]):
     """Cluster a batch, apply the jet cuts; (event positions selected, (n, 14) features)."""
     import awkward as ak
 
@@ -286,44 +324,30 @@ def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool = Tr
 
 
 def generate_chunk(
-    process: str,
-    n_events: int,
-    seed: int,
-    *,
-    pthat_min: float = 700.0,
-    mwprime: float = 3500.0,
-    mx: float = 500.0,
-    my: float = 100.0,
-    mzprime: float = 1300.0,
-    leading_pt_min: float | None = None,
-    leading_pt_max: float | None = None,
-    subleading_pt_min: float | None = None,
-    prefilter: bool = True,
+    settings: DijetSettings, n_events: int, seed: int, *, prefilter: bool = True
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Generate events with one Pythia seed until ``n_events`` pass the selection.
+    """Generate events of ``settings`` with one Pythia seed until ``n_events`` pass its jet cuts.
 
     Returns the LHCO columns (float64, GeV, in generation order) and the chunk's record:
     seed, label, selected, tried (attempts up to the last kept event, failed ones included),
     failed, cross-section (``sigma_mb``, ``sigma_err_mb``, Pythia's estimate over the whole
-    chunk), the Pythia settings and the wall time. The events are the first ``n_events``
-    selected with this seed, so a smaller ``n_events`` gives a prefix of a larger one.
-    ``prefilter=False`` clusters every event (slower, same result; used by the tests). The jet
-    cuts (GeV) default to :data:`DEFAULT_CUTS` (None keeps a default).
+    chunk), the Pythia settings, the jet cuts and the wall time. The events are the first
+    ``n_events`` selected with this seed, so a smaller ``n_events`` gives a prefix of a larger
+    one. ``prefilter=False`` clusters every event (slower, same result; used by the tests).
     """
     import awkward as ak
     import pythia8mc
 
     check_positive(n_events, "n_events", integer=True)
-    cuts = _validate_cuts({"leading_pt_min": leading_pt_min, "leading_pt_max": leading_pt_max,
-                           "subleading_pt_min": subleading_pt_min})
-    settings = pythia_settings(process, seed, pthat_min=pthat_min, mwprime=mwprime, mx=mx, my=my, mzprime=mzprime)
+    lines = pythia_settings(settings, seed)
+    cuts = settings.cuts
     start = time.perf_counter()
     pythia = pythia8mc.Pythia("", False)
-    for line in settings:
+    for line in lines:
         if not pythia.readString(line):
             raise RuntimeError(f"Pythia rejected the setting {line!r}")
     if not pythia.init():
-        raise RuntimeError(f"Pythia failed to initialize with settings {settings}")
+        raise RuntimeError(f"Pythia failed to initialize with settings {lines}")
 
     rows, attempts, failures = [], [], []
     tried = selected = 0
@@ -331,8 +355,8 @@ def generate_chunk(
     while selected < n_events:
         if selected == 0 and tried >= MAX_TRIES_WITHOUT_EVENT:
             raise RuntimeError(
-                f"no event passed the trigger in {tried} tries (process {process!r}, "
-                f"settings {settings[len(_COMMON) :]}); the selection is out of reach"
+                f"no event passed the trigger in {tried} tries (process {settings.process!r}, "
+                f"settings {lines[len(_COMMON) :]}); the selection is out of reach"
             )
         # batch size only sets how many events are generated per call: it never changes
         # which events a chunk selects
@@ -353,8 +377,8 @@ def generate_chunk(
     info = pythia.infoPython()
     record = {
         "format": CHUNK_FORMAT,
-        "process": process,
-        "label": LABELS[process],
+        "process": settings.process,
+        "label": settings.label,
         "seed": int(seed),
         "selected": int(n_events),
         "tried": int(attempt[-1]),
@@ -363,7 +387,7 @@ def generate_chunk(
         "sigma_mb": float(info.sigmaGen()),
         "sigma_err_mb": float(info.sigmaErr()),
         "seconds": round(time.perf_counter() - start, 3),
-        "settings": settings,
+        "settings": lines,
         "cuts": cuts,
     }
     columns = {name: np.ascontiguousarray(data[:, i]) for i, name in enumerate(DIJET_COLUMNS)}
@@ -371,49 +395,20 @@ def generate_chunk(
     return columns, record
 
 
-def run_chunk(
-    path: str | os.PathLike,
-    process: str,
-    n_events: int,
-    seed: int,
-    *,
-    pthat_min: float = 700.0,
-    mwprime: float = 3500.0,
-    mx: float = 500.0,
-    my: float = 100.0,
-    mzprime: float = 1300.0,
-    leading_pt_min: float | None = None,
-    leading_pt_max: float | None = None,
-    subleading_pt_min: float | None = None,
-) -> dict[str, Any]:
+def run_chunk(path: str | os.PathLike, settings: DijetSettings, n_events: int, seed: int) -> dict[str, Any]:
     """Generate one chunk (:func:`generate_chunk`) and save it atomically to ``path`` (.npz).
 
     A top-level function of plain arguments: submit it to a ``ProcessPoolExecutor`` or a
     Dask client as it is. Returns the chunk's record (also stored in the file).
     """
-    columns, record = generate_chunk(
-        process, n_events, seed, pthat_min=pthat_min, mwprime=mwprime, mx=mx, my=my, mzprime=mzprime,
-        leading_pt_min=leading_pt_min, leading_pt_max=leading_pt_max, subleading_pt_min=subleading_pt_min,
-    )
-    path = Path(path)
-    record["file"] = path.name
-    with atomic_write(path, "wb") as stream:
-        np.savez(stream, record=np.array(json.dumps(record)), **columns)
+    columns, record = generate_chunk(settings, n_events, seed)
+    record["file"] = Path(path).name
+    save_chunk(path, columns, record)
     return record
-
-
-def load_chunk(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Columns and record of a chunk file written by :func:`run_chunk`."""
-    with np.load(path, allow_pickle=False) as archive:
-        record = json.loads(str(archive["record"]))
-        columns = {name: archive[name] for name in archive.files if name != "record"}
-    return columns, record
 
 
 def _trimmed(columns: Mapping[str, np.ndarray], record: dict, n: int) -> tuple[dict, dict]:
     """The first ``n`` events of a chunk and the record of that prefix."""
-    if n == record["selected"]:
-        return dict(columns), record
     columns = {name: values[:n] for name, values in columns.items()}
     tried = int(columns["attempt"][-1])
     failed = [a for a in record["failed_attempts"] if a < tried]
@@ -430,20 +425,12 @@ def _trimmed(columns: Mapping[str, np.ndarray], record: dict, n: int) -> tuple[d
 # ------------------------------------------------------------------------ the driver
 def generate_dijet(
     out: str | os.PathLike,
-    process: str = "qcd",
+    settings: DijetSettings | None = None,
     n_events: int = 1000,
     *,
     chunk_size: int = 1000,
     workers: int = 1,
     seed: int = 1,
-    pthat_min: float = 700.0,
-    mwprime: float = 3500.0,
-    mx: float = 500.0,
-    my: float = 100.0,
-    mzprime: float = 1300.0,
-    leading_pt_min: float | None = None,
-    leading_pt_max: float | None = None,
-    subleading_pt_min: float | None = None,
     overwrite: bool = False,
     progress: bool = True,
     executor: concurrent.futures.Executor | None = None,
@@ -456,7 +443,8 @@ def generate_dijet(
         The output file (LHCO features schema plus ``label``: 0 QCD, 1 W′ or Z′ signal), written by
         :func:`likely.data.lhco.write_lhco`. ``<out>.json`` beside it records every chunk
         (seed, events tried and selected, cross-section, Pythia settings) and the totals.
-    process : {"qcd", "wprime", "zprime"}
+    settings : DijetSettings, optional
+        Process, masses and jet cuts (default: QCD with the LHC Olympics trigger).
     n_events : int
         Selected events wanted; chunk k holds ``chunk_size`` of them (the last one fewer).
     chunk_size : int
@@ -465,18 +453,6 @@ def generate_dijet(
         Worker processes (``ProcessPoolExecutor``); 1 runs the chunks in this process.
     seed : int
         Chunk k uses Pythia seed ``seed + k``. Use different seeds for samples you combine.
-    pthat_min : float
-        QCD ``PhaseSpace:pTHatMin`` in GeV (700 loses ≈0.8 % of triggered events, 600 is
-        unbiased and 2.2× slower, 800 loses 3.6 %).
-    mwprime, mx, my : float
-        W′ signal masses in GeV.
-    mzprime : float
-        Z′ → tt̄ signal mass in GeV.
-    leading_pt_min, leading_pt_max, subleading_pt_min : float or None
-        Jet cuts in GeV: leading jet pT > ``leading_pt_min`` (default 1200) and
-        < ``leading_pt_max`` (default none), subleading jet pT > ``subleading_pt_min``
-        (default 20). The F+M study of seed 001 uses 450, 800 and 200; lower the QCD
-        ``pthat_min`` with them (e.g. 400).
     overwrite : bool
         Replace an existing output file, and regenerate chunks made with other settings.
     progress : bool
@@ -493,135 +469,59 @@ def generate_dijet(
     -------
     Path of the output file.
     """
-    out = Path(out)
-    _validate_physics(process, pthat_min, mwprime, mx, my, mzprime)
-    cuts = _validate_cuts({"leading_pt_min": leading_pt_min, "leading_pt_max": leading_pt_max,
-                           "subleading_pt_min": subleading_pt_min})
-    if process == "qcd" and pthat_min >= cuts["leading_pt_min"] * 1.5:
-        raise ValueError(
-            f"pthat_min = {pthat_min:g} GeV would cut deep into the selected events "
-            f"(leading jet pT > {cuts['leading_pt_min']:g} GeV); use at most {cuts['leading_pt_min'] * 1.5:g}"
-        )
-    check_positive(n_events, "n_events", integer=True)
-    check_positive(chunk_size, "chunk_size", integer=True)
-    check_positive(workers, "workers", integer=True)
-    if out.suffix.lower() not in (".h5", ".hdf5", ".hdf"):
-        raise ValueError(f"out must be an HDF5 file name ending in .h5; got {str(out)!r}")
-    if out.exists() and not overwrite:
-        raise FileExistsError(
-            f"output file {out} exists; pass overwrite=True (--force) to replace it"
-        )
-    if out.is_dir():
-        raise FileExistsError(f"output {out} is a directory")
-    n_chunks = math.ceil(n_events / chunk_size)
-    _validate_seed(seed, n_chunks)
-    physics = {
-        "pthat_min": float(pthat_min),
-        "mwprime": float(mwprime),
-        "mx": float(mx),
-        "my": float(my),
-        "mzprime": float(mzprime),
-    }
-    targets = [min(chunk_size, n_events - k * chunk_size) for k in range(n_chunks)]
-    chunks = work_dir(out)
-    paths = [chunks / f"chunk{k:05d}_seed{seed + k}.npz" for k in range(n_chunks)]
+    settings = DijetSettings() if settings is None else settings
+    if not isinstance(settings, DijetSettings):
+        raise TypeError(f"settings must be a DijetSettings; got {settings!r}")
+    plan = plan_run(out, n_events, chunk_size, workers, overwrite)
+    _validate_seed(seed, len(plan.sizes))
+    # chunks made before the cuts were recorded used the default ones
+    default_cuts = DijetSettings().cuts
 
-    done: dict[int, tuple[dict, dict]] = {}
-    for k, path in enumerate(paths):
-        if not path.exists():
-            continue
-        columns, record = load_chunk(path)
-        expected = pythia_settings(process, seed + k, **physics)
-        same_cuts = record.get("cuts", _validate_cuts({})) == cuts  # chunks before cuts existed used the defaults
-        if record.get("format") != CHUNK_FORMAT or record.get("settings") != expected or not same_cuts:
-            if not overwrite:
-                raise ValueError(
-                    f"{path} was made with other settings than this run's; pass overwrite=True "
-                    f"(--force) to regenerate it, or write to another output file"
-                )
-            continue
-        if record["selected"] >= targets[k]:
-            done[k] = _trimmed(columns, record, targets[k])
-    todo = [k for k in range(n_chunks) if k not in done]
-    log.info(
-        "%s: %d %s events in %d chunk(s) of %d, %d already done in %s",
-        out,
-        n_events,
-        process,
-        n_chunks,
-        chunk_size,
-        len(done),
-        chunks,
+    def matches(k: int, record: dict, size: int) -> bool:
+        return (record.get("format") == CHUNK_FORMAT and record.get("settings") == pythia_settings(settings, seed + k)
+                and record.get("cuts", default_cuts) == settings.cuts)
+
+    generator = ChunkedGenerator(
+        name=f"{settings.process} events", count="selected",
+        chunk_name=lambda k: f"chunk{k:05d}_seed{seed + k}.npz",
+        run_chunk=run_chunk, chunk_args=lambda k, path, size: (path, settings, size, seed + k),
+        matches=matches, trim=_trimmed,
+        write=lambda path, columns: _write(path, columns, settings.label, overwrite),
+        summary=lambda columns, records: _summary(settings, plan, seed, records),
+        chunk_keys=CHUNK_KEYS, versions=_versions(),
     )
+    return generate_in_chunks(generator, plan, workers=workers, executor=executor, progress=progress)
 
-    jobs = {k: ((paths[k], process, targets[k], seed + k), {**physics, **cuts}) for k in todo}
-    for k, record in run_chunks(run_chunk, jobs, workers=workers, executor=executor,
-                                total=n_chunks, desc=f"generate {process}", progress=progress):
-        done[k] = load_chunk(paths[k])
-        log.info(
-            "chunk %d (seed %d): %d of %d tried selected in %.1f s (%.1f selected/s)",
-            k,
-            record["seed"],
-            record["selected"],
-            record["tried"],
-            record["seconds"],
-            record["selected"] / max(record["seconds"], 1e-9),
-        )
 
-    parts = [done[k] for k in range(n_chunks)]
-    raw = {name: np.concatenate([p[0][name] for p in parts]) for name in DIJET_COLUMNS}
-    raw["label"] = np.full(n_events, float(LABELS[process]))
-
+def _write(out: Path, columns: Mapping[str, np.ndarray], label: int, overwrite: bool) -> Path:
     from likely.data.lhco import write_lhco
 
-    write_lhco(out, raw, overwrite=overwrite)
-    write_json(
-        out.with_suffix(".json"),
-        _summary(process, n_events, chunk_size, seed, physics, [p[1] for p in parts], cuts),
-    )
-    log.info("wrote %d events to %s", n_events, out)
-    return out
+    raw = {name: columns[name] for name in DIJET_COLUMNS}
+    raw["label"] = np.full(len(raw[DIJET_COLUMNS[0]]), float(label))
+    return write_lhco(out, raw, overwrite=overwrite)
 
 
-def _summary(process, n_events, chunk_size, seed, physics, records, cuts) -> dict[str, Any]:
+def _versions() -> dict[str, str]:
     from importlib.metadata import version
 
+    return {"pythia8mc": version("pythia8mc"), "fastjet": version("fastjet")}
+
+
+def _summary(settings: DijetSettings, plan: RunPlan, seed: int, records: list[dict]) -> dict[str, Any]:
+    n_events = plan.n_events
     tried = sum(r["tried"] for r in records)
     sigma = sum(r["sigma_mb"] * r["tried"] for r in records) / tried
     return {
-        "chunks": [
-            {
-                key: r[key]
-                for key in (
-                    "file",
-                    "label",
-                    "seed",
-                    "selected",
-                    "tried",
-                    "failed",
-                    "sigma_mb",
-                    "sigma_err_mb",
-                    "seconds",
-                    "settings",
-                )
-            }
-            for r in records
-        ],
-        "n_background": n_events if LABELS[process] == 0 else 0,
-        "n_signal": n_events if LABELS[process] == 1 else 0,
-        "process": process,
+        "n_background": n_events if settings.label == 0 else 0,
+        "n_signal": n_events if settings.label == 1 else 0,
+        "process": settings.process,
         "events": n_events,
-        "chunk_size": chunk_size,
+        "chunk_size": plan.chunk_size,
         "seed": seed,
-        **physics,
+        **settings.physics,
         "tried": tried,
         "efficiency": n_events / tried,
         "sigma_mb": sigma,
         "sigma_selected_mb": sigma * n_events / tried,
-        "selection": _selection(cuts),
-        "versions": {
-            "likely": __version__,
-            "pythia8mc": version("pythia8mc"),
-            "fastjet": version("fastjet"),
-        },
+        "selection": _selection(settings.cuts),
     }

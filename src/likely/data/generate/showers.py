@@ -37,12 +37,10 @@ from typing import Any
 import numpy as np
 from scipy.special import gammainc
 
-from likely import __version__
 from likely._checks import check_choice, check_positive
-from likely._io import atomic_write, write_json
+from likely.data.generate.driver import ChunkedGenerator, generate_in_chunks, plan_run, save_chunk
 from likely.data.geometry import CartesianGeometry, CylindricalGeometry, Geometry, seed000_geometry
-from likely.data.generate._chunks import run_chunks, work_dir
-from likely.data.showers import Showers, write_calochallenge, write_calogan
+from likely.data.showers import MEV_PER_GEV, Showers, write_calochallenge, write_calogan
 
 __all__ = [
     "LEAD",
@@ -85,6 +83,11 @@ MAX_PATH_X0 = 60.0
 PHOTON_MEAN_FREE_PATH_X0 = 9.0 / 7.0
 MAX_SPOTS_PER_BATCH = 400_000
 CHUNK_FORMAT = 1
+#: What each output format holds, recorded as ``file_units`` in ``<out>.json``.
+FILE_UNITS = {
+    "calogan": {"voxels": "MeV (visible)", "incident": "GeV"},
+    "calochallenge": {"voxels": "MeV (visible)", "incident": "MeV"},
+}
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ class SamplingMedium:
 
 # ------------------------------------------------------------------ parametrization
 def _ln_y(energy, medium):
-    return np.log(np.maximum(energy, E_MIN_SHAPE) * 1000.0 / medium.critical_energy)
+    return np.log(np.maximum(energy, E_MIN_SHAPE) * MEV_PER_GEV / medium.critical_energy)
 
 
 def longitudinal_parameters(energy, medium: SamplingMedium) -> dict[str, np.ndarray]:
@@ -373,7 +376,7 @@ def deposit(geometry: Geometry, energy, entry, direction, converts, hits, medium
         spots = shower_spots(energy[idx], entry[idx], direction[idx], converts[idx], medium, rng,
                              max_path=path[lo:hi])
         out[idx] = geometry.bin(spots["x"], spots["y"], spots["depth"],
-                                spots["energy"] * 1000.0 * medium.sampling_fraction,
+                                spots["energy"] * MEV_PER_GEV * medium.sampling_fraction,
                                 spots["shower"], n_showers=hi - lo)
     return out
 
@@ -516,7 +519,7 @@ def simulate_showers(n: int, geometry: Geometry | None = None, source: Source | 
         if np.ndim(source.energy) != 0:
             energy = energy + source.mass  # kinetic → total
         voxels = _chi_voxels(geometry, energy, source, medium, rng)
-    return Showers(voxels.astype(np.float32), (energy * 1000.0).astype(np.float32),
+    return Showers(voxels.astype(np.float32), (energy * MEV_PER_GEV).astype(np.float32),
                    layer_shapes=geometry.layer_shapes, label=np.full(n, source.label))
 
 
@@ -567,15 +570,8 @@ def run_shower_chunk(path: str | os.PathLike, n: int, seed: int, chunk: int, set
     showers = simulate_showers(n, geometry, source, medium, random_state=[seed, chunk])
     record = {"format": CHUNK_FORMAT, "file": Path(path).name, "chunk": chunk, "seed": [seed, chunk],
               "showers": n, "seconds": round(time.perf_counter() - start, 3), "settings": settings}
-    with atomic_write(path, "wb") as stream:
-        np.savez(stream, record=np.array(json.dumps(record)), energies=showers.energies,
-                 incident_energies=showers.incident_energies)
+    save_chunk(path, {"energies": showers.energies, "incident_energies": showers.incident_energies}, record)
     return record
-
-
-def _load_chunk(path):
-    with np.load(path, allow_pickle=False) as archive:
-        return archive["energies"], archive["incident_energies"], json.loads(str(archive["record"]))
 
 
 def generate_showers(
@@ -600,63 +596,50 @@ def generate_showers(
     NumPy seed ``[seed, k]``, so the output depends only on the seed and the settings, not on
     ``workers``. Finished chunks are kept in ``<out>.chunks/`` and reused by a rerun with the
     same settings (resume); the JSON records the settings, the derived medium constants and
-    every chunk's seed and time.
+    every chunk's seed and time. Every energy in the JSON is in GeV (``energy_unit``), also
+    the generated showers' ``incident_energy_range``; ``file_units`` says what the HDF5 file
+    holds (voxels in MeV; incident energies in GeV in CaloGAN files, MeV in CaloChallenge ones).
     """
-    out = Path(out)
     source = Source() if source is None else source
     medium = SamplingMedium() if medium is None else medium
     spec = {"kind": "seed000"} if geometry is None else dict(geometry)
-    check_choice(fmt, "fmt", ("calogan", "calochallenge"))
-    for value, name in ((n_events, "n_events"), (chunk_size, "chunk_size"), (workers, "workers")):
-        check_positive(value, name, integer=True)
+    check_choice(fmt, "fmt", FILE_UNITS)
+    plan = plan_run(out, n_events, chunk_size, workers, overwrite)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TypeError(f"seed must be an integer; got {seed!r}")
     if seed < 0:
         raise ValueError(f"seed must be >= 0; got {seed}")
-    if out.suffix.lower() not in (".h5", ".hdf5"):
-        raise ValueError(f"out must be an HDF5 file name ending in .h5; got {str(out)!r}")
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"output file {out} exists; pass overwrite=True (--force) to replace it")
     if spec["kind"] == "xml":
         spec["path"] = str(Path(spec["path"]).resolve())
     geo = make_geometry(spec)
     if fmt == "calogan" and not isinstance(geo, CartesianGeometry):
         raise ValueError("fmt 'calogan' needs a Cartesian geometry; use fmt 'calochallenge' with --xml")
     settings = _settings(source, spec, medium)
-    n_chunks = math.ceil(n_events / chunk_size)
-    sizes = [min(chunk_size, n_events - k * chunk_size) for k in range(n_chunks)]
-    paths = [work_dir(out) / f"chunk{k:05d}.npz" for k in range(n_chunks)]
-    done = {}
-    for k, path in enumerate(paths):
-        if path.exists():
-            energies, incident, record = _load_chunk(path)
-            same = (record.get("format") == CHUNK_FORMAT and record["settings"] == settings
-                    and record["seed"] == [seed, k] and record["showers"] == sizes[k])
-            if same:
-                done[k] = (energies, incident, record)
-            elif not overwrite:
-                raise ValueError(f"{path} was made with other settings than this run's; pass "
-                                 "overwrite=True (--force) to regenerate it, or write elsewhere")
-    jobs = {k: ((paths[k], sizes[k], seed, k, settings), {}) for k in range(n_chunks) if k not in done}
-    log.info("%s: %d %s showers in %d chunk(s), %d already done", out, n_events, source.particle,
-             n_chunks, len(done))
-    for k, record in run_chunks(run_shower_chunk, jobs, workers=workers, executor=executor,
-                                total=n_chunks, desc=f"showers {source.particle}", progress=progress):
-        done[k] = _load_chunk(paths[k])
-        log.info("chunk %d: %d showers in %.1f s (%.1f showers/s)", k, record["showers"],
-                 record["seconds"], record["showers"] / max(record["seconds"], 1e-9))
-    parts = [done[k] for k in range(n_chunks)]
-    showers = Showers(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-                      layer_shapes=geo.layer_shapes, label=np.full(n_events, source.label))
-    writer = write_calogan if fmt == "calogan" else write_calochallenge
-    writer(out, showers, overwrite=overwrite)
-    write_json(out.with_suffix(".json"), {
-        "generator": "likely GFLASH-parametrized EM showers (hep-ex/0001020)",
-        "format": fmt, "units": {"voxels": "MeV (visible)", "incident": "GeV" if fmt == "calogan" else "MeV"},
-        "showers": n_events, "chunk_size": chunk_size, "seed": seed, **settings,
-        "medium_derived": medium.describe(), "geometry_repr": repr(geo),
-        "chunks": [{key: p[2][key] for key in ("file", "chunk", "seed", "showers", "seconds")} for p in parts],
-        "versions": {"likely": __version__, "numpy": np.__version__},
-    })
-    log.info("wrote %d showers to %s", n_events, out)
-    return out
+
+    def matches(k: int, record: dict, size: int) -> bool:
+        return (record.get("format") == CHUNK_FORMAT and record["settings"] == settings
+                and record["seed"] == [seed, k] and record["showers"] == size)
+
+    def write(path: Path, columns: dict) -> Path:
+        showers = Showers(columns["energies"], columns["incident_energies"], layer_shapes=geo.layer_shapes,
+                          label=np.full(plan.n_events, source.label))
+        return (write_calogan if fmt == "calogan" else write_calochallenge)(path, showers, overwrite=overwrite)
+
+    def summary(columns: dict, records: list[dict]) -> dict:
+        incident = columns["incident_energies"] / MEV_PER_GEV
+        return {
+            "generator": "likely GFLASH-parametrized EM showers (hep-ex/0001020)",
+            "format": fmt, "energy_unit": "GeV",
+            "incident_energy_range": [float(incident.min()), float(incident.max())],
+            "file_units": FILE_UNITS[fmt],
+            "showers": plan.n_events, "chunk_size": chunk_size, "seed": seed, **settings,
+            "medium_derived": medium.describe(), "geometry_repr": repr(geo),
+        }
+
+    generator = ChunkedGenerator(
+        name=f"{source.particle} showers", count="showers", chunk_name=lambda k: f"chunk{k:05d}.npz",
+        run_chunk=run_shower_chunk, chunk_args=lambda k, path, size: (path, size, seed, k, settings),
+        matches=matches, write=write, summary=summary,
+        chunk_keys=("file", "chunk", "seed", "showers", "seconds"), versions={"numpy": np.__version__},
+    )
+    return generate_in_chunks(generator, plan, workers=workers, executor=executor, progress=progress)
