@@ -68,7 +68,7 @@ def simulate(n: int, seed: int) -> Showers:
 def train(showers: Showers, args) -> CaloFlow:
     flows = [paper_flow_i(Trainer(epochs=args.epochs[0], batch_size=200, lr=args.lr)),
              paper_flow_ii(Trainer(epochs=args.epochs[1], batch_size=200, lr=args.lr), kind=args.flow_ii)]
-    model = CaloFlow(seed000_geometry().layer_sizes, *flows, device=args.device, random_state=args.seed)
+    model = CaloFlow(layer_sizes=seed000_geometry().layer_sizes, flow_i=flows[0], flow_ii=flows[1], device=args.device, random_state=args.seed)
     return model.fit(showers.energies / GEV, showers.incident_energies / GEV)
 
 

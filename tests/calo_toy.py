@@ -41,7 +41,7 @@ def tiny_caloflow(sizes=SIZES, epochs=30, random_state=0):
     """A CaloFlow small enough to train on the toy in a few seconds."""
     trainer = Trainer(epochs=epochs, batch_size=256, lr=3e-3, patience=None, progress=False)
     flow = Flow(transforms=2, hidden=(32, 32), bins=6, trainer=trainer)
-    return CaloFlow(sizes, flow_i=flow, flow_ii=flow, device="cpu", random_state=random_state)
+    return CaloFlow(layer_sizes=sizes, flow_i=flow, flow_ii=flow, device="cpu", random_state=random_state)
 
 
 def _dirichlet(rng, alpha):

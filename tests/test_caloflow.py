@@ -91,13 +91,13 @@ def test_bad_input(fitted):
     with pytest.raises(ValueError, match="e_inc has 9 entries"):
         fitted.log_prob(showers, e_inc[:-1])
     with pytest.raises(ValueError, match="layer_sizes"):
-        CaloFlow((3, 0)).fit(showers, e_inc)
+        CaloFlow(layer_sizes=(3, 0)).fit(showers, e_inc)
     with pytest.raises(ValueError, match="one voxel per layer"):
-        CaloFlow((1, 1)).fit(showers[:, :2], e_inc)
-    with pytest.raises(TypeError, match="flow_i must be a likely.density.Flow"):
-        CaloFlow(SIZES, flow_i="maf").fit(showers, e_inc)
+        CaloFlow(layer_sizes=(1, 1)).fit(showers[:, :2], e_inc)
+    with pytest.raises(TypeError, match="flow_i must be a Flow"):
+        CaloFlow(layer_sizes=SIZES, flow_i="maf").fit(showers, e_inc)
     with pytest.raises(ValueError, match="not fitted"):
-        CaloFlow(SIZES).sample(e_inc)
+        CaloFlow(layer_sizes=SIZES).sample(e_inc)
 
 
 def test_a_shower_with_almost_no_energy_gets_a_finite_likelihood(fitted):

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from likely._checks import check_array, check_energies, check_fitted, check_positive, check_showers
+from likely._checks import check_array, check_energies, check_fitted, check_positive, check_showers, instance, seed, validate_params, widths
+from likely._persist import Saveable
 from likely.calo.caloflow import CaloFlow
 from likely.classify import NNRegressor
 from likely.nn import Trainer, progress_bar
@@ -110,7 +111,7 @@ def maximum_likelihood_energy(
     return np.exp(log_e).astype(np.float32)
 
 
-class EnergyRegressor(BaseEstimator):
+class EnergyRegressor(Saveable, BaseEstimator):
     """Direct-regression baseline: an MLP (:class:`~likely.classify.NNRegressor`) predicting log E_inc from the shower.
 
     Inputs: ``log E_dep`` and the voxel energies divided by ``E_dep``, standardized;
@@ -128,10 +129,20 @@ class EnergyRegressor(BaseEstimator):
         ``"auto"``, ``"cpu"``, ``"cuda"``, ...
     random_state : int or None
         Seeds initialization, validation split and shuffling.
+
+    Attributes
+    ----------
+    regressor_ : NNRegressor
+        The trained network on (log E_dep, voxels / E_dep).
+    n_features_in_ : int
+        Voxels per shower seen at fit.
     """
+
+    _parameter_constraints = {"hidden": widths(), "trainer": instance(Trainer) | None, "random_state": seed()}
 
     def __init__(
         self,
+        *,
         hidden: Sequence[int] = (256, 256, 256),
         trainer: Trainer | None = None,
         device: str = "auto",
@@ -149,10 +160,11 @@ class EnergyRegressor(BaseEstimator):
 
     def fit(self, showers: Any, e_inc: Any) -> EnergyRegressor:
         """Train on showers (N, n_voxels) with their incident energies (N,) (same units)."""
+        validate_params(self)
         showers = check_showers(showers)
         e_inc = check_energies(e_inc, len(showers))
         self.n_features_in_ = showers.shape[1]
-        regressor = NNRegressor(tuple(self.hidden), trainer=self.trainer, device=self.device,
+        regressor = NNRegressor(hidden=tuple(self.hidden), trainer=self.trainer, device=self.device,
                                 random_state=self.random_state)
         self.regressor_ = regressor.fit(self._features(showers), np.log(e_inc))
         return self

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, clone
 
-from likely._checks import check_energies, check_fitted, check_positive, check_showers
+from likely._checks import check_energies, check_fitted, check_showers, instance, positive, seed, validate_params, widths
 from likely._persist import Saveable
 from likely.density import Flow
 from likely.nn import Trainer
@@ -107,7 +107,7 @@ class CaloFlow(Saveable, BaseEstimator):
     >>> e_inc = rng.uniform(10, 50, size=300).astype("float32")
     >>> showers = (rng.dirichlet(np.ones(7), size=300) * 0.2 * e_inc[:, None]).astype("float32")
     >>> flow = Flow(transforms=1, hidden=(16,), trainer=Trainer(epochs=2, progress=False))
-    >>> model = CaloFlow((4, 3), flow_i=flow, flow_ii=flow, random_state=0).fit(showers, e_inc)
+    >>> model = CaloFlow(layer_sizes=(4, 3), flow_i=flow, flow_ii=flow, random_state=0).fit(showers, e_inc)
     >>> model.log_prob(showers[:5], e_inc[:5]).shape
     (5,)
     >>> model.sample(np.array([20.0, 30.0]), random_state=1).shape
@@ -120,8 +120,17 @@ class CaloFlow(Saveable, BaseEstimator):
     to 0, so generated showers are as sparse as the noise-free training showers.
     """
 
+    _parameter_constraints = {
+        "layer_sizes": widths(),
+        "flow_i": instance(Flow) | None,
+        "flow_ii": instance(Flow) | None,
+        "noise": positive(),
+        "random_state": seed(),
+    }
+
     def __init__(
         self,
+        *,
         layer_sizes: Sequence[int] = (288, 144, 72),
         flow_i: Flow | None = None,
         flow_ii: Flow | None = None,
@@ -139,11 +148,8 @@ class CaloFlow(Saveable, BaseEstimator):
     # ------------------------------------------------------------------ fitting
     def fit(self, showers: Any, e_inc: Any) -> CaloFlow:
         """Train both flows on showers (N, n_voxels) in GeV with incident energies (N,) in GeV."""
-        check_positive(self.noise, "noise")
+        validate_params(self)
         templates = (self.flow_i or paper_flow_i(), self.flow_ii or paper_flow_ii())
-        for template, name in zip(templates, ("flow_i", "flow_ii")):
-            if not isinstance(template, Flow):
-                raise TypeError(f"{name} must be a likely.density.Flow; got {type(template).__name__}")
         self.split_ = LayerSplit(self.layer_sizes)  # validates layer_sizes
         self.n_voxels_ = sum(self.split_.layer_sizes)
         if self.n_voxels_ == self.split_.n_layers:

@@ -115,7 +115,7 @@ def run_train(args) -> Path:
               "flow_ii": args.flow_ii, "epochs": list(args.epochs), "batch_size": args.batch_size, "lr": args.lr,
               "seed": args.seed}
     write_json(out / "config.json", config)
-    model = CaloFlow(args.layers, flow_i=paper_flow_i(trainers[0]),
+    model = CaloFlow(layer_sizes=args.layers, flow_i=paper_flow_i(trainers[0]),
                      flow_ii=paper_flow_ii(trainers[1], kind=args.flow_ii), device=args.device, random_state=args.seed)
     scorer = LikelihoodScorer(model).fit(showers, e_inc)
     scorer.model_.save(out / "model")
