@@ -91,9 +91,9 @@ def _all_saveable_classes() -> set[type]:
         for sub in todo.pop().__subclasses__():
             found.add(sub)
             todo.append(sub)
-    bases = {base for cls in found for base in cls.__mro__[1:]}
-    concrete = found - bases  # nothing derives from it
-    return {cls for cls in concrete if cls.__module__.startswith("likely.") and not cls.__name__.startswith("_")}
+    ours = {cls for cls in found if cls.__module__.startswith("likely.") and not cls.__name__.startswith("_")}
+    bases = {base for cls in ours for base in cls.__mro__[1:]}
+    return ours - bases  # concrete: none of ours derives from it
 
 
 def test_every_saveable_class_has_a_round_trip_test():
