@@ -7,6 +7,9 @@ import numpy as np
 import pytest
 from calo_toy import tiny_caloflow, toy_showers
 
+from sklearn.base import clone
+
+from likely._checks import parameter_constraints
 from likely.autoencoders import ConditionalAutoencoder
 from likely.density import Flow
 from likely.detect import (
@@ -207,3 +210,14 @@ def test_constructors_are_keyword_only():
     for cls in DETECTORS.values():
         with pytest.raises(TypeError):
             cls(None)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_declared_constraints_are_checked_at_fit(name):
+    """Every declared hyperparameter is checked before any work, with an error naming it."""
+    detector, X, cond, _ = CASES[name]()
+    assert repr(clone(detector)) == repr(detector)
+    for parameter in parameter_constraints(type(detector)):
+        bad = clone(detector).set_params(**{parameter: object()})
+        with pytest.raises((TypeError, ValueError), match=f"^{parameter} must"):
+            bad.fit(X, cond)
