@@ -55,12 +55,12 @@ def _photons(path: Path, n: int, seed: int) -> Path:
 def _scorer(args) -> LikelihoodScorer:
     """An unfitted scorer: of the CaloFlow in ``--model``, or of a CPU-sized one to train."""
     if args.model:
-        return LikelihoodScorer(CaloFlow.load(args.model, device="cpu"), prefit=True)
+        return LikelihoodScorer(model=CaloFlow.load(args.model, device="cpu"), prefit=True)
     trainers = [Trainer(epochs=e, batch_size=200, lr=args.lr, progress=False) for e in args.epochs]
     flow_ii = Flow(kind="coupling", transforms=args.flow_ii_transforms, hidden=(args.flow_ii_hidden,), bins=8,
                    tail_bound=5.0, preprocessing="standardize", trainer=trainers[1])
     model = CaloFlow(flow_i=paper_flow_i(trainers[0]), flow_ii=flow_ii, device="cpu", random_state=args.seed)
-    return LikelihoodScorer(model)
+    return LikelihoodScorer(model=model)
 
 
 def _train(args, data: Path, run: Path) -> dict:

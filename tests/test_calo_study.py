@@ -30,7 +30,7 @@ def _anomalous(n, seed):
 @pytest.fixture(scope="module")
 def toy_study():
     showers, e_inc = toy_showers(1000, seed=1)
-    scorer = LikelihoodScorer(tiny_caloflow(epochs=10)).fit(showers, e_inc)
+    scorer = LikelihoodScorer(model=tiny_caloflow(epochs=10)).fit(showers, e_inc)
     like = {(m, z): toy_showers(60, seed=10 + k)[0] for k, (m, z) in enumerate((m, z) for m in MASSES for z in ZS)}
     signals = like | {(5.0, 1.4): _anomalous(60, 3)[0]}
     classifier = train_supervised(showers[:500], _anomalous(300, 4)[0], scorer.lambda_,
@@ -109,7 +109,7 @@ def photon_run(tmp_path_factory):
     write_showers(root / "test.h5", showers[1000:], e_inc[1000:])
     flow = Flow(kind="coupling", transforms=1, hidden=(16,), bins=4, tail_bound=5.0, preprocessing="standardize",
                 trainer=Trainer(epochs=2, batch_size=200, lr=3e-3, progress=False))
-    scorer = LikelihoodScorer(CaloFlow(flow_i=flow, flow_ii=flow, device="cpu", random_state=0))
+    scorer = LikelihoodScorer(model=CaloFlow(flow_i=flow, flow_ii=flow, device="cpu", random_state=0))
     scorer.fit(showers[:1000], e_inc[:1000])
     (root / "run").mkdir()
     scorer.model_.save(root / "run" / "model")

@@ -11,7 +11,7 @@ from likely.metrics import auc, sic_vs_rejection
 @pytest.fixture(scope="module")
 def scorer():
     showers, e_inc = toy_showers(3000, seed=11)
-    return LikelihoodScorer(tiny_caloflow(epochs=20)).fit(showers, e_inc)
+    return LikelihoodScorer(model=tiny_caloflow(epochs=20)).fit(showers, e_inc)
 
 
 def _signal(n, seed):
@@ -42,14 +42,14 @@ def test_anomalous_showers_score_higher(scorer):
 def test_threshold_passes_the_requested_background_fraction(scorer):
     reference, _ = toy_showers(2000, seed=15)
     scores = scorer.score(reference)
-    cut = scorer.threshold(0.1, reference)
-    assert cut == scorer.threshold(0.1, scores)
+    cut = scorer.threshold(0.1, reference=reference)
+    assert cut == scorer.threshold(0.1, reference=scores)
     assert np.mean(scores > cut) == pytest.approx(0.1, abs=0.001)
 
 
 def test_prefit_reuses_the_model(scorer):
     showers, e_inc = toy_showers(500, seed=16)
-    again = LikelihoodScorer(scorer.model_, prefit=True).fit(showers, e_inc)
+    again = LikelihoodScorer(model=scorer.model_, prefit=True).fit(showers, e_inc)
     assert again.model_ is scorer.model_
     part = showers[:50]
     assert again.space_ == "flows"  # a CaloFlow: seed 000's eq. (1) by default
@@ -88,7 +88,7 @@ def test_bad_input(scorer):
     with pytest.raises(TypeError, match="model must be a density model"):
         LikelihoodScorer().fit(*toy_showers(10))
     with pytest.raises(ValueError, match="fpr"):
-        scorer.threshold(0.0, np.zeros(10))
+        scorer.threshold(0.0, reference=np.zeros(10))
     with pytest.raises(ValueError, match="zero-energy"):
         scorer.score(np.zeros((3, sum(SIZES))))
 

@@ -278,7 +278,7 @@ def test_scores_are_repeatable(fitted, data):
 def test_bad_inputs(fitted, data):
     X, k = data["reference"]
     with pytest.raises(NotFittedError):
-        FluxMutability().predict(X, k)
+        FluxMutability().predict(X, k, quantile=0.95)
     with pytest.raises(ValueError, match="X must be 2-D"):
         fitted.score(X[:, 0], k)
     with pytest.raises(ValueError, match="X has 3 features, but 4 were expected"):
@@ -294,8 +294,10 @@ def test_bad_inputs(fitted, data):
     for quantile in (0, 1, 1.5, -0.1):
         with pytest.raises(ValueError, match="quantile must be"):
             fitted.predict(X[:10], k[:10], quantile=quantile)
-    with pytest.raises(ValueError, match="outside the training range"):
-        fitted.score(X[:2], np.array([0.5, 3.0], "f4"))
+    with pytest.raises(ValueError, match="pass exactly one of fpr"):
+        fitted.predict(X[:10], k[:10])
+    with pytest.raises(ValueError, match="cond is required: Flux"):
+        fitted.threshold(0.05)
     with pytest.raises(ValueError, match="min_cluster_size must lie in"):
         FluxMutability(reference_size=300, min_cluster_size=100).fit(X, k)
     with pytest.raises(ValueError, match="method must be one of"):
@@ -312,7 +314,8 @@ def test_save_and_load_give_the_same_scores(fitted, data, tmp_path):
     fitted.save(tmp_path / "model")  # a saved model may be replaced
     loaded = FluxMutability.load(tmp_path / "model", device="cpu")
     np.testing.assert_array_equal(loaded.score(X[:200], k[:200]), fitted.score(X[:200], k[:200]))
-    np.testing.assert_array_equal(loaded.predict(X[:200], k[:200]), fitted.predict(X[:200], k[:200]))
+    np.testing.assert_array_equal(loaded.predict(X[:200], k[:200], quantile=0.95),
+                                  fitted.predict(X[:200], k[:200], quantile=0.95))
     np.testing.assert_array_equal(loaded.autoencoder_.residuals(X[:50], k[:50]),
                                   fitted.autoencoder_.residuals(X[:50], k[:50]))
 
@@ -325,3 +328,52 @@ def test_bin_thresholds_match_the_cut(fitted, data):
     score, rank = fitted.score_and_rank(X, k)
     above = score > thresholds[fitted.bins_.assign(k[:, None])]
     assert (rank[above] > 0.95).all()
+
+
+# ------------------------------------------------------------ out-of-range conditions
+def test_held_out_reference_objects_score_without_error(fitted):
+    """Objects of the training distribution, some a hair past the training range of k (the
+    training sample's k is clipped to [0.01, 0.99], these are not), score with the default
+    policy: clipped to the edge bin, as many as lie outside logged."""
+    rng = np.random.default_rng(7)
+    k = rng.uniform(0, 1, 400).astype("f4")
+    X = make(400, np.random.default_rng(7))[0]
+    outside = fitted.outside_training_range(k)
+    assert 0 < outside.sum() < 40
+    score, rank = fitted.score_and_rank(X, k)
+    assert np.isfinite(score).all() and ((rank > 0) & (rank < 1)).all()
+    clipped = np.clip(k, fitted.cond_range_.low[0], fitted.cond_range_.high[0])
+    np.testing.assert_array_equal(score, fitted.score(X, clipped))
+
+
+def test_out_of_range_policies_at_and_beyond_the_edges(fitted, data):
+    X = data["reference"][0][:4]
+    low, high = fitted.cond_range_.low[0], fitted.cond_range_.high[0]
+    edges = np.array([low, high, low, high], "f4")
+    beyond = np.array([np.nextafter(low, np.float32(-1)), np.nextafter(high, np.float32(2)), low - 0.5, high + 0.5],
+                      "f4")
+    np.testing.assert_array_equal(fitted.outside_training_range(edges), False)
+    np.testing.assert_array_equal(fitted.outside_training_range(beyond), True)
+    try:
+        at_edges = {policy: fitted.set_params(out_of_range=policy).score(X, edges) for policy in ("clip", "flag", "error")}
+        for policy in ("flag", "error"):  # the edges are inside the range under every policy
+            np.testing.assert_array_equal(at_edges[policy], at_edges["clip"])
+        np.testing.assert_array_equal(fitted.set_params(out_of_range="clip").score(X, beyond), at_edges["clip"])
+        flagged = fitted.set_params(out_of_range="flag").score(X, beyond)  # scored at their own k, in the edge bin
+        assert np.isfinite(flagged).all() and not np.array_equal(flagged[2:], at_edges["clip"][2:])
+        with pytest.raises(ValueError, match=r"cond has 4 row\(s\) outside the training range; column 0 spans"):
+            fitted.set_params(out_of_range="error").score(X, beyond)
+        with pytest.raises(ValueError, match="outside the training range"):
+            fitted.threshold(0.05, cond=beyond[:1])
+    finally:
+        fitted.set_params(out_of_range="clip")
+
+
+def test_threshold_is_the_bin_cut_of_each_condition(fitted, data):
+    X, k = data["reference"][0][:200], data["reference"][1][:200]
+    cuts = fitted.threshold(quantile=0.95, cond=k)
+    np.testing.assert_array_equal(cuts, fitted.bin_thresholds(0.95)[1][fitted.bins_.assign(k[:, None])])
+    np.testing.assert_array_equal(fitted.threshold(fpr=0.05, cond=k), cuts)
+    np.testing.assert_array_equal(fitted.predict(X, k, fpr=0.05), fitted.predict(X, k, quantile=0.95))
+    scores = fitted.score(X, k)
+    assert fitted.threshold(0.05, reference=scores) == np.quantile(scores.astype(np.float64), 0.95)

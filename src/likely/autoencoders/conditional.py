@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 
-from likely._checks import check_array, check_cond, check_fitted, check_positive
+from likely._checks import check_array, check_cond, check_fitted, instance, positive, validate_params, widths
 from likely._persist import Saveable
 from likely.nn import MLP, Trainer, resolve_device, seeded, to_numpy, to_tensor
 from likely.transforms import MinMax, Standardize
@@ -62,6 +62,23 @@ class ConditionalAutoencoder(Saveable, BaseEstimator):
     random_state : int or None
         Seeds initialization, validation split and shuffling.
 
+    Attributes
+    ----------
+    n_features_in_ : int
+        Features D.
+    n_cond_ : int
+        Condition columns C (0 for a plain autoencoder).
+    device_ : torch.device
+        Where the network lives.
+    scaler_ : MinMax
+        Features to [0, 1] over the training data (the network sees 2 x - 1).
+    cond_scaler_ : Standardize or None
+        Standardization of the condition.
+    model_ : torch.nn.Module
+        The trained encoder and decoder.
+    history_ : History
+        Training and validation losses per epoch.
+
     Examples
     --------
     >>> import numpy as np
@@ -76,8 +93,20 @@ class ConditionalAutoencoder(Saveable, BaseEstimator):
     (3, 2)
     """
 
+    _parameter_constraints = {
+        "encoder": widths(),
+        "latent": positive(integer=True),
+        "decoder": widths() | None,
+        "activation": instance(str),
+        "delta": positive(),
+        "trainer": instance(Trainer) | None,
+        "device": instance(str, torch.device),
+        "random_state": instance(int, np.integer) | None,
+    }
+
     def __init__(
         self,
+        *,
         encoder: Sequence[int] = (60, 45, 30, 15, 8),
         latent: int = 6,
         decoder: Sequence[int] | None = None,
@@ -98,12 +127,9 @@ class ConditionalAutoencoder(Saveable, BaseEstimator):
 
     def fit(self, X: Any, cond: Any = None) -> ConditionalAutoencoder:
         """Train on features ``X`` (N, D) given ``cond`` (N,) or (N, C) (None: plain autoencoder)."""
+        validate_params(self)
         X = check_array(X, "X")
         cond = check_cond(cond, len(X))
-        check_positive(self.latent, "latent", integer=True)
-        check_positive(self.delta, "delta")
-        for width in (*self.encoder, *self._decoder_widths()):
-            check_positive(width, "encoder/decoder widths", integer=True)
         self.device_ = resolve_device(self.device)
         self.n_features_in_ = X.shape[1]
         self.n_cond_ = 0 if cond is None else cond.shape[1]
@@ -120,16 +146,26 @@ class ConditionalAutoencoder(Saveable, BaseEstimator):
 
     def reconstruct(self, X: Any, cond: Any = None) -> np.ndarray:
         """Reconstructions x' of ``X`` given ``cond``, in ``X``'s units, shape (N, D)."""
-        check_fitted(self, "model_")
-        X = check_array(X, "X", n_features=self.n_features_in_)
-        cond = check_cond(cond, len(X), n_features=self.n_cond_)
+        X, cond = self._check(X, cond)
         out = np.empty_like(X)
         with torch.no_grad():
             for start in range(0, len(X), _BATCH):
-                x = to_tensor(X[start:start + _BATCH], self.device_)
-                c = to_tensor(None if cond is None else cond[start:start + _BATCH], self.device_)
-                scaled = self.model_(self._scale(x), self._scale_cond(c))
+                _, scaled = self._pass(X, cond, start)
                 out[start:start + _BATCH] = to_numpy(self.scaler_.inverse((scaled + 1) / 2))
+        return out
+
+    def reconstruction_error(self, X: Any, cond: Any = None) -> np.ndarray:
+        """Mean squared residual of each object in the network's scaled units, (N,) float32.
+
+        Every feature is scaled to [-1, 1] over the training data before the mean, so all
+        features count alike whatever their units: the usual autoencoder anomaly score.
+        """
+        X, cond = self._check(X, cond)
+        out = np.empty(len(X), np.float32)
+        with torch.no_grad():
+            for start in range(0, len(X), _BATCH):
+                x, scaled = self._pass(X, cond, start)
+                out[start:start + _BATCH] = to_numpy(((scaled - x) ** 2).mean(1))
         return out
 
     def residuals(self, X: Any, cond: Any = None) -> np.ndarray:
@@ -145,6 +181,17 @@ class ConditionalAutoencoder(Saveable, BaseEstimator):
                         self._decoder_widths(), self.activation)
 
     # ----------------------------------------------------------------- helpers
+    def _check(self, X: Any, cond: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        check_fitted(self, "model_")
+        X = check_array(X, "X", n_features=self.n_features_in_)
+        return X, check_cond(cond, len(X), n_features=self.n_cond_)
+
+    def _pass(self, X: np.ndarray, cond: np.ndarray | None, start: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch of rows from ``start``: scaled inputs and their scaled reconstructions."""
+        x = self._scale(to_tensor(X[start:start + _BATCH], self.device_))
+        c = to_tensor(None if cond is None else cond[start:start + _BATCH], self.device_)
+        return x, self.model_(x, self._scale_cond(c))
+
     def _decoder_widths(self) -> tuple[int, ...]:
         return tuple(reversed(tuple(self.encoder))) if self.decoder is None else tuple(self.decoder)
 

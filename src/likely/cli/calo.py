@@ -117,7 +117,7 @@ def run_train(args) -> Path:
     write_json(out / "config.json", config)
     model = CaloFlow(layer_sizes=args.layers, flow_i=paper_flow_i(trainers[0]),
                      flow_ii=paper_flow_ii(trainers[1], kind=args.flow_ii), device=args.device, random_state=args.seed)
-    scorer = LikelihoodScorer(model).fit(showers, e_inc)
+    scorer = LikelihoodScorer(model=model).fit(showers, e_inc)
     scorer.model_.save(out / "model")
     histories = {name: flow.history_.as_dict() for name, flow in
                  (("flow_i", scorer.model_.flow_i_), ("flow_ii", scorer.model_.flow_ii_))}

@@ -21,12 +21,23 @@ from typing import Any
 import hdbscan
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import clone
 
-from likely._checks import check_array, check_choice, check_cond, check_fitted, check_fraction, check_positive
-from likely._persist import Saveable
+from likely._checks import (
+    Constraint,
+    check_array,
+    check_cond,
+    check_fitted,
+    check_fraction,
+    check_positive,
+    instance,
+    options,
+    positive,
+    validate_params,
+)
 from likely.autoencoders import ConditionalAutoencoder
 from likely.density import Flow
+from likely.detect.base import OUT_OF_RANGE, Detector, resolve_quantile
 from likely.nn import Trainer, progress_bar
 
 __all__ = ["FluxMutability"]
@@ -44,8 +55,23 @@ _CACHE_KEY = ("transport", "reference_size", "calibration_size", "min_cluster_si
               "scaling", "random_state")
 
 
-class FluxMutability(Saveable, BaseEstimator):
+def _check_bandwidth(value: Any, name: str) -> None:
+    if isinstance(value, str):
+        options("scott", "silverman")(value, name)
+    else:
+        check_positive(value, name)
+
+
+class FluxMutability(Detector):
     """Flux+Mutability (F+M) anomaly scores and signal-agnostic quantile cuts.
+
+    A :class:`~likely.detect.Detector` whose cut depends on the kinematics: without a
+    ``reference``, :meth:`threshold` gives each row of ``cond`` its kinematic bin's cut on
+    the generated calibration points and :meth:`predict` flags a candidate whose rank
+    within its bin's calibration scores exceeds the quantile (ties split at random, so
+    the true-positive rate on the reference class equals the quantile). With a
+    ``reference`` (scores of held-out reference objects) both use one cut over all
+    kinematics, as every detector does.
 
     Parameters
     ----------
@@ -97,6 +123,13 @@ class FluxMutability(Saveable, BaseEstimator):
         are. True: the cluster is generated at the bin's median condition k_b and each
         candidate is carried there through the flow's base space, x → f(f⁻¹(x | k) | k_b),
         which removes the bin width's effect but costs two flow passes per candidate.
+    out_of_range : {"clip", "flag", "error"}
+        Candidates whose condition lies outside the training range (held-out reference
+        objects a hair past the training minimum or maximum, or new data): ``"clip"``
+        clips the condition to the range, so they are scored in the edge bin at its edge
+        (the count is logged); ``"flag"`` scores them at their own condition in the edge
+        bin and logs a warning (:meth:`outside_training_range` says which rows);
+        ``"error"`` raises ``ValueError``.
     progress : bool
         Show progress bars for the bin and per-object loops.
     device : str
@@ -104,10 +137,57 @@ class FluxMutability(Saveable, BaseEstimator):
     random_state : int or None
         Seeds training, generation and the random tie-breaking of the quantile cut;
         every scoring call restarts from it, so repeated calls agree.
+
+    Attributes
+    ----------
+    autoencoder_ : ConditionalAutoencoder
+        The cAE of the residuals (``residuals="in_sample"``, augmented space only).
+    fold_autoencoders_ : list of ConditionalAutoencoder
+        The ``n_folds`` cross-fit cAEs (``residuals="crossfit"``).
+    flow_ : Flow
+        The conditional flow of the clustered space given the condition.
+    bins_ : _KinematicBins
+        The kinematic bins: inner ``edges`` per column, training range ``low`` / ``high``,
+        ``centers`` (n_cells, C) (median training condition of each non-empty bin) and
+        ``lookup`` (every grid cell to a non-empty one).
+    kde_ : _BaseKDE
+        The per-bin KDE of the training data's base-space vectors.
+    references_ : list of _ReferenceCluster
+        Binned path: each bin's clustered reference and sorted calibration scores
+        (``references_key_``: the settings they were built with).
+    cond_range_ : ConditionRange
+        Training range of the condition, for ``out_of_range``.
+    reference_scores_ : None
+        F+M keeps no scores of its training objects: its cut is calibrated per bin.
+    n_features_in_, n_cond_ : int
+        Features D and condition columns C.
     """
+
+    per_condition_threshold = True
+    randomized_cut = True
+    _fitted_attribute = "flow_"
+    _parameter_constraints = {
+        "augmented": instance(bool),
+        "autoencoder": instance(ConditionalAutoencoder) | None,
+        "residuals": options("in_sample", "crossfit"),
+        "n_folds": positive(integer=True),
+        "flow": instance(Flow) | None,
+        "n_bins": positive(integer=True),
+        "bandwidth": Constraint(_check_bandwidth, "'scott', 'silverman' or a number > 0"),
+        "reference_size": positive(integer=True),
+        "calibration_size": positive(integer=True),
+        "min_cluster_size": positive(integer=True),
+        "min_samples": positive(integer=True),
+        "scaling": options("standard", "minmax"),
+        "method": options("binned", "per_object"),
+        "transport": instance(bool),
+        "out_of_range": OUT_OF_RANGE,
+        "progress": instance(bool),
+    }
 
     def __init__(
         self,
+        *,
         augmented: bool = True,
         autoencoder: ConditionalAutoencoder | None = None,
         residuals: str = "in_sample",
@@ -122,6 +202,7 @@ class FluxMutability(Saveable, BaseEstimator):
         scaling: str = "standard",
         method: str = "binned",
         transport: bool = False,
+        out_of_range: str = "clip",
         progress: bool = True,
         device: str = "auto",
         random_state: int | None = None,
@@ -140,25 +221,28 @@ class FluxMutability(Saveable, BaseEstimator):
         self.scaling = scaling
         self.method = method
         self.transport = transport
+        self.out_of_range = out_of_range
         self.progress = progress
         self.device = device
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X: Any, cond: Any) -> FluxMutability:
+    def fit(self, X: Any, cond: Any = None) -> FluxMutability:
         """Learn the reference class: features ``X`` (N, D) given kinematics ``cond`` (N,) or (N, C)."""
+        self._validate()
         X = check_array(X, "X")
         if cond is None:
             raise ValueError("cond is required: Flux+Mutability learns the reference class given the kinematics")
         cond = check_cond(cond, len(X))
-        self._validate_settings()
         self.n_features_in_, self.n_cond_ = X.shape[1], cond.shape[1]
+        self._fit_cond_range(cond)
+        self.reference_scores_ = None
         self.bins_ = _KinematicBins.fit(cond, self.n_bins)
         space = self._fit_augmented_space(X, cond)
         self.flow_ = clone(self._default_flow())
         self.flow_.fit(space, cond)
         self.kde_ = _BaseKDE.fit(
-            self.flow_.to_base(space, cond), cond, self.bins_.assign(cond), self._bandwidth_factor()
+            self.flow_.to_base(space, cond), cond, self.bins_.assign(cond), self.bandwidth
         )
         self.references_key_ = None
         if self.method == "binned":
@@ -207,16 +291,12 @@ class FluxMutability(Saveable, BaseEstimator):
             h = _splitmix64(h ^ column)
         return (h % np.uint64(self.n_folds)).astype(np.int64)
 
-    def _validate_settings(self) -> None:
-        check_choice(self.residuals, "residuals", ("crossfit", "in_sample"))
-        check_positive(self.n_folds, "n_folds", integer=True)
+    def _validate(self) -> None:
+        """The declared constraints, then the rules that tie parameters together."""
+        validate_params(self)
         if self.n_folds < 2:
             raise ValueError(f"n_folds must be >= 2 (each event's residual comes from a cAE trained "
                              f"on the other folds); got {self.n_folds}")
-        for name in ("n_bins", "reference_size", "calibration_size", "min_cluster_size", "min_samples"):
-            check_positive(getattr(self, name), name, integer=True)
-        check_choice(self.scaling, "scaling", ("standard", "minmax"))
-        check_choice(self.method, "method", ("binned", "per_object"))
         if not self.reference_size / 2 < self.min_cluster_size <= self.reference_size:
             raise ValueError(
                 f"min_cluster_size must lie in (reference_size / 2, reference_size] = "
@@ -225,14 +305,6 @@ class FluxMutability(Saveable, BaseEstimator):
             )
         if self.min_samples >= self.min_cluster_size:
             raise ValueError(f"min_samples must be < min_cluster_size; got {self.min_samples}")
-        self._bandwidth_factor()
-
-    def _bandwidth_factor(self):
-        if isinstance(self.bandwidth, str):
-            check_choice(self.bandwidth, "bandwidth", ("scott", "silverman"))
-            return self.bandwidth
-        check_positive(self.bandwidth, "bandwidth")
-        return float(self.bandwidth)
 
     def _default_autoencoder(self) -> ConditionalAutoencoder:
         if self.autoencoder is not None:
@@ -259,11 +331,12 @@ class FluxMutability(Saveable, BaseEstimator):
         return np.hstack([X, residuals])
 
     # ---------------------------------------------------------------- inference
-    def score(self, X: Any, cond: Any) -> np.ndarray:
+    def score(self, X: Any, cond: Any = None) -> np.ndarray:
         """Outlier score 1 − P_in of each candidate w.r.t. its reference cluster, (N,) in [0, 1].
 
         Higher is more anomalous. Scores of different kinematics come from different
         reference clusters; use :meth:`predict` or :meth:`reference_rank` for cuts.
+        ``cond`` (N,) or (N, C) is required.
         """
         return self._evaluate(X, cond)[0]
 
@@ -280,7 +353,7 @@ class FluxMutability(Saveable, BaseEstimator):
         object in the per-object path)."""
         return self._evaluate(X, cond)
 
-    def bin_thresholds(self, quantile: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
+    def bin_thresholds(self, quantile: float) -> tuple[np.ndarray, np.ndarray]:
         """Binned path: each bin's median condition (n_bins, C) and the outlier-score value
         (n_bins,) below which the fraction ``quantile`` of its calibration points lies.
 
@@ -288,7 +361,7 @@ class FluxMutability(Saveable, BaseEstimator):
         """
         check_fitted(self, "flow_")
         check_fraction(quantile, "quantile", allow_zero=False)
-        self._validate_settings()
+        self._validate()
         # a score above the j-th smallest of M calibration scores, j = ceil(q (M + 1)), has rank > q
         thresholds = [
             ref.calibration[min(int(np.ceil(quantile * (len(ref.calibration) + 1))), len(ref.calibration)) - 1]
@@ -296,23 +369,48 @@ class FluxMutability(Saveable, BaseEstimator):
         ]
         return self.bins_.centers.copy(), np.asarray(thresholds, np.float32)
 
-    def predict(self, X: Any, cond: Any, quantile: float = 0.95) -> np.ndarray:
-        """True where a candidate lies outside the reference cluster's ``quantile``, (N,) bool.
+    def threshold(self, fpr: float | None = None, *, quantile: float | None = None, reference: Any = None,
+                  cond: Any = None) -> float | np.ndarray:
+        """The score cut passed by the fraction ``fpr`` (= 1 − ``quantile``) of the reference class.
 
-        The cut keeps the fraction ``quantile`` of the reference class: its true-positive
-        rate equals ``quantile`` by construction.
+        Without ``reference``: the cut of each row's kinematic bin on its generated
+        calibration points (:meth:`bin_thresholds`), (M,) float32 for the conditions
+        ``cond`` (M,) or (M, C), which are required. With ``reference`` (objects scored
+        at ``cond``, or scores): one cut over all kinematics, a float
+        (:meth:`Detector.threshold <likely.detect.Detector.threshold>`).
         """
-        check_fraction(quantile, "quantile", allow_zero=False)
-        return self.reference_rank(X, cond) > quantile
+        if reference is not None:
+            return super().threshold(fpr, quantile=quantile, reference=reference, cond=cond)
+        check_fitted(self, "flow_")
+        q = resolve_quantile(fpr, quantile)
+        if cond is None:
+            raise ValueError("cond is required: Flux+Mutability's cut depends on the kinematics (one per bin); "
+                             "pass the conditions at which to cut, or reference= for one cut over all kinematics")
+        cond = self._limit_cond(check_cond(cond, len(np.atleast_1d(np.asarray(cond))), n_features=self.n_cond_))
+        return self.bin_thresholds(q)[1][self.bins_.assign(cond)]
+
+    def predict(self, X: Any, cond: Any = None, *, fpr: float | None = None, quantile: float | None = None,
+                reference: Any = None) -> np.ndarray:
+        """True where a candidate lies outside the reference class's ``quantile`` (= 1 − ``fpr``), (N,) bool.
+
+        Without ``reference``: a candidate is flagged when its :meth:`reference_rank`
+        exceeds ``quantile``, which keeps the fraction ``quantile`` of the reference class
+        in every kinematic bin: the true-positive rate equals ``quantile`` by construction.
+        With ``reference`` (scores): ``score > threshold(fpr, reference=reference)``.
+        """
+        check_fitted(self, "flow_")
+        if reference is not None:
+            return super().predict(X, cond, fpr=fpr, quantile=quantile, reference=reference)
+        q = resolve_quantile(fpr, quantile)
+        return self.reference_rank(X, cond) > q
 
     def _evaluate(self, X: Any, cond: Any) -> tuple[np.ndarray, np.ndarray]:
         check_fitted(self, "flow_")
         X = check_array(X, "X", n_features=self.n_features_in_)
         if cond is None:
             raise ValueError("cond is required: candidates are compared with a reference at their kinematics")
-        cond = check_cond(cond, len(X), n_features=self.n_cond_)
-        self._validate_settings()
-        self.bins_.check_inside(cond)
+        cond = self._limit_cond(check_cond(cond, len(X), n_features=self.n_cond_))
+        self._validate()
         space = self._augment(X, cond)
         rng = np.random.default_rng(self.random_state)
         if self.method == "binned":
@@ -412,15 +510,6 @@ class _KinematicBins:
         """Index of the (non-empty) cell of each row of ``cond``, (N,)."""
         shape = tuple(len(e) + 1 for e in self.edges)
         return self.lookup[self._grid_index(cond, self.edges, shape)]
-
-    def check_inside(self, cond: np.ndarray) -> None:
-        outside = (cond < self.low) | (cond > self.high)
-        if outside.any():
-            column = int(np.argmax(outside.any(0)))
-            raise ValueError(
-                f"cond has {int(outside.any(1).sum())} row(s) outside the training range; column "
-                f"{column} spans [{self.low[column]:g}, {self.high[column]:g}]"
-            )
 
 
 @dataclass
