@@ -67,6 +67,10 @@ def test_train_score_report(tmp_path, capsys):
     model = FluxMutability.load(run / "model", device="cpu")
     assert len(model.fold_autoencoders_) == 2 and not hasattr(model, "autoencoder_")
     assert main(["-q", "detect", "fm", "score", "--run", str(run), "--data", data]) == 0
+    scores, (X, pt, labels) = np.load(run / "scores.npz"), read_fm_features([data])
+    trained = pt[labels == 0]
+    assert len(scores["score"]) == len(X) == 1500  # events past the trained pT range are scored, and marked
+    np.testing.assert_array_equal(scores["outside"], (pt < trained.min()) | (pt > trained.max()))
     assert main(["-q", "detect", "fm", "report", "--run", str(run)]) == 0
     report = (run / "report.md").read_text()
     assert "| 95 % |" in report and "AUC of the outlier score" in report

@@ -54,6 +54,10 @@ def add_parser(subparsers) -> None:
     score.add_argument("--run", dest="run_dir", type=Path, required=True, help="run directory made by 'train'")
     score.add_argument("--data", type=Path, nargs="+", required=True, metavar="FILE", help="features files")
     score.add_argument("--per-object", action="store_true", help="the paper's per-object path (slow)")
+    score.add_argument("--out-of-range", choices=("clip", "flag", "error"), default="clip",
+                       help="events whose leading-jet pT lies outside the trained range: scored at the nearest "
+                            "edge bin (clip, default), where they lie (flag), or refused (error); scores.npz "
+                            "marks them in 'outside'")
     score.add_argument("--force", action="store_true", help="overwrite existing scores")
     score.set_defaults(run=run_score)
 
@@ -104,16 +108,13 @@ def run_score(args) -> Path:
 
     target = fresh_file(args.run_dir / "scores.npz", args.force)
     fm = FluxMutability.load(args.run_dir / "model")
-    fm.set_params(progress=not args.quiet, method="per_object" if args.per_object else "binned")
+    fm.set_params(progress=not args.quiet, method="per_object" if args.per_object else "binned",
+                  out_of_range=args.out_of_range)
     X, pt, labels = read_fm_features(args.data)
-    inside = (pt >= fm.bins_.low[0]) & (pt <= fm.bins_.high[0])  # the trained pT range
-    if not inside.all():
-        log.warning("skipping %d event(s) outside the trained pT range", int((~inside).sum()))
-    X, pt = X[inside], pt[inside]
-    labels = np.full(len(X), -1) if labels is None else labels[inside]
+    labels = np.full(len(X), -1) if labels is None else labels
     score, rank = fm.score_and_rank(X, pt)
     with atomic_write(target) as stream:
-        np.savez(stream, score=score, rank=rank, pt=pt, label=labels)
+        np.savez(stream, score=score, rank=rank, pt=pt, label=labels, outside=fm.outside_training_range(pt))
     fm.set_params(method="binned")
     write_json(args.run_dir / "thresholds.json", _threshold_steps(fm))
     log.info("scores written to %s", target)
