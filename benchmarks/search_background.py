@@ -69,12 +69,11 @@ def two_sample_auc(first: np.ndarray, second: np.ndarray, seed: int) -> float:
 def sr_samples(method_class: type, model, data, seed: int) -> tuple[np.ndarray, float]:
     """The method's background samples in the SR (as many as SR data events) and the fit time."""
     start = time.perf_counter()
-    keyword = "flow" if method_class is CATHODE else "model"
-    method = method_class(**{keyword: model}, oversampling=1.0, random_state=seed)
+    method = method_class(density=model, oversampling=1.0, random_state=seed)
     method.window_, method.features_ = WINDOW, list(method.features)
-    method._fit_generator(data)
+    method.fit_background(data)
     m_sr = WINDOW.signal_region(data).column(WINDOW.variable)
-    samples = method._generate(method._sr_conditions(m_sr, len(m_sr)))
+    samples = method.sample_background(method._sr_conditions(m_sr, len(m_sr)))
     return samples, time.perf_counter() - start
 
 

@@ -25,7 +25,6 @@ from search_quality import REFERENCE, injection_for, load_reference
 
 from likely.metrics import auc, max_sic
 from likely.search import CATHODE, SIGMA, Window, make_search_sample
-from likely.search.methods import default_flow_matching
 
 SIGNAL_WINDOW = Window(3.3, 3.7)
 
@@ -70,10 +69,9 @@ def main() -> None:
     cathode_seconds, cathode_sic = scan(lambda: CATHODE(random_state=args.seed), sample, windows)
 
     start = time.perf_counter()
-    features = list(SIGMA().features)
-    model = default_flow_matching(args.seed).fit(sample.data.array(features), cond=sample.data.column("mjj"))
+    density = SIGMA(random_state=args.seed).fit_density(sample.data)
     train_seconds = time.perf_counter() - start
-    sigma_seconds, sigma_sic = scan(lambda: SIGMA(model=model, prefit=True, random_state=args.seed),
+    sigma_seconds, sigma_sic = scan(lambda: SIGMA(density=density, prefit=True, random_state=args.seed),
                                     sample, windows)
     sigma_seconds += train_seconds
 

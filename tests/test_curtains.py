@@ -25,7 +25,7 @@ def _curtains(seed, loss="mle", members=3, batch_size=512, **kwargs):
     trainer = _trainer(batch_size=batch_size)
     return CURTAINs(
         loss=loss, network=Flow(kind="coupling", transforms=4, hidden=(32, 32), bins=4, trainer=trainer),
-        flow=Flow(transforms=3, hidden=(32, 32), trainer=trainer, random_state=seed),
+        density=Flow(transforms=3, hidden=(32, 32), trainer=trainer, random_state=seed),
         classifier=Ensemble(TreeClassifier(), n_members=members), random_state=seed, **kwargs,
     )
 

@@ -35,7 +35,7 @@ def fast(name, seed):
 
 def tiny_sigma(name, seed):
     model = FlowMatching(hidden=(16, 16), trainer=Trainer(epochs=2, progress=False), random_state=seed)
-    return SIGMA(model=model, classifier=TreeClassifier(max_iter=10, random_state=seed), random_state=seed)
+    return SIGMA(density=model, classifier=TreeClassifier(max_iter=10, random_state=seed), random_state=seed)
 
 
 def broken_cwola(name, seed):
@@ -182,12 +182,12 @@ def test_a_job_sample_depends_on_injection_and_seed_only(scan):
     assert by_id["iad_n200_seed1_sr3.2-3.6"]["signal_in_sr"] == by_id["cwola_n200_seed1_sr3.2-3.6"]["signal_in_sr"]
 
 
-def test_sigma_fits_one_model_per_injection_and_seed_for_all_windows(tmp_path, client, events):
+def test_sigma_fits_one_density_per_injection_and_seed_for_all_windows(tmp_path, client, events):
     config = ScanConfig.from_mapping({**CONFIG, "methods": ["sigma"], "seeds": 1, "injection": {"signal": [200]}})
     results = run_scan(config, *events, tmp_path / "scan", client=client, factory=tiny_sigma, progress=False)
     jobs = results["jobs"]
-    assert len(jobs) == 2 and jobs[0]["model_fit_seconds"] == jobs[1]["model_fit_seconds"] > 0
-    for job in make_jobs(config, injected_counts(config, *events)):  # the same as a model fitted per window
+    assert len(jobs) == 2 and jobs[0]["density_fit_seconds"] == jobs[1]["density_fit_seconds"] > 0
+    for job in make_jobs(config, injected_counts(config, *events)):  # the same as a density fitted per window
         alone = run_job(*events, job, tiny_sigma)
         shared = np.load(tmp_path / "scan" / "jobs" / job.id / "arrays.npz")["score"]
         np.testing.assert_allclose(shared, alone["score"], atol=1e-6)

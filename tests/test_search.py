@@ -32,12 +32,12 @@ METHODS = {
     "iad": lambda seed: IdealizedAD(classifier=_classifier(), random_state=seed),
     # k-folded by default: one small tree per fold keeps the test as cheap as the others
     "cwola": lambda seed: CWoLa(classifier=TreeClassifier(), random_state=seed),
-    "cathode": lambda seed: CATHODE(flow=_flow(seed), classifier=_classifier(), random_state=seed),
-    "anode": lambda seed: ANODE(flow=_flow(seed), random_state=seed),
-    "ranode": lambda seed: RANODE(flow=_flow(seed), random_state=seed),
-    "sigma": lambda seed: SIGMA(model=FlowMatching(hidden=(128, 128, 128), trainer=_trainer(30), random_state=seed),
+    "cathode": lambda seed: CATHODE(density=_flow(seed), classifier=_classifier(), random_state=seed),
+    "anode": lambda seed: ANODE(density=_flow(seed), random_state=seed),
+    "ranode": lambda seed: RANODE(density=_flow(seed), random_state=seed),
+    "sigma": lambda seed: SIGMA(density=FlowMatching(hidden=(128, 128, 128), trainer=_trainer(30), random_state=seed),
                                 classifier=_classifier(), random_state=seed),
-    "sigma-mixture": lambda seed: SIGMA(model=_flow(seed), interpolation="mixture", classifier=_classifier(),
+    "sigma-mixture": lambda seed: SIGMA(density=_flow(seed), interpolation="mixture", classifier=_classifier(),
                                         random_state=seed),
 }
 
@@ -100,7 +100,7 @@ def test_ranode_learns_the_signal_fraction(n_signal, background, signal):
     sample = make_search_sample(background, signal, n_signal, random_state=0)
     counts = sample.summary(Window())
     truth = counts["signal_in_sr"] / (counts["signal_in_sr"] + counts["background_in_sr"])
-    method = RANODE(flow=_flow(0), random_state=0).fit(sample.data)
+    method = RANODE(density=_flow(0), random_state=0).fit(sample.data)
     if n_signal:
         assert 0.7 * truth < method.signal_fraction_ < 1.5 * truth
     else:
@@ -142,7 +142,7 @@ def test_bad_inputs(background, signal):
     with pytest.raises(TypeError, match="EventSet"):
         CWoLa().fit(sample.data.array())
     with pytest.raises(ValueError, match="FlowMatching"):
-        SIGMA(model=_flow(0)).fit(sample.data)
+        SIGMA(density=_flow(0)).fit(sample.data)
     with pytest.raises(ValueError, match="interpolation"):
         SIGMA(interpolation="cubic").fit(sample.data)
     with pytest.raises(ValueError, match="n_signal"):
@@ -157,25 +157,25 @@ def test_prefit_models_are_used_as_they_are(background, signal):
     flow = _flow(0).fit(sidebands.array(features), cond=sidebands.column("mjj"))
     before = {name: value.clone() for name, value in flow.model_.state_dict().items()}
 
-    cathode = CATHODE(flow=flow, prefit=True, classifier=_classifier(), random_state=0).fit(sample.data)
-    anode = ANODE(flow=flow, prefit=True, random_state=0).fit(sample.data)
-    ranode = RANODE(flow=flow, prefit=True, random_state=0).fit(sample.data)
-    assert cathode.flow_ is flow and anode.background_flow_ is flow and ranode.background_flow_ is flow
-    assert anode.data_flow_ is not flow
+    cathode = CATHODE(density=flow, prefit=True, classifier=_classifier(), random_state=0).fit(sample.data)
+    anode = ANODE(density=flow, prefit=True, random_state=0).fit(sample.data)
+    ranode = RANODE(density=flow, prefit=True, random_state=0).fit(sample.data)
+    assert cathode.density_ is flow and anode.density_ is flow and ranode.density_ is flow
+    assert anode.data_density_ is not flow
     assert all(torch_equal(before[name], value) for name, value in flow.model_.state_dict().items())
 
     model = FlowMatching(hidden=(32, 32), trainer=_trainer(2), random_state=0)
     model.fit(sample.data.array(features), cond=sample.data.column("mjj"))
-    sigma = SIGMA(model=model, prefit=True, classifier=_classifier(), random_state=0).fit(sample.data)
-    assert sigma.model_ is model
+    sigma = SIGMA(density=model, prefit=True, classifier=_classifier(), random_state=0).fit(sample.data)
+    assert sigma.density_ is model
 
 
 def test_prefit_needs_a_matching_fitted_model(background, signal):
     sample = make_search_sample(background, signal, 100, random_state=0)
-    with pytest.raises(ValueError, match="prefit=True needs a fitted flow"):
+    with pytest.raises(ValueError, match="prefit=True needs a fitted density"):
         CATHODE(prefit=True).fit(sample.data)
     with pytest.raises(NotFittedError):
-        ANODE(flow=_flow(0), prefit=True).fit(sample.data)
+        ANODE(density=_flow(0), prefit=True).fit(sample.data)
     two_features = _flow(0).fit(sample.data.array(["mj1", "delta_mj"]), cond=sample.data.column("mjj"))
     with pytest.raises(ValueError, match="models 2 feature"):
-        RANODE(flow=two_features, prefit=True).fit(sample.data)
+        RANODE(density=two_features, prefit=True).fit(sample.data)

@@ -44,14 +44,14 @@ METHODS = {
     "iad": lambda: IdealizedAD(classifier=_trees(), random_state=0),
     "cwola-nn": lambda: CWoLa(classifier=_network(), random_state=0),
     "cwola-kfold": lambda: CWoLa(classifier=Ensemble(_network(), n_members=2, mode="kfold"), random_state=0),
-    "anode": lambda: ANODE(flow=_flow(), random_state=0),
-    "cathode": lambda: CATHODE(flow=_flow(preprocessing="logit"), classifier=_trees(), random_state=0),
-    "ranode": lambda: RANODE(flow=_flow(), random_state=0),
-    "sigma": lambda: SIGMA(model=FlowMatching(hidden=(16, 16), trainer=_trainer(), random_state=0),
+    "anode": lambda: ANODE(density=_flow(), random_state=0),
+    "cathode": lambda: CATHODE(density=_flow(preprocessing="logit"), classifier=_trees(), random_state=0),
+    "ranode": lambda: RANODE(density=_flow(), random_state=0),
+    "sigma": lambda: SIGMA(density=FlowMatching(hidden=(16, 16), trainer=_trainer(), random_state=0),
                            classifier=_trees(), random_state=0),
     "curtains": lambda: CURTAINs(network=Flow(kind="coupling", transforms=2, hidden=(8, 8), bins=4,
                                               trainer=_trainer()),
-                                 flow=_flow(), classifier=_trees(), random_state=0),
+                                 density=_flow(), classifier=_trees(), random_state=0),
     "curtains-sinkhorn": lambda: CURTAINs(loss="sinkhorn", network=Flow(kind="coupling", transforms=2, hidden=(8, 8),
                                                                         bins=4, trainer=_trainer(1)),
                                           classifier=_network(), random_state=0),
@@ -92,24 +92,21 @@ def test_prefit_models_stay_shared_and_keep_working(sample, tmp_path):
     model = FlowMatching(hidden=(16, 16), trainer=_trainer(), random_state=0)
     model.fit(sample.data.array(FEATURES), cond=sample.data.column("mjj"))
     methods = {
-        "anode": ANODE(flow=flow, prefit=True, random_state=0),
-        "cathode": CATHODE(flow=flow, prefit=True, classifier=_trees(), random_state=0),
-        "ranode": RANODE(flow=flow, prefit=True, signal_fraction=0.05, random_state=0),
-        "sigma": SIGMA(model=model, prefit=True, classifier=_trees(), random_state=0),
+        "anode": ANODE(density=flow, prefit=True, random_state=0),
+        "cathode": CATHODE(density=flow, prefit=True, classifier=_trees(), random_state=0),
+        "ranode": RANODE(density=flow, prefit=True, signal_fraction=0.05, random_state=0),
+        "sigma": SIGMA(density=model, prefit=True, classifier=_trees(), random_state=0),
         "curtains": CURTAINs(network=Flow(kind="coupling", transforms=2, hidden=(8, 8), bins=4, trainer=_trainer()),
-                             flow=flow, prefit=True, classifier=_trees(), random_state=0),
+                             density=flow, prefit=True, classifier=_trees(), random_state=0),
     }
     m = np.full(50, 3.5, dtype=np.float32)
     for name, method in methods.items():
         loaded = _round_trip(_fit(method, sample), tmp_path / name)
         np.testing.assert_array_equal(loaded.score(sample.test), method.score(sample.test))
         assert loaded.prefit
-        fitted = {"anode": "background_flow_", "cathode": "flow_", "ranode": "background_flow_",
-                  "sigma": "model_", "curtains": "base_flow_"}[name]
-        own = loaded.model if name == "sigma" else loaded.flow
-        assert own is getattr(loaded, fitted), name
+        assert loaded.density is loaded.density_, name
     cathode = ResonantMethod.load(tmp_path / "cathode", device="cpu", trust=True)
-    np.testing.assert_array_equal(cathode.flow_.sample(cond=m, random_state=3), flow.sample(cond=m, random_state=3))
+    np.testing.assert_array_equal(cathode.density_.sample(cond=m, random_state=3), flow.sample(cond=m, random_state=3))
     curtains = CURTAINs.load(tmp_path / "curtains", device="cpu", trust=True)
     X = sidebands.array(FEATURES)[:50]
     np.testing.assert_array_equal(curtains.transport(X, m, m + 0.2), methods["curtains"].transport(X, m, m + 0.2))
@@ -118,7 +115,7 @@ def test_prefit_models_stay_shared_and_keep_working(sample, tmp_path):
 
 def test_loaded_method_can_be_refit(sample, tmp_path):
     """The saved hyperparameters rebuild the method: refitting the loaded one repeats the fit."""
-    method = _fit(CATHODE(flow=_flow(preprocessing="logit"), random_state=0,
+    method = _fit(CATHODE(density=_flow(preprocessing="logit"), random_state=0,
                           classifier=Ensemble(TreeClassifier(max_iter=20), n_members=2, random_state=0)), sample)
     loaded = _round_trip(method, tmp_path / "cathode")
     refit = _fit(loaded, sample)

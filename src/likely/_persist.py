@@ -14,9 +14,11 @@ autoencoders) is written the same way::
 
 An object is encoded by kind: ``None``, booleans, numbers, strings, NumPy arrays and
 scalars, tensors, lists, tuples and string-keyed dicts as themselves; dataclasses and
-scikit-learn-style estimators of ``likely`` by class (a ``likely.*`` class path, the only
-classes a folder can name), constructor parameters and fitted attributes (public names
-ending in ``_``), recursively; objects with a ``to_dict()`` / ``from_dict(spec)`` pair (the
+scikit-learn-style estimators of ``likely`` by class (a ``likely.*`` class path),
+constructor parameters and fitted attributes (public names ending in ``_``), recursively;
+a user's subclass of a saveable ``likely`` class (e.g. a new resonant method) the same way
+under its own class path, which :func:`load` imports only with ``trust=True`` (importing a
+module runs its code); objects with a ``to_dict()`` / ``from_dict(spec)`` pair (the
 transforms) through those; scikit-learn's own estimators pickled; and torch modules held as
 fitted attributes as weights only: the owner rebuilds the untrained module with its public
 ``init_module(name)`` and the weights are loaded into it. Anything else is refused before
@@ -131,7 +133,7 @@ def load(path: str | os.PathLike, device: str = "auto", *, expected: type | None
     if not path.exists():
         raise FileNotFoundError(f"no saved model at {path}: no such file or folder")
     manifest = _read_manifest(path)
-    cls = _resolve_class(manifest.get("class"), f"{path / MANIFEST}")
+    cls = _resolve_class(manifest.get("class"), f"{path / MANIFEST}", trust)
     if expected is not None and not issubclass(cls, expected):
         raise ValueError(f"{path} holds a {cls.__name__}, not a {expected.__name__}")
     files = manifest["files"]
@@ -143,7 +145,7 @@ def load(path: str | os.PathLike, device: str = "auto", *, expected: type | None
     target = resolve_device(device)
     try:
         state = torch.load(path / WEIGHTS, map_location="cpu", weights_only=True)
-        return _Decoder(pickles, device, target).value(state)
+        return _Decoder(pickles, device, target, trust).value(state)
     except (KeyError, TypeError, pickle.UnpicklingError, RuntimeError) as error:
         raise ValueError(f"{path} could not be loaded: {type(error).__name__}: {error}") from error
 
@@ -232,21 +234,28 @@ def _is_likely_class(cls: type) -> bool:
     return cls.__module__ == "likely" or cls.__module__.startswith("likely.")
 
 
-def _resolve_class(spec: Any, where: str) -> type:
-    """The ``likely`` class named ``"module:qualname"``; nothing outside the package can be named."""
+def _resolve_class(spec: Any, where: str, trust: bool = False) -> type:
+    """The class named ``"module:qualname"``: one of ``likely``, or with ``trust`` a
+    :class:`Saveable` class from outside it (a user's method; importing its module runs code)."""
     if not isinstance(spec, str) or ":" not in spec:
         raise ValueError(f"{where} names no class (got {spec!r})")
     module_name, qualname = spec.split(":", 1)
-    if not (module_name == "likely" or module_name.startswith("likely.")):
-        raise ValueError(f"{where} names {spec!r}, which is not a class of likely")
+    inside = module_name == "likely" or module_name.startswith("likely.")
+    if not (inside or trust):
+        raise ValueError(f"{where} names {spec!r}, a class from outside likely; importing its module runs that "
+                         "module's code, so it is loaded only on request: pass trust=True (command line: --trust) "
+                         "if you trust where the folder came from")
     try:
         found: Any = importlib.import_module(module_name)
         for part in qualname.split("."):
             found = getattr(found, part)
     except (ImportError, AttributeError):
-        raise ValueError(f"{where} names {spec!r}, which this likely ({likely.__version__}) does not have") from None
-    if not isinstance(found, type) or not _is_likely_class(found):
+        missing = f"this likely ({likely.__version__}) does not have" if inside else "cannot be imported here"
+        raise ValueError(f"{where} names {spec!r}, which {missing}") from None
+    if inside and not (isinstance(found, type) and _is_likely_class(found)):
         raise ValueError(f"{where} names {spec!r}, which is not a class of likely")
+    if not inside and not (isinstance(found, type) and issubclass(found, Saveable)):
+        raise ValueError(f"{where} names {spec!r}, which is not a saveable likely object")
     return found
 
 
@@ -310,7 +319,7 @@ class _Encoder:
         if isinstance(value, torch.device):
             return {"__device__": str(value)}
         cls = type(value)
-        if _is_likely_class(cls):
+        if _is_likely_class(cls) or isinstance(value, Saveable):
             return self.likely_object(value, where)
         if isinstance(value, BaseEstimator) and cls.__module__.startswith("sklearn."):
             self.pickles.append(value)
@@ -340,12 +349,12 @@ class _Encoder:
 class _Decoder:
     """The inverse of :class:`_Encoder`, with torch modules and ``device_`` onto one device."""
 
-    def __init__(self, pickles: list, device: str, target: torch.device) -> None:
-        self.pickles, self.device, self.target = pickles, device, target
+    def __init__(self, pickles: list, device: str, target: torch.device, trust: bool) -> None:
+        self.pickles, self.device, self.target, self.trust = pickles, device, target, trust
 
     def estimator(self, spec: dict) -> BaseEstimator:
         """Parameters, then fitted attributes, then references to them, then torch modules."""
-        cls = _resolve_class(spec["class"], "a saved estimator")
+        cls = _resolve_class(spec["class"], "a saved estimator", self.trust)
         if not issubclass(cls, BaseEstimator):
             raise ValueError(f"a saved estimator names {spec['class']!r}, which is not an estimator")
         params, fitted = spec["params"], spec["fitted"] or {}

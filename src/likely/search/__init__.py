@@ -2,16 +2,18 @@
 
 from likely.search.curtains import CURTAINs
 from likely.search.methods import (
-    ANODE, CATHODE, DEFAULT_FEATURES, RANODE, SIGMA, CWoLa, IdealizedAD, ResonantMethod, Supervised,
+    ANODE, CATHODE, DEFAULT_FEATURES, RANODE, SIGMA, BackgroundDensityMixin, ClassifyAgainstSamples, CWoLa,
+    IdealizedAD, ResonantMethod, Supervised,
 )
 from likely.search.sample import SearchSample, make_search_sample
 from likely.search.scan import ScanError, run_scan
 from likely.search.scan_config import ScanConfig, read_scan_config
-from likely.search.study import METHODS, make_method, run_study
+from likely.search.study import METHODS, make_method, register_method, run_study
 from likely.search.windows import Window
 
 __all__ = [
-    "ANODE", "CATHODE", "CURTAINs", "CWoLa", "DEFAULT_FEATURES", "IdealizedAD", "METHODS", "RANODE",
-    "ResonantMethod", "SIGMA", "ScanConfig", "ScanError", "SearchSample", "Supervised", "Window",
-    "make_method", "make_search_sample", "read_scan_config", "run_scan", "run_study",
+    "ANODE", "BackgroundDensityMixin", "CATHODE", "CURTAINs", "CWoLa", "ClassifyAgainstSamples", "DEFAULT_FEATURES",
+    "IdealizedAD", "METHODS", "RANODE", "ResonantMethod", "SIGMA", "ScanConfig", "ScanError", "SearchSample",
+    "Supervised", "Window", "make_method", "make_search_sample", "read_scan_config", "register_method", "run_scan",
+    "run_study",
 ]

@@ -17,11 +17,11 @@ import numpy as np
 import torch
 from geomloss import SamplesLoss
 
-from likely._checks import check_array, check_choice, check_cond, check_fitted, check_positive
+from likely._checks import check_array, check_cond, check_fitted, instance, options, positive
 from likely.classify import BinaryClassifier
-from likely.density import Flow
+from likely.density import DensityEstimator, Flow
 from likely.nn import Trainer, resolve_device, seeded, to_numpy, to_tensor
-from likely.search.methods import DEFAULT_FEATURES, _ClassifyAgainstSamples
+from likely.search.methods import DEFAULT_FEATURES, BackgroundDensityMixin, ClassifyAgainstSamples
 from likely.transforms import make_preprocessing
 
 __all__ = ["CURTAINs", "default_transport"]
@@ -75,7 +75,7 @@ def _partners(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
     return tuple(t.roll(shift, dims=0) for t in tensors)
 
 
-class CURTAINs(_ClassifyAgainstSamples):
+class CURTAINs(BackgroundDensityMixin, ClassifyAgainstSamples):
     """CURTAINs (Raine et al. 2022) and CURTAINsF4F (Sengupta et al. 2023).
 
     An invertible network ``f(x; m_in, m_out)`` maps sideband events at ``m_in`` to
@@ -90,7 +90,7 @@ class CURTAINs(_ClassifyAgainstSamples):
     features : sequence of str
         Feature columns (the resonant variable is ``window.variable``).
     loss : {"mle", "sinkhorn"}
-        ``"mle"`` (CURTAINsF4F, default): a conditional flow ``q(x | m)`` (``flow``) is fitted
+        ``"mle"`` (CURTAINsF4F, default): a conditional density ``q(x | m)`` (``density``) is fitted
         to the sidebands, frozen, and ``f`` maximizes ``log q(f(x; m_in, m_out) | m_out) +
         log |det df/dx|`` over pairs, so that ``f`` carries ``p(x | m_in)`` onto
         ``q(x | m_out)``. ``"sinkhorn"`` (the original CURTAINs): ``f`` minimizes the
@@ -102,11 +102,14 @@ class CURTAINs(_ClassifyAgainstSamples):
     network : Flow or None
         Architecture and ``trainer`` of the transport network (default:
         :func:`default_transport`); its ``preprocessing`` is used with ``loss="sinkhorn"``.
-    flow : Flow or None
+        Not a density: only the flow's bijection is used.
+    density : DensityEstimator or None
         The sideband density ``q(x | m)`` of ``loss="mle"`` (default: the sideband flow of
-        ANODE and R-ANODE, standardized, so that moved events keep a density anywhere).
+        ANODE and R-ANODE, standardized, so that moved events keep a density anywhere); it
+        needs the public torch view (``model_``, ``preprocess_cond``) of
+        :class:`~likely.density.Flow`.
     prefit : bool
-        ``flow`` is already fitted to the sidebands of the window (e.g. shared with
+        ``density`` is already fitted to the sidebands of the window (e.g. shared with
         ANODE or R-ANODE): it is used as is.
     blur : float
         Entropic blur of the Sinkhorn divergence, in standardized units (``loss="sinkhorn"``
@@ -123,25 +126,38 @@ class CURTAINs(_ClassifyAgainstSamples):
     ----------
     window_ : Window
         The window used, ``sideband_width`` filled in.
+    features_ : list of str
+        The feature columns used.
     transport_ : torch.nn.Module
         The trained bijection; apply it with :meth:`transport`.
-    base_flow_ : Flow
-        The fitted sideband density (``loss="mle"`` only).
+    density_ : DensityEstimator
+        The fitted sideband density, frozen (``loss="mle"`` only).
+    preprocessing_ : Transform
+        The feature preprocessing the transport acts behind (``density_``'s with ``loss="mle"``).
     history_ : History
         The transport network's training record.
     samples_ : EventSet
-        The moved events the classifier was trained on.
+        The moved events the classifier was trained on (kept, not saved).
+    sources_ : tuple of ndarray
+        The sideband features and masses the moved events come from (kept, not saved).
+    classifier_, data_scores_, data_folds_
+        See :class:`~likely.search.ClassifyAgainstSamples`.
     """
 
-    def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, loss: str = "mle",
-                 network: Flow | None = None, flow: Flow | None = None, prefit: bool = False,
+    _parameter_constraints = {
+        "loss": options("mle", "sinkhorn"), "network": instance(Flow) | None, "blur": positive(),
+        "sideband_width": positive() | None,
+    }
+
+    def __init__(self, *, features: Sequence[str] = DEFAULT_FEATURES, loss: str = "mle",
+                 network: Flow | None = None, density: DensityEstimator | None = None, prefit: bool = False,
                  blur: float = 0.01, sideband_width: float | None = 0.2,
                  classifier: BinaryClassifier | None = None, oversampling: float = 4.0,
                  n_folds: int | None = None, random_state: int | None = None) -> None:
         self.features = features
         self.loss = loss
         self.network = network
-        self.flow = flow
+        self.density = density
         self.prefit = prefit
         self.blur = blur
         self.sideband_width = sideband_width
@@ -155,22 +171,19 @@ class CURTAINs(_ClassifyAgainstSamples):
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, events, *, background, signal):
-        check_choice(self.loss, "loss", ("mle", "sinkhorn"))
-        check_positive(self.blur, "blur")
-        if self.sideband_width is not None:
-            check_positive(self.sideband_width, "sideband_width")
-            if self.window_.sideband_width is None:
-                self.window_ = dataclasses.replace(self.window_, sideband_width=self.sideband_width)
+        if self.sideband_width is not None and self.window_.sideband_width is None:
+            self.window_ = dataclasses.replace(self.window_, sideband_width=self.sideband_width)
         super()._fit(events, background=background, signal=signal)
 
-    def _fit_generator(self, events):
+    def fit_background(self, events):
+        """Train the transport ``transport_`` on pairs of sideband events (and, for MLE, ``density_``)."""
         sb = self.window_.sidebands(events)
         self.sources_ = (self._X(sb), self._m(sb))
         template = self._network_template()
         if self.loss == "mle":
-            self.base_flow_ = self._fit_sideband_flow(events)
-            self.base_flow_.model_.requires_grad_(False)
-            self.preprocessing_, device = self.base_flow_.preprocessing_, self.base_flow_.device_
+            self.density_ = self._background_density(events)
+            self.density_.model_.requires_grad_(False)
+            self.preprocessing_, device = self.density_.preprocessing_, self.density_.device_
         else:
             device = resolve_device(template.device)
             self.preprocessing_ = make_preprocessing(template.preprocessing).fit(to_tensor(self.sources_[0], device))
@@ -196,7 +209,7 @@ class CURTAINs(_ClassifyAgainstSamples):
         """The batch loss ``loss(z, m)`` of the chosen objective."""
         transport = self.transport_
         if self.loss == "mle":
-            base = self.base_flow_
+            base = self.density_
 
             def mle(z, m):
                 (m_out,) = _partners(m)
@@ -215,7 +228,8 @@ class CURTAINs(_ClassifyAgainstSamples):
 
         return sinkhorn
 
-    def _generate(self, m):
+    def sample_background(self, m):
+        """Sideband events, each used about equally often, moved to the masses ``m``."""
         X, m_in = self.sources_
         rng = np.random.default_rng(self.random_state)
         pick = rng.permutation(np.resize(np.arange(len(m_in)), len(m)))  # each SB event used ~equally often

@@ -29,11 +29,11 @@ from likely.nn import progress_bar, set_progress_bars
 from likely.search.methods import ResonantMethod
 from likely.search.sample import make_search_sample
 from likely.search.scan_config import ScanConfig
-from likely.search.study import make_method, run_method, split_arrays
+from likely.search.study import METHODS, make_method, run_method, split_arrays
 from likely.search.windows import Window
 
-__all__ = ["Job", "ScanError", "fit_shared_model", "injected_counts", "make_jobs", "run_job", "run_scan",
-           "shares_model"]
+__all__ = ["Job", "ScanError", "fit_shared_density", "injected_counts", "make_jobs", "run_job", "run_scan",
+           "shares_density"]
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +101,10 @@ def run_job(background: EventSet, signal: EventSet, job: Job,
             shared: tuple[DensityEstimator, float] | None = None, keep_model: bool = False) -> dict:
     """Rebuild the job's injected sample, fit and score its method (see :func:`run_method`).
 
-    ``shared``: ``(model, seconds)`` from :func:`fit_shared_model` for the job's injection
-    and seed; the method then runs with ``model=model, prefit=True`` and the record gets
-    ``model_fit_seconds``. ``keep_model``: the record keeps the fitted method (``model``).
+    ``shared``: ``(density, seconds)`` from :func:`fit_shared_density` for the job's
+    injection and seed; the method then runs with ``density=density, prefit=True`` and the
+    record gets ``density_fit_seconds``. ``keep_model``: the record keeps the fitted method
+    (``model``).
     """
     start = time.perf_counter()
     sample = make_search_sample(background, signal, job.n_signal, window=job.window, random_state=job.seed)
@@ -113,35 +114,39 @@ def run_job(background: EventSet, signal: EventSet, job: Job,
     record.update(sample.summary(job.window), id=job.id, job=job.to_dict(),
                   seconds=round(time.perf_counter() - start, 2))
     if shared is not None:
-        record["model_fit_seconds"] = shared[1]
+        record["density_fit_seconds"] = shared[1]
     return record
 
 
-def shares_model(method: ResonantMethod) -> bool:
-    """Whether ``method`` learns one window-independent model (SIGMA), which a scan fits
-    once per (injection, seed) and hands to every window's job."""
-    return callable(getattr(method, "fit_model", None))
+def shares_density(method: ResonantMethod) -> bool:
+    """Whether a scan fits ``method``'s density once per (injection, seed) for every window.
+
+    True for methods that declare ``window_independent_density`` (SIGMA): the density is
+    fitted by their ``fit_density`` and handed to each window's method as ``density=...,
+    prefit=True``.
+    """
+    return method.window_independent_density
 
 
-def fit_shared_model(background: EventSet, signal: EventSet, job: Job,
-                     factory: Callable[[str, int | None], ResonantMethod] = make_method
-                     ) -> tuple[DensityEstimator, float]:
-    """The window-independent model of ``job``'s method on its injected sample, and the fit time (s)."""
+def fit_shared_density(background: EventSet, signal: EventSet, job: Job,
+                       factory: Callable[[str, int | None], ResonantMethod] = make_method
+                       ) -> tuple[DensityEstimator, float]:
+    """The window-independent density of ``job``'s method on its injected sample, and the fit time (s)."""
     start = time.perf_counter()
     sample = make_search_sample(background, signal, job.n_signal, window=job.window, random_state=job.seed)
-    model = factory(job.method, job.seed).fit_model(sample.data, job.window.variable)
-    return model, round(time.perf_counter() - start, 2)
+    density = factory(job.method, job.seed).fit_density(sample.data, job.window)
+    return density, round(time.perf_counter() - start, 2)
 
 
-def _shares_model(factory, job: Job) -> bool:
+def _shares_density(factory, job: Job) -> bool:
     try:
-        return shares_model(factory(job.method, job.seed))
+        return shares_density(factory(job.method, job.seed))
     except Exception:  # noqa: BLE001  (the job itself fails with this error on its worker and is reported)
         return False
 
 
-def _prefit(factory, model, name, seed):
-    return factory(name, seed).set_params(model=model, prefit=True)
+def _prefit(factory, density, name, seed):
+    return factory(name, seed).set_params(density=density, prefit=True)
 
 
 def _quiet_workers(client_pid: int) -> None:
@@ -154,9 +159,9 @@ def _worker_job(background, signal, job, factory, client_pid, shared, keep_model
     return run_job(background, signal, job, factory, shared, keep_model)
 
 
-def _worker_model(background, signal, job, factory, client_pid):
+def _worker_density(background, signal, job, factory, client_pid):
     _quiet_workers(client_pid)
-    return fit_shared_model(background, signal, job, factory)
+    return fit_shared_density(background, signal, job, factory)
 
 
 def run_scan(
@@ -169,7 +174,7 @@ def run_scan(
     workers: int = 1,
     force: bool = False,
     progress: bool = True,
-    factory: Callable[[str, int | None], ResonantMethod] = make_method,
+    factory: Callable[[str, int | None], ResonantMethod] | None = None,
     save_models: bool = False,
 ) -> dict:
     """Run the scan's missing jobs on Dask; write ``out/config.json`` and ``out/results.json``.
@@ -187,9 +192,12 @@ def run_scan(
     client : dask.distributed.Client, optional
         Where the jobs run; default: a ``LocalCluster`` of ``workers`` processes with one
         thread each, closed at the end.
-    factory : callable
-        ``factory(name, seed)`` makes a method (default: the paper's defaults). It must be
-        picklable for process workers, and it is not part of the stored config.
+    factory : callable or None
+        ``factory(name, seed)`` makes a method. Default: :func:`make_method` with the
+        methods registered (:func:`~likely.search.register_method`) when the scan starts,
+        handed to the workers as they are, so that a method registered in this process
+        also runs on workers that never imported its module. It must be picklable for
+        process workers, and it is not part of the stored config.
     save_models : bool
         Also keep each job's fitted method: it travels back from the worker and is saved
         to ``out/jobs/<id>/model/`` (see :meth:`ResonantMethod.save`), named in the job's
@@ -199,6 +207,8 @@ def run_scan(
     job, in job order) and ``failed`` (ids). Raises :class:`ScanError` if a job failed.
     """
     out = Path(out)
+    if factory is None:
+        factory = functools.partial(make_method, methods={n: METHODS[n] for n in config.methods if n in METHODS})
     counts = injected_counts(config, background, signal)
     resolved = {"command": COMMAND, **config.to_dict(), "n_signal": counts}
     jobs = make_jobs(config, counts)
@@ -307,13 +317,13 @@ def _submit(client, jobs, background, signal, factory, initial, progress, keep_m
     # hash=False: fresh keys per scan, so a client reused across scans never hands a job the
     # keys of an earlier scan's data that the scheduler is releasing ("lost dependencies")
     data = client.scatter([background, signal], broadcast=True, hash=False)
-    models = {}  # (method, injection, seed) -> future of the shared model
+    densities = {}  # (method, injection, seed) -> future of the shared density
     for job in jobs:
         group = (job.method, job.injection, job.seed)
-        if group not in models and _shares_model(factory, job):
-            models[group] = client.submit(_worker_model, *data, job, factory, os.getpid(), pure=False)
+        if group not in densities and _shares_density(factory, job):
+            densities[group] = client.submit(_worker_density, *data, job, factory, os.getpid(), pure=False)
     futures = {client.submit(_worker_job, *data, job, factory, os.getpid(),
-                             models.get((job.method, job.injection, job.seed)), keep_models, pure=False): job
+                             densities.get((job.method, job.injection, job.seed)), keep_models, pure=False): job
                for job in jobs}
     bar = progress_bar(total=initial + len(jobs), initial=initial, unit="job", desc="scan", enabled=progress,
                        leave=True)
@@ -326,4 +336,4 @@ def _submit(client, jobs, background, signal, factory, initial, progress, keep_m
                     yield futures[future], error
                 bar.update()
     finally:
-        client.cancel([future for future in [*futures, *models.values()] if not future.done()])
+        client.cancel([future for future in [*futures, *densities.values()] if not future.done()])

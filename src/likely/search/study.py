@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -16,12 +17,14 @@ from likely.search.methods import ANODE, CATHODE, RANODE, SIGMA, CWoLa, Idealize
 from likely.search.sample import SearchSample, make_search_sample
 from likely.search.windows import Window
 
-__all__ = ["ARRAYS", "METHODS", "make_method", "run_method", "run_study", "split_arrays"]
+__all__ = ["ARRAYS", "METHODS", "make_method", "register_method", "run_method", "run_study", "split_arrays"]
 
 log = logging.getLogger(__name__)
 
-#: method names used on the command line and in configs
-METHODS: Mapping[str, Callable[..., ResonantMethod]] = {
+#: method name (command line, scan configs) -> factory: ``factory(random_state=seed)`` (or with
+#: more keyword arguments) makes the method with its paper's defaults. Add to it with
+#: :func:`register_method`.
+METHODS: dict[str, Callable[..., ResonantMethod]] = {
     "supervised": Supervised,
     "iad": IdealizedAD,
     "cwola": CWoLa,
@@ -32,12 +35,39 @@ METHODS: Mapping[str, Callable[..., ResonantMethod]] = {
     "curtains": CURTAINs,
 }
 
+#: what a method's name may look like: it names run and job folders
+_NAME = re.compile(r"[a-z][a-z0-9-]*")
 
-def make_method(name: str, random_state: int | None = None) -> ResonantMethod:
-    """A method with the defaults of its paper, by its name in :data:`METHODS`."""
-    if name not in METHODS:
-        raise ValueError(f"unknown method {name!r}; choose from {sorted(METHODS)}")
-    return METHODS[name](random_state=random_state)
+
+def register_method(name: str, factory: Callable[..., ResonantMethod], *, replace: bool = False) -> None:
+    """Make ``factory`` known as method ``name`` to :func:`make_method`, studies, scans and the command.
+
+    ``factory(random_state=seed)`` must return a :class:`ResonantMethod`; a method class
+    with keyword-only parameters is one. ``name``: lowercase letters, digits and ``-``,
+    starting with a letter. A name already registered is refused unless ``replace``.
+    Registrations live in this Python process: call this before
+    :func:`likely.cli.main` or :func:`~likely.search.run_scan` (which hands its methods
+    to the Dask workers).
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"name must be lowercase letters, digits and '-', starting with a letter; got {name!r}")
+    if not callable(factory):
+        raise TypeError(f"factory must be callable (e.g. a ResonantMethod subclass); got {type(factory).__name__}")
+    if name in METHODS and not replace:
+        raise ValueError(f"method {name!r} is registered already; pass replace=True to replace it")
+    METHODS[name] = factory
+
+
+def make_method(name: str, random_state: int | None = None,
+                methods: Mapping[str, Callable[..., ResonantMethod]] | None = None) -> ResonantMethod:
+    """A method with the defaults of its paper, by its name in ``methods`` (default: :data:`METHODS`)."""
+    methods = METHODS if methods is None else methods
+    if name not in methods:
+        raise ValueError(f"unknown method {name!r}; choose from {sorted(methods)}")
+    method = methods[name](random_state=random_state)
+    if not isinstance(method, ResonantMethod):
+        raise TypeError(f"the factory of method {name!r} returned a {type(method).__name__}, not a ResonantMethod")
+    return method
 
 
 def run_study(
