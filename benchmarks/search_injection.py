@@ -13,15 +13,14 @@ the fraction of seeds in which R-ANODE's max SIC is at least CATHODE's.
 from __future__ import annotations
 
 import argparse
+import json
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 from _common import publish, warn_if_busy
 
-from likely.cli.report import write_scan_report
-from likely.cli.search import load_events
-from likely.search.scan import run_scan
+from likely.cli import main as likely_main
 from likely.search.scan_config import read_scan_config
 
 CONFIG = Path(__file__).with_name("search_injection_scan.toml")
@@ -69,9 +68,10 @@ def main() -> None:
     args = parse_args()
     warn_if_busy()
     config = read_scan_config(args.config)
-    background, signal = load_events(**config.data)
-    results = run_scan(config, background, signal, args.out, workers=args.workers)
-    write_scan_report(args.out)
+    command = ["search", "scan", str(args.config), "--out", str(args.out), "--workers", str(args.workers)]
+    if likely_main(command) != 0:  # the scan as a user runs it: resumable, and it writes the report
+        raise SystemExit(f"likely {' '.join(command)} failed")
+    results = json.loads((args.out / "results.json").read_text())
     headers, rows = summarize(results["jobs"], list(config.methods))
     setup = (f"`likely search scan {args.config.name}` (reference sample, SR 3.3-3.7 TeV, signal injected to "
              f"S/√B targets in the SR; {len(config.seeds)} seed(s); max SIC with >= 25 test background "
