@@ -325,3 +325,21 @@ def test_inference_batches_bound_values_not_results(small_fitted, monkeypatch, n
     np.testing.assert_allclose(model.log_prob(X, c), whole, rtol=1e-5, atol=1e-5)
     monkeypatch.setattr(base, "INFERENCE_VALUES", 2)
     assert [stop - start for start, stop in model._batches(100, "test")] == [64, 36]
+
+
+def test_seeded_fits_are_repeatable_in_threads():
+    """torch's RNG is global: fits in parallel threads (a threaded Dask worker) must not share its stream."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, c, _ = mixture(400, 2, 0)
+
+    def fit(seed):
+        model = FlowMatching(hidden=(8,), trainer=Trainer(epochs=3, batch_size=32, progress=False),
+                             device="cpu", random_state=seed).fit(X, cond=c)
+        return model.sample(cond=c[:50], random_state=seed)
+
+    alone = [fit(seed) for seed in (1, 2)]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(fit, [1, 2, 1, 2]))
+    for got, want in zip(threaded, alone * 2):
+        np.testing.assert_array_equal(got, want)
