@@ -9,6 +9,7 @@ every estimator shares, in ``likely._checks.VALIDATION_DEVIATIONS``); they are m
 the declaration. Where a deviation hides what a check tests, a test at the end of this
 file covers it with inputs we accept.
 
+The conditional autoencoder is here too (``fit(X, cond=None)``, like the densities).
 Not here: resonant methods (``fit(events: EventSet, window)``), CaloFlow and the
 detectors take structured physics inputs, not an array ``X``; their parameter handling
 (``get_params`` / ``clone`` / declared constraints) is tested in their own test files.
@@ -20,6 +21,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from likely._checks import expected_failed_checks
+from likely.autoencoders import ConditionalAutoencoder
 from likely.classify import BinaryClassifier, Ensemble, NNClassifier, NNRegressor, TreeClassifier
 from likely.density import DensityEstimator, Flow, FlowMatching
 from likely.nn import Trainer
@@ -31,6 +33,8 @@ ESTIMATORS = [
     NNRegressor(hidden=(32,), trainer=Trainer(epochs=30, lr=1e-2, progress=False), random_state=0, device="cpu"),
     Flow(transforms=1, hidden=(8,), bins=4, trainer=Trainer(epochs=1, progress=False), random_state=0, device="cpu"),
     FlowMatching(hidden=(8,), trainer=Trainer(epochs=1, progress=False), random_state=0, device="cpu"),
+    ConditionalAutoencoder(encoder=(8,), latent=2, trainer=Trainer(epochs=1, progress=False), random_state=0,
+                           device="cpu"),
 ]
 
 

@@ -308,8 +308,9 @@ VALIDATION_DEVIATIONS = {
 
 def expected_failed_checks(estimator: Any) -> dict[str, str]:
     """scikit-learn checks ``estimator`` fails on purpose, with the reasons: the validation
-    deviations above and every class's ``_expected_failed_checks`` along its hierarchy."""
+    deviations above and every class's ``_expected_failed_checks`` along its hierarchy (a
+    reason of None removes an inherited entry: that check passes for the class)."""
     merged = dict(VALIDATION_DEVIATIONS)
     for klass in reversed(type(estimator).__mro__):
         merged.update(vars(klass).get("_expected_failed_checks", {}))
-    return merged
+    return {name: reason for name, reason in merged.items() if reason is not None}
