@@ -143,10 +143,14 @@ def test_symlinked_payload_is_refused(saved, tmp_path):
 
 def test_manifest_cannot_name_a_class_outside_likely(saved):
     manifest = json.loads((saved / MANIFEST).read_text())
-    for name in ("os:system", "builtins:eval", "likely.density.flow:np"):
+    cases = [("os:system", False, "from outside likely; importing its module runs .* only on request"),
+             ("os:system", True, "not a saveable likely object"),
+             ("builtins:eval", True, "not a saveable likely object"),
+             ("likely.density.flow:np", False, "not a class of likely")]
+    for name, trust, message in cases:
         (saved / MANIFEST).write_text(json.dumps({**manifest, "class": name}))
-        with pytest.raises(ValueError, match="not a class of likely"):
-            load(saved)
+        with pytest.raises(ValueError, match=message):
+            load(saved, trust=trust)
 
 
 class _Marker:
