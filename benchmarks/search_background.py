@@ -73,7 +73,7 @@ def sr_samples(method_class: type, model, data, seed: int) -> tuple[np.ndarray, 
     method.window_, method.features_ = WINDOW, list(method.features)
     method.fit_background(data)
     m_sr = WINDOW.signal_region(data).column(WINDOW.variable)
-    samples = method.sample_background(method._sr_conditions(m_sr, len(m_sr)))
+    samples = method.sample_background(method.signal_region_masses(m_sr, len(m_sr)))
     return samples, time.perf_counter() - start
 
 

@@ -530,12 +530,14 @@ class ClassifyAgainstSamples(_Classifying):
     def _fit(self, events, *, background, signal):
         sr = self.window_.signal_region(events)
         self.fit_background(events)
-        m = self._sr_conditions(self._m(sr), int(self.oversampling * len(sr)))
+        m = self.signal_region_masses(self._m(sr), int(self.oversampling * len(sr)))
         columns = dict(zip(self.features_, self._background_samples(m).T))
         self.samples_ = EventSet({**columns, self.window_.variable: m})
         self._train_on_data(events, self.window_.in_sr(events), self.samples_)
 
-    def _sr_conditions(self, m_sr: np.ndarray, n: int) -> np.ndarray:
+    def signal_region_masses(self, m_sr: np.ndarray, n: int) -> np.ndarray:
+        """Up to ``n`` masses (units of ``m_sr``) drawn from a Gaussian KDE of the signal-region masses
+        ``m_sr`` (N,), seeded by ``random_state``; draws the KDE puts outside the window are dropped."""
         m = gaussian_kde(m_sr).resample(n, seed=self.random_state)[0]
         return m[(m >= self.window_.low) & (m < self.window_.high)]  # the KDE leaks past the edges
 
