@@ -308,3 +308,19 @@ def test_accepts_array_likes():
     ]
     for X, y, w in variants:
         np.testing.assert_array_equal(model.fit(X, y, sample_weight=w).predict_proba(X_OK), reference)
+
+
+def test_tree_forest_arrays_predict_exactly_as_scikit_learn(tmp_path):
+    """TreeClassifier saves its trees as arrays (no pickle); they give scikit-learn's probabilities bit for bit."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(4000, 4)).astype("f4")
+    y = (X[:, 0] + 0.5 * X[:, 1] ** 2 + rng.normal(size=4000) > 0.5).astype(int)
+    tree = TreeClassifier(max_iter=60, max_leaf_nodes=63, n_iter_no_change=100, random_state=0).fit(X, y)
+    X_new = rng.normal(scale=3, size=(3000, 4))
+    X_new[::7, 1] = np.nan  # missing values follow the learned side, as in scikit-learn
+    np.testing.assert_array_equal(tree.forest_.predict_proba(X_new), tree.estimator_.predict_proba(X_new)[:, 1])
+    tree.save(tmp_path / "tree")
+    assert not (tmp_path / "tree" / "sklearn.pkl").exists()
+    loaded = TreeClassifier.load(tmp_path / "tree")
+    assert not hasattr(loaded, "estimator_")
+    np.testing.assert_array_equal(loaded.predict_proba(X[:3000]), tree.predict_proba(X[:3000]))

@@ -110,7 +110,7 @@ def test_prefit_models_stay_shared_and_keep_working(sample, tmp_path):
     curtains = CURTAINs.load(tmp_path / "curtains", device="cpu", trust=True)
     X = sidebands.array(FEATURES)[:50]
     np.testing.assert_array_equal(curtains.transport(X, m, m + 0.2), methods["curtains"].transport(X, m, m + 0.2))
-    assert (tmp_path / "cathode" / "sklearn.pkl").is_file() and not (tmp_path / "anode" / "sklearn.pkl").exists()
+    assert not list(tmp_path.glob("*/sklearn.pkl"))  # boosted trees are saved as arrays, not pickled
 
 
 def test_loaded_method_can_be_refit(sample, tmp_path):
@@ -190,14 +190,13 @@ def test_weights_load_without_pickle(sample, tmp_path):
     assert not (tmp_path / "m" / "sklearn.pkl").exists()
 
 
-def test_pickled_trees_load_only_when_trusted(sample, tmp_path):
-    """A folder with scikit-learn pickles refuses to load without trust=True, naming the way out."""
+def test_boosted_trees_load_without_unpickling(sample, tmp_path):
+    """The default classifier's trees are plain arrays: the folder loads without trust and scores alike."""
     method = _fit(CWoLa(classifier=TreeClassifier(max_iter=5), random_state=0), sample)
     method.save(tmp_path / "m")
-    with pytest.raises(ValueError, match=r"unpickling can execute code.*trust=True \(command line: --trust\)"):
-        ResonantMethod.load(tmp_path / "m")
-    np.testing.assert_array_equal(ResonantMethod.load(tmp_path / "m", trust=True).score(sample.test),
-                                  method.score(sample.test))
+    assert not (tmp_path / "m" / "sklearn.pkl").exists()
+    loaded = ResonantMethod.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.score(sample.test), method.score(sample.test))
 
 
 @pytest.mark.slow

@@ -1,7 +1,11 @@
-"""Gradient-boosted decision trees (scikit-learn's HistGradientBoosting)."""
+"""Gradient-boosted decision trees (scikit-learn's HistGradientBoosting), saved as plain arrays."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from likely._checks import fraction, options, positive
@@ -27,7 +31,20 @@ class TreeClassifier(BinaryClassifier):
         ``"balanced"`` gives both classes equal total weight.
     random_state : int or None
         Seeds the validation split.
+
+    Attributes
+    ----------
+    estimator_ : HistGradientBoostingClassifier
+        The fitted scikit-learn model (not saved; a loaded classifier predicts from ``forest_``).
+    forest_ : Forest
+        The same trees as plain arrays: what ``save`` writes, so a saved classifier loads
+        without unpickling (no code runs) and predicts exactly as the fitted one.
+    n_iter_ : int
+        Boosting iterations run (early stopping).
     """
+
+    #: the scikit-learn model is saved as its trees' arrays (``forest_``), not pickled
+    _not_saved = ("estimator_",)
 
     _parameter_constraints = {
         "max_iter": positive(integer=True),
@@ -73,6 +90,77 @@ class TreeClassifier(BinaryClassifier):
             random_state=self.random_state,
         ).fit(X, y, sample_weight=sample_weight)
         self.n_iter_ = self.estimator_.n_iter_
+        self.forest_ = Forest.from_sklearn(self.estimator_)
 
     def _proba(self, X):
-        return self.estimator_.predict_proba(X)[:, 1]
+        if hasattr(self, "estimator_"):
+            return self.estimator_.predict_proba(X)[:, 1]
+        return self.forest_.predict_proba(X)
+
+
+#: events per block of the array traversal; bounds memory (events x trees indices), not results
+_BLOCK = 4096
+
+
+@dataclass
+class Forest:
+    """A binary HistGradientBoosting model as arrays: P(y=1) = expit(baseline + sum of tree leaves).
+
+    Node arrays of all trees concatenated (tree t's nodes start at ``roots[t]``, child indices
+    are global); numerical splits only (likely's features), NaN following ``missing_left``.
+    Predictions equal scikit-learn's bit for bit: the same float64 comparisons and the
+    leaves added in tree order.
+    """
+
+    baseline: float
+    roots: np.ndarray  # (T,) int64
+    feature: np.ndarray  # (M,) int64
+    threshold: np.ndarray  # (M,) float64
+    missing_left: np.ndarray  # (M,) bool
+    left: np.ndarray  # (M,) int64, global; a leaf points to itself
+    right: np.ndarray  # (M,) int64, global; a leaf points to itself
+    depth: int  # the deepest leaf's depth
+    value: np.ndarray  # (M,) float64
+
+    @classmethod
+    def from_sklearn(cls, model: HistGradientBoostingClassifier) -> Forest:
+        """The trees of a fitted binary ``model`` (numerical features only)."""
+        nodes = [predictor.nodes for (predictor,) in model._predictors]
+        if any(n["is_categorical"].any() for n in nodes):
+            raise ValueError("categorical splits cannot be stored as arrays; likely's trees use numerical features")
+        sizes = np.array([len(n) for n in nodes], dtype=np.int64)
+        roots = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        merged = np.concatenate(nodes)
+        leaf = merged["is_leaf"].astype(bool)
+        own = np.arange(len(merged), dtype=np.int64)
+        shift = np.repeat(roots, sizes)
+        return cls(
+            baseline=float(model._baseline_prediction.ravel()[0]), roots=roots,
+            feature=np.where(leaf, 0, merged["feature_idx"]).astype(np.int64),
+            threshold=merged["num_threshold"].astype(np.float64),
+            missing_left=merged["missing_go_to_left"].astype(bool),
+            left=np.where(leaf, own, merged["left"].astype(np.int64) + shift),
+            right=np.where(leaf, own, merged["right"].astype(np.int64) + shift),
+            depth=int(merged["depth"].max()), value=merged["value"].astype(np.float64),
+        )
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """P(y=1) for each row of ``X`` (N, D), float64."""
+        X = np.asarray(X, dtype=np.float64)
+        raw = np.full(len(X), self.baseline)
+        for start in range(0, len(X), _BLOCK):
+            leaves = self._leaf_values(X[start:start + _BLOCK])
+            block = raw[start:start + _BLOCK]
+            for t in range(leaves.shape[1]):  # in tree order, as scikit-learn adds them
+                block += leaves[:, t]
+        return expit(raw)
+
+    def _leaf_values(self, X: np.ndarray) -> np.ndarray:
+        """Leaf value of every (row, tree), (n, T): all trees walked down together, one level per
+        step (a leaf is its own child, so rows that reached one stay there)."""
+        node = np.broadcast_to(self.roots, (len(X), len(self.roots))).copy()
+        for _ in range(self.depth):
+            x = np.take_along_axis(X, self.feature[node], axis=1)
+            go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
+            node = np.where(go_left, self.left[node], self.right[node])
+        return self.value[node]
