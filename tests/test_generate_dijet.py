@@ -247,7 +247,7 @@ def test_output_reads_back_with_its_record(tmp_path):
 
     out = tmp_path / "qcd.h5"
     generate_dijet(out, DijetSettings("qcd"), 6, chunk_size=4, seed=70, progress=False)
-    events = read_lhco(out, features=("mjj", "mj1", "tau21_j1"), nan="keep")
+    events = read_lhco(out, features=("mjj", "mj1", "tau21_j1"), on_invalid="keep")
     assert len(events) == 6 and (events.label == 0).all()
     chunks = [load_chunk(work_dir(out) / f"chunk{k:05d}_seed{70 + k}.npz")[0] for k in (0, 1)]
     direct = {

@@ -1,13 +1,15 @@
 """LHC Olympics features files: round trip, derived features, NaN policy, errors."""
 
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from likely.data.lhco import (
-    DEFAULT_FEATURES, FEATURES, JET_COLUMNS, RAW_COLUMNS, derive_features, read_lhco, read_lhco_raw, write_lhco,
+    DEFAULT_FEATURES, FEATURES, JET_COLUMNS, RAW_COLUMNS, derive_features, read_fm_features, read_lhco,
+    read_lhco_raw, write_lhco,
 )
 
 
@@ -149,31 +151,72 @@ def _file_with_a_one_particle_jet(tmp_path):
     return tmp_path / "f.h5", raw
 
 
-def test_nan_drop(tmp_path, caplog):
+def _file_with_nonfinite_kinematics(tmp_path):
+    """The issue-12 reproduction: one mj1 = NaN and one pxj1 = inf, written past write_lhco's checks."""
+    raw = _raw()
+    raw["mj1"][5], raw["pxj1"][7] = np.nan, np.inf
+    path = tmp_path / "bad.h5"
+    pd.DataFrame({name: np.asarray(raw[name], np.float32) for name in RAW_COLUMNS}).to_hdf(path, key="df")
+    return path, raw
+
+
+def test_invalid_drop_logs_count_and_columns(tmp_path, caplog):
     path, raw = _file_with_a_one_particle_jet(tmp_path)
-    with caplog.at_level(logging.INFO, logger="likely.data.lhco"):
-        events = read_lhco(path, nan="drop")
+    with caplog.at_level(logging.WARNING, logger="likely.data.invalid"):
+        events, account = read_lhco(path, return_invalid=True)
     assert len(events) == 49 and np.isfinite(events.array()).all()
     np.testing.assert_array_equal(events.label, np.delete(raw["label"], 3))
-    assert "dropping 1 of 50" in caplog.text
+    assert "1 of 50 event(s)" in caplog.text and "tau21_j1" in caplog.text
+    assert (account.n_read, account.n_dropped) == (50, 1)
     # features that do not involve tau1 keep every event
-    assert len(read_lhco(path, features=("mjj", "mj1"), nan="drop")) == 50
+    assert len(read_lhco(path, features=("mjj", "mj1"))) == 50
 
 
-def test_nan_keep(tmp_path):
+def test_invalid_kinematics_dropped_without_numpy_warnings(tmp_path):
+    path, raw = _file_with_nonfinite_kinematics(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        events, account = read_lhco(path, return_invalid=True)
+    assert len(events) == 48 and np.isfinite(events.array()).all()
+    np.testing.assert_array_equal(events.label, np.delete(raw["label"], [5, 7]))
+    assert account.columns["mj1"] == 1 and account.columns["pxj1"] == 1 and account.n_dropped == 2
+    # a feature that does not use pxj1 keeps event 7
+    assert len(read_lhco(path, features=("mj1",))) == 49
+
+
+def test_invalid_keep(tmp_path):
     path, _ = _file_with_a_one_particle_jet(tmp_path)
-    events = read_lhco(path, nan="keep")
+    events = read_lhco(path, on_invalid="keep")
     assert len(events) == 50
     assert np.isnan(events["tau21_j1"][3]) and np.isnan(events["tau21_j2"][3])
     assert np.isfinite(np.delete(events.array(), 3, axis=0)).all()
 
 
-def test_nan_raise(tmp_path):
-    path, _ = _file_with_a_one_particle_jet(tmp_path)
-    with pytest.raises(ValueError, match="1 of 50 event"):
-        read_lhco(path, nan="raise")
-    with pytest.raises(ValueError, match="nan"):
-        read_lhco(path, nan="ignore")
+def test_invalid_raise(tmp_path):
+    path, _ = _file_with_nonfinite_kinematics(tmp_path)
+    with pytest.raises(ValueError, match=r"bad.h5: 2 of 50 event\(s\) have NaN/inf in .*mj1 \(1\)"):
+        read_lhco(path, on_invalid="raise")
+    with pytest.raises(ValueError, match="on_invalid"):
+        read_lhco(path, on_invalid="ignore")
+
+
+def test_fm_features_follow_the_policy(tmp_path):
+    path, _ = _file_with_nonfinite_kinematics(tmp_path)
+    X, pt, labels, account = read_fm_features([path], return_invalid=True)
+    assert len(X) == len(pt) == len(labels) == 48 and np.isfinite(X).all()
+    assert account.n_dropped == 2
+    with pytest.raises(ValueError, match="2 of 50"):
+        read_fm_features([path], on_invalid="raise")
+    with pytest.raises(TypeError, match="paths"):
+        read_fm_features(path)
+
+
+def test_unreadable_file_gives_one_line(tmp_path):
+    for name, content in {"empty.h5": b"", "csv.h5": b"a,b\n1,2\n"}.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValueError, match=name) as error:
+            read_lhco(tmp_path / name)
+        assert "\n" not in str(error.value) and "back trace" not in str(error.value)
 
 
 def test_read_errors(tmp_path):

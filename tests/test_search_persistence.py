@@ -216,7 +216,7 @@ def test_search_run_saves_loadable_models_that_score_new_files(tmp_path):
     assert main(["-q", "search", "score", str(out / run["model"]), "--data", str(data), "--out", str(scores),
                  "--trust"]) == 0
     written = np.load(scores)
-    events = read_lhco(data, features=["mjj", *FEATURES], nan="keep")
+    events = read_lhco(data, features=["mjj", *FEATURES], on_invalid="keep")
     assert len(written["score"]) == len(events) and np.array_equal(written["mjj"], events["mjj"])
     finite = np.isfinite(events.array(FEATURES)).all(axis=1)
     np.testing.assert_array_equal(written["score"][finite], method.score(events[finite]))

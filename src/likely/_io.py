@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_dir", "atomic_path", "atomic_write", "write_json", "write_text"]
+__all__ = ["atomic_dir", "atomic_path", "atomic_write", "unreadable", "write_json", "write_text"]
 
 
 @contextlib.contextmanager
@@ -85,3 +85,14 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
             os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def unreadable(path: str | os.PathLike, what: str, error: BaseException) -> ValueError:
+    """A one-line ``ValueError`` for a file that ``what`` could not read.
+
+    HDF5 libraries put their whole C back trace into the message; only its last line (the
+    actual reason, e.g. "file signature not found") is kept.
+    """
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reason = lines[-1] if lines else type(error).__name__
+    return ValueError(f"{path} is not a readable {what}: {reason}")

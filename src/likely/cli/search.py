@@ -141,7 +141,7 @@ def run_score(args) -> Path:
     method = ResonantMethod.load(args.model, trust=args.trust)
     variable = method.window_.variable
     columns = list(dict.fromkeys([variable, *method.features_]))
-    events = EventSet.concat([read_lhco(path, features=columns, nan="keep") for path in args.data])
+    events = EventSet.concat([read_lhco(path, features=columns, on_invalid="keep") for path in args.data])
     finite = np.isfinite(events.array(columns)).all(axis=1)
     score = np.full(len(events), np.nan, dtype=np.float32)
     score[finite] = method.score(events[finite])

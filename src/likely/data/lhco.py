@@ -29,12 +29,14 @@ from typing import Any
 import numpy as np
 
 from likely._checks import check_choice
-from likely._io import atomic_path
+from likely._io import atomic_path, unreadable
 from likely.data.events import EventSet
+from likely.data.invalid import InvalidRows, drop_invalid
 
 __all__ = [
     "DEFAULT_FEATURES",
     "FEATURES",
+    "FEATURE_INPUTS",
     "FM_FEATURES",
     "JET_COLUMNS",
     "RAW_COLUMNS",
@@ -72,6 +74,21 @@ FM_FEATURES = (
 KEY = "df"
 _DTYPE = np.float32  # the published file's dtype
 _KINEMATIC = tuple(name for name in JET_COLUMNS if not name.startswith("tau"))
+
+
+def _both(*names: str) -> tuple[str, ...]:
+    return tuple(f"{name}j{k}" for k in (1, 2) for name in names)
+
+
+#: the raw columns each derived feature is computed from (every feature orders the jets by mass)
+FEATURE_INPUTS = {
+    "mjj": _both("px", "py", "pz", "m"),
+    **dict.fromkeys(("mj1", "mj2", "delta_mj"), _both("m")),
+    **dict.fromkeys(("tau21_j1", "tau21_j2"), _both("m", "tau1", "tau2")),
+    **dict.fromkeys(("tau32_j1", "tau32_j2"), _both("m", "tau2", "tau3")),
+    "delta_r": _both("px", "py", "pz", "m"),
+    **dict.fromkeys(("pt_j1", "pt_j2"), _both("px", "py", "m")),
+}
 
 
 # --------------------------------------------------------------------------- features
@@ -114,7 +131,11 @@ def derive_features(raw: Mapping[str, Any]) -> dict[str, np.ndarray]:
     >>> round(float(f["mj1"][0]), 3), round(float(f["delta_mj"][0]), 3), round(float(f["delta_r"][0]), 4)
     (0.1, 0.4, 3.1416)
     """
-    columns = _jet_columns(raw, "raw")
+    with np.errstate(all="ignore"):  # NaN/inf in, NaN/inf out: the readers' on_invalid policy decides
+        return _derive(_jet_columns(raw, "raw"))
+
+
+def _derive(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     jets = [_jet(columns, index) for index in (1, 2)]
     p = [np.stack([jet["px"], jet["py"], jet["pz"]]) for jet in jets]
     energy = [np.sqrt((pj**2).sum(0) + jet["m"] ** 2) for pj, jet in zip(p, jets)]
@@ -129,20 +150,19 @@ def derive_features(raw: Mapping[str, Any]) -> dict[str, np.ndarray]:
     m1, m2 = by_mass("m")
     t1, t2, t3 = (by_mass(f"tau{n}") for n in (1, 2, 3))
     pt = by_mass("pt")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        features = {
-            "mjj": mjj / 1000,
-            "mj1": m1 / 1000,
-            "mj2": m2 / 1000,
-            "delta_mj": (m2 - m1) / 1000,
-            "tau21_j1": _ratio(t2[0], t1[0]),
-            "tau21_j2": _ratio(t2[1], t1[1]),
-            "tau32_j1": _ratio(t3[0], t2[0]),
-            "tau32_j2": _ratio(t3[1], t2[1]),
-            "delta_r": np.hypot(jets[0]["eta"] - jets[1]["eta"], _delta_phi(jets[0]["phi"], jets[1]["phi"])),
-            "pt_j1": pt[0] / 1000,
-            "pt_j2": pt[1] / 1000,
-        }
+    features = {
+        "mjj": mjj / 1000,
+        "mj1": m1 / 1000,
+        "mj2": m2 / 1000,
+        "delta_mj": (m2 - m1) / 1000,
+        "tau21_j1": _ratio(t2[0], t1[0]),
+        "tau21_j2": _ratio(t2[1], t1[1]),
+        "tau32_j1": _ratio(t3[0], t2[0]),
+        "tau32_j2": _ratio(t3[1], t2[1]),
+        "delta_r": np.hypot(jets[0]["eta"] - jets[1]["eta"], _delta_phi(jets[0]["phi"], jets[1]["phi"])),
+        "pt_j1": pt[0] / 1000,
+        "pt_j2": pt[1] / 1000,
+    }
     return {name: values.astype(np.float32) for name, values in features.items()}
 
 
@@ -174,8 +194,7 @@ def _jet_columns(raw: Any, name: str) -> dict[str, np.ndarray]:
 def _jet(columns: Mapping[str, np.ndarray], index: int) -> dict[str, np.ndarray]:
     jet = {name: columns[f"{name}j{index}"] for name in ("px", "py", "pz", "m", "tau1", "tau2", "tau3")}
     jet["pt"] = np.hypot(jet["px"], jet["py"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        jet["eta"] = np.arcsinh(jet["pz"] / np.where(jet["pt"] > 0, jet["pt"], np.nan))
+    jet["eta"] = np.arcsinh(jet["pz"] / np.where(jet["pt"] > 0, jet["pt"], np.nan))
     jet["phi"] = np.arctan2(jet["py"], jet["px"])
     return jet
 
@@ -231,7 +250,7 @@ def read_lhco_raw(path: str | os.PathLike):
     except ValueError:
         raise
     except Exception as error:  # PyTables / HDF5 raise their own exception types
-        raise ValueError(f"{path} is not a readable pandas HDF file: {error}") from error
+        raise unreadable(path, "pandas HDF file", error) from error
     if not isinstance(table, pd.DataFrame):
         raise ValueError(f"{path} holds a {type(table).__name__}, not an LHC Olympics features table")
     missing = [name for name in JET_COLUMNS if name not in table.columns]
@@ -253,8 +272,9 @@ def _check_binary(labels: np.ndarray, what: str) -> None:
 
 
 def read_lhco(
-    path: str | os.PathLike, *, features: Sequence[str] = DEFAULT_FEATURES, nan: str = "drop"
-) -> EventSet:
+    path: str | os.PathLike, *, features: Sequence[str] = DEFAULT_FEATURES, on_invalid: str = "drop",
+    return_invalid: bool = False,
+) -> EventSet | tuple[EventSet, InvalidRows]:
     """Read an LHC Olympics features file into an :class:`EventSet` of derived features.
 
     Parameters
@@ -265,15 +285,21 @@ def read_lhco(
         Which of :data:`FEATURES` to derive, in this order (default
         :data:`DEFAULT_FEATURES`: ``mjj``, the conditioning variable, and CATHODE's four).
         Masses and momenta in TeV; see :func:`derive_features` for the definitions.
-    nan : {"drop", "keep", "raise"}
-        What to do with events whose selected features are NaN (e.g. τ21 of a one-particle
-        jet): drop them and log how many (``logging``, level INFO), keep them, or raise.
+    on_invalid : {"drop", "raise", "keep"}
+        Events with NaN/inf in a raw column a feature is computed from
+        (:data:`FEATURE_INPUTS`) or in a derived feature (e.g. τ21 of a one-particle jet):
+        drop them and log how many per column (the default), raise, or keep them
+        (:mod:`likely.data.invalid`).
+    return_invalid : bool
+        Also return the :class:`~likely.data.invalid.InvalidRows` account.
 
     Returns
     -------
     EventSet
         N events with the columns ``features`` (float32) and ``label`` from the file if it
         has one (else None).
+    InvalidRows
+        Only with ``return_invalid``.
 
     Raises
     ------
@@ -281,10 +307,22 @@ def read_lhco(
         If the file does not exist.
     ValueError
         For an unknown feature name (the message lists the available ones), a file that
-        lacks required columns, or ``nan="raise"`` and events with NaN features (the
-        message gives their count).
+        lacks required columns, or ``on_invalid="raise"`` and non-finite events (the
+        message gives their count per column).
     """
-    check_choice(nan, "nan", ("drop", "keep", "raise"))
+    features = _check_features(features)
+    raw = read_lhco_raw(path)
+    derived = derive_features(raw)
+    used = dict.fromkeys(column for name in features for column in FEATURE_INPUTS[name])
+    keep, account = drop_invalid({**{column: raw[column].to_numpy() for column in used},
+                                  **{name: derived[name] for name in features}},
+                                 source=str(path), on_invalid=on_invalid)
+    label = raw["label"].to_numpy()[keep] if "label" in raw.columns else None
+    events = EventSet({name: derived[name][keep] for name in features}, label=label)
+    return (events, account) if return_invalid else events
+
+
+def _check_features(features: Sequence[str]) -> list[str]:
     if isinstance(features, str):
         raise TypeError(f"features must be a sequence of feature names, not the string {features!r}; "
                         f"use features=({features!r},)")
@@ -297,20 +335,7 @@ def read_lhco(
     repeated = sorted({name for name in features if features.count(name) > 1})
     if repeated:
         raise ValueError(f"features names {repeated} more than once")
-    raw = read_lhco_raw(path)
-    derived = derive_features(raw)
-    label = raw["label"].to_numpy() if "label" in raw.columns else None
-    events = EventSet({name: derived[name] for name in features}, label=label)
-    bad = np.isnan(events.array(features)).any(axis=1)
-    n_bad = int(bad.sum())
-    if n_bad:
-        if nan == "raise":
-            raise ValueError(f"{path}: {n_bad} of {len(events)} event(s) have NaN in the features {features} "
-                             "(e.g. tau21 of a jet with tau1 = 0); pass nan='drop' or nan='keep'")
-        if nan == "drop":
-            log.info("%s: dropping %d of %d event(s) with NaN in the features %s", path, n_bad, len(events), features)
-            events = events[~bad]
-    return events
+    return features
 
 
 # --------------------------------------------------------------------------- writing
@@ -367,7 +392,9 @@ def write_lhco(path: str | os.PathLike, raw: Mapping[str, Any], *, overwrite: bo
     return path
 
 
-def read_fm_features(paths: Sequence[str | os.PathLike]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def read_fm_features(
+    paths: Sequence[str | os.PathLike], *, on_invalid: str = "drop", return_invalid: bool = False,
+) -> tuple:
     """Flux+Mutability's view of features files: :data:`FM_FEATURES` and the leading jet's pT.
 
     Parameters
@@ -375,6 +402,11 @@ def read_fm_features(paths: Sequence[str | os.PathLike]) -> tuple[np.ndarray, np
     paths : sequence of path
         LHC Olympics features files (e.g. written by ``likely generate dijet``), concatenated
         in order.
+    on_invalid : {"drop", "raise", "keep"}
+        Events with NaN/inf in a raw column these features use: drop them and log how many
+        per column (the default), raise, or keep them (:mod:`likely.data.invalid`).
+    return_invalid : bool
+        Also return the :class:`~likely.data.invalid.InvalidRows` account of all files.
 
     Returns
     -------
@@ -384,17 +416,27 @@ def read_fm_features(paths: Sequence[str | os.PathLike]) -> tuple[np.ndarray, np
         The leading (in pT) jet's transverse momentum in GeV, the condition.
     labels : ndarray (N,) of int64, or None
         The files' labels; None if they have none.
-
-    Events with non-finite features are dropped (with a logged warning).
+    invalid : InvalidRows
+        Only with ``return_invalid``.
     """
     import pandas as pd
 
-    table = pd.concat([read_lhco_raw(path) for path in paths], ignore_index=True)
+    if isinstance(paths, (str, os.PathLike)):
+        raise TypeError(f"paths must be a sequence of paths, not the single path {str(paths)!r}; use [{str(paths)!r}]")
+    tables, accounts = [], []
+    for path in paths:
+        table = read_lhco_raw(path)
+        used = [name for name in JET_COLUMNS if name in FM_FEATURES or name in ("pxj1", "pyj1", "pxj2", "pyj2")]
+        keep, account = drop_invalid({name: table[name].to_numpy() for name in used}, source=str(path),
+                                     on_invalid=on_invalid)
+        tables.append(table[keep])
+        accounts.append(account)
+    if not tables:
+        raise ValueError("paths is empty; give at least one features file")
+    table = pd.concat(tables, ignore_index=True)
     table["ptj2"] = np.hypot(table["pxj2"], table["pyj2"])
     pt = np.hypot(table["pxj1"], table["pyj1"]).to_numpy(np.float32)
     features = table[list(FM_FEATURES)].to_numpy(np.float32)
-    finite = np.isfinite(features).all(1)
-    if not finite.all():
-        log.warning("dropping %d event(s) with non-finite features", int((~finite).sum()))
-    labels = table["label"].to_numpy(np.int64)[finite] if "label" in table else None
-    return features[finite], pt[finite], labels
+    labels = table["label"].to_numpy(np.int64) if "label" in table else None
+    result = (features, pt, labels)
+    return (*result, InvalidRows.combine(accounts)) if return_invalid else result
