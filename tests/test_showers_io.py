@@ -144,3 +144,49 @@ def test_gev_view_errors(tmp_path):
         read_showers(tmp_path / "empty.h5", layers=[2, 3])
     with pytest.raises(ValueError, match="incident_energies must be > 0"):
         write_showers(tmp_path / "neg.h5", showers, np.full(3, -1.0))
+
+
+def _poison(path, dataset, row, value):
+    with h5py.File(path, "r+") as handle:
+        data = handle[dataset][:]
+        data.reshape(len(data), -1)[row, 0] = value
+        handle[dataset][...] = data
+
+
+@pytest.mark.parametrize("fmt", ["calogan", "calochallenge"])
+def test_nonfinite_showers_follow_the_policy(tmp_path, showers, fmt):
+    path = tmp_path / "s.h5"
+    write, read = {"calogan": (write_calogan, read_calogan), "calochallenge": (write_calochallenge, read_calochallenge)}[fmt]
+    write(path, showers)
+    voxels, incident = ("layer_1", "energy") if fmt == "calogan" else ("showers", "incident_energies")
+    _poison(path, voxels, 2, np.nan)
+    _poison(path, incident, 4, np.inf)
+    read_back, account = read(path, return_invalid=True)
+    assert len(read_back) == 4 and account.n_dropped == 2
+    assert account.columns == {voxels: 1, incident: 1}
+    np.testing.assert_array_equal(read_back.label, np.delete(showers.label, [2, 4]))
+    np.testing.assert_array_equal(read_back.energies, np.delete(showers.energies, [2, 4], axis=0))
+    with pytest.raises(ValueError, match=r"2 of 6 event"):
+        read(path, on_invalid="raise")
+    with pytest.raises(ValueError, match="on_invalid"):
+        read(path, on_invalid="keep")
+
+
+@pytest.mark.parametrize("content", [b"", b"incident_energies,showers\n1,2\n", b"\x89HDF\r\n\x1a\n" + b"\0" * 40])
+def test_unreadable_shower_files_give_one_line(tmp_path, content):
+    path = tmp_path / "bad.h5"
+    path.write_bytes(content)
+    for read in (read_calogan, read_calochallenge, read_showers):
+        with pytest.raises(ValueError, match="bad.h5 is not a readable HDF5 shower file") as error:
+            read(path)
+        assert "\n" not in str(error.value)
+
+
+def test_truncated_shower_file_gives_one_line(tmp_path, showers):
+    path = tmp_path / "s.h5"
+    write_calochallenge(path, Showers(np.tile(showers.energies, (200, 1)), np.tile(showers.incident_energies, 200)))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="s.h5 is not a readable HDF5 shower file") as error:
+        read_calochallenge(path)
+    assert "\n" not in str(error.value)

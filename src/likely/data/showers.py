@@ -20,15 +20,17 @@ An optional ``label`` (N,) dataset (0 background, 1 signal) is read and written 
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from likely._checks import check_array, check_choice, check_showers
-from likely._io import atomic_path
+from likely._io import atomic_path, unreadable
+from likely.data.invalid import InvalidRows, drop_invalid
 
 __all__ = [
     "MEV_PER_GEV",
@@ -179,13 +181,25 @@ class Showers:
 
 
 # ------------------------------------------------------------------------ IO
-def _open_for_reading(path):
+@contextlib.contextmanager
+def _open_for_reading(path) -> Iterator:
+    """The open HDF5 file; HDF5's errors (not a HDF5 file, truncated datasets) become one-line ValueErrors."""
     import h5py
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"shower file {path} does not exist")
-    return h5py.File(path, "r")
+    try:
+        with h5py.File(path, "r") as handle:
+            yield handle
+    except OSError as error:
+        raise unreadable(path, "HDF5 shower file", error) from error
+
+
+def _finite_showers(path, arrays: dict[str, np.ndarray], on_invalid: str) -> tuple[np.ndarray, InvalidRows]:
+    """Rows of ``arrays`` to keep under the non-finite policy (``"keep"`` is not offered: Showers are finite)."""
+    check_choice(on_invalid, "on_invalid", ("drop", "raise"))
+    return drop_invalid(arrays, source=str(path), on_invalid=on_invalid)
 
 
 def _check_out(path, overwrite: bool) -> Path:
@@ -204,8 +218,14 @@ def _read_label(handle, n: int):
     return label
 
 
-def read_calogan(path: str | os.PathLike, incident_unit: str = "GeV") -> Showers:
-    """Read a CaloGAN-style HDF5 file (``layer_0``.., ``energy``): layers in MeV, ``energy`` in ``incident_unit``."""
+def read_calogan(path: str | os.PathLike, incident_unit: str = "GeV", *, on_invalid: str = "drop",
+                 return_invalid: bool = False) -> Showers | tuple[Showers, InvalidRows]:
+    """Read a CaloGAN-style HDF5 file (``layer_0``.., ``energy``): layers in MeV, ``energy`` in ``incident_unit``.
+
+    Showers with NaN/inf in a layer or the energy are dropped and logged
+    (``on_invalid="drop"``) or refused (``"raise"``); ``return_invalid`` also returns the
+    :class:`~likely.data.invalid.InvalidRows` account.
+    """
     check_choice(incident_unit, "incident_unit", _UNITS)
     with _open_for_reading(path) as handle:
         names = sorted((k for k in handle if k.startswith("layer_") and k[6:].isdigit()), key=lambda k: int(k[6:]))
@@ -222,10 +242,13 @@ def read_calogan(path: str | os.PathLike, incident_unit: str = "GeV") -> Showers
     for name, layer in zip(names, layers, strict=True):
         if len(layer) != len(energy):
             raise ValueError(f"{path}: {name} has {len(layer)} showers, energy has {len(energy)}")
-    return Showers(
-        np.concatenate([layer.reshape(len(layer), -1) for layer in layers], axis=1),
-        energy, layer_shapes=[layer.shape[1:] for layer in layers], label=label,
+    keep, account = _finite_showers(path, {**dict(zip(names, layers, strict=True)), "energy": energy}, on_invalid)
+    showers = Showers(
+        np.concatenate([layer[keep].reshape(int(keep.sum()), -1) for layer in layers], axis=1),
+        energy[keep], layer_shapes=[layer.shape[1:] for layer in layers],
+        label=None if label is None else label[keep],
     )
+    return (showers, account) if return_invalid else showers
 
 
 def write_calogan(path: str | os.PathLike, showers: Showers, *, incident_unit: str = "GeV",
@@ -247,10 +270,14 @@ def write_calogan(path: str | os.PathLike, showers: Showers, *, incident_unit: s
     return path
 
 
-def read_calochallenge(path: str | os.PathLike, layer_sizes: Sequence[int] | None = None) -> Showers:
+def read_calochallenge(path: str | os.PathLike, layer_sizes: Sequence[int] | None = None, *,
+                       on_invalid: str = "drop", return_invalid: bool = False) -> Showers | tuple[Showers, InvalidRows]:
     """Read a CaloChallenge-style HDF5 file (``incident_energies`` (N, 1), ``showers`` (N, n_voxels); MeV).
 
-    ``layer_sizes`` (e.g. ``geometry.layer_sizes``) checks the voxel count and enables layer slicing.
+    ``layer_sizes`` (e.g. ``geometry.layer_sizes``) checks the voxel count and enables layer
+    slicing. Showers with NaN/inf voxels or incident energy are dropped and logged
+    (``on_invalid="drop"``) or refused (``"raise"``); ``return_invalid`` also returns the
+    :class:`~likely.data.invalid.InvalidRows` account.
     """
     with _open_for_reading(path) as handle:
         for name in ("incident_energies", "showers"):
@@ -261,7 +288,12 @@ def read_calochallenge(path: str | os.PathLike, layer_sizes: Sequence[int] | Non
         label = _read_label(handle, len(incident))
     if energies.ndim != 2:
         raise ValueError(f"{path}: showers must have shape (N, n_voxels); got {energies.shape}")
-    return Showers(energies, incident, layer_sizes=layer_sizes, label=label)
+    if len(incident) != len(energies):
+        raise ValueError(f"{path}: incident_energies has {len(incident)} rows, showers has {len(energies)}")
+    keep, account = _finite_showers(path, {"showers": energies, "incident_energies": incident}, on_invalid)
+    showers = Showers(energies[keep], incident[keep], layer_sizes=layer_sizes,
+                      label=None if label is None else label[keep])
+    return (showers, account) if return_invalid else showers
 
 
 def write_calochallenge(path: str | os.PathLike, showers: Showers, *, overwrite: bool = False) -> Path:
@@ -278,7 +310,7 @@ def write_calochallenge(path: str | os.PathLike, showers: Showers, *, overwrite:
 
 
 def read_showers(path: str | os.PathLike, layers: Sequence[int] | None = None, max_showers: int | None = None,
-                 allow_empty: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                 allow_empty: bool = False, *, on_invalid: str = "drop", return_invalid: bool = False) -> tuple:
     """Showers and incident energies in GeV from a CaloChallenge-style file (MeV on disk).
 
     Parameters
@@ -291,6 +323,10 @@ def read_showers(path: str | os.PathLike, layers: Sequence[int] | None = None, m
         Read only the first ``max_showers`` showers.
     allow_empty : bool
         Accept showers without deposited energy (e.g. signal samples); by default they raise.
+    on_invalid : {"drop", "raise"}
+        Showers with NaN/inf values: drop and log them (default) or raise.
+    return_invalid : bool
+        Also return the :class:`~likely.data.invalid.InvalidRows` account.
 
     Returns
     -------
@@ -298,10 +334,14 @@ def read_showers(path: str | os.PathLike, layers: Sequence[int] | None = None, m
         Voxel energies in GeV.
     e_inc : ndarray (N,), float32
         Incident energies in GeV.
+    invalid : InvalidRows
+        Only with ``return_invalid``.
     """
-    showers = read_calochallenge(path, layer_sizes=layers)[slice(None, max_showers)]
+    showers, account = read_calochallenge(path, layer_sizes=layers, on_invalid=on_invalid, return_invalid=True)
+    showers = showers[slice(None, max_showers)]
     energies = check_showers(showers.energies / MEV_PER_GEV, f"{path}:showers", allow_empty=allow_empty)
-    return energies, showers.incident_energies / MEV_PER_GEV
+    result = (energies, showers.incident_energies / MEV_PER_GEV)
+    return (*result, account) if return_invalid else result
 
 
 def write_showers(path: str | os.PathLike, showers, e_inc, *, overwrite: bool = False) -> Path:
