@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from likely.cli import main
+from likely.data.lhco import read_lhco
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 
@@ -61,3 +62,35 @@ def test_report_of_a_non_run_directory_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["report", str(tmp_path)])
     assert "results.json" in capsys.readouterr().err
+
+
+def _poisoned_features_file(tmp_path):
+    """The bundled background and signal in one labelled file, with mj1 = NaN and pxj1 = inf in two events."""
+    import numpy as np
+    import pandas as pd
+
+    from likely.data.lhco import read_lhco_raw
+    from likely.data.samples import bundled_dijet_paths
+
+    background, signal = (read_lhco_raw(path) for path in bundled_dijet_paths())
+    table = pd.concat([background.assign(label=0.0), signal.assign(label=1.0)], ignore_index=True).astype(np.float32)
+    table.loc[3, "mj1"], table.loc[4, "pxj1"] = np.nan, np.inf
+    path = tmp_path / "poisoned.h5"
+    table.to_hdf(path, key="df")
+    return path, len(table)
+
+
+def test_search_run_reports_dropped_events_and_strict_refuses(tmp_path, capsys):
+    data, n = _poisoned_features_file(tmp_path)
+    out = tmp_path / "run"
+    assert main(["-q", "search", "run", "--data", str(data), "--method", "cwola", "--inject", "200",
+                 "--out", str(out)]) == 0
+    record = json.loads((out / "results.json").read_text())["input"]
+    assert record["n_read"] == n and record["columns"]["mj1"] == 1 and record["columns"]["pxj1"] == 1
+    assert record["n_dropped"] == read_lhco(data, return_invalid=True)[1].n_dropped >= 2  # the sample has NaN τ21 too
+    assert f"**{record['n_dropped']} dropped** for NaN/inf" in (out / "report.md").read_text()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["-q", "search", "run", "--data", str(data), "--strict", "--out", str(tmp_path / "strict")])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"poisoned.h5: {record['n_dropped']} of {n}" in error and len(error.strip().splitlines()) == 1

@@ -72,6 +72,7 @@ def _markdown(results: dict) -> str:
 Signal region {low:g} ≤ mjj < {high:g} TeV; {results['n_signal']} signal events injected, giving
 S = {sample['signal_in_sr']}, B = {sample['background_in_sr']} in the signal region
 (S/B = {100 * sample['s_over_b']:.3f} %, S/√B = {sample['significance']:.2f}; first seed).
+{input_line(results.get("input"))}
 
 | method | max SIC | AUC | fit time (s) |
 |---|---|---|---|
@@ -90,6 +91,17 @@ near the signal region would fake a signal.
 
 ![mjj after cuts](sculpting.png)
 """
+
+
+def input_line(record: dict | None) -> str:
+    """The report's sentence on what reading the data dropped (``input`` of results.json)."""
+    if not record or record["n_read"] is None:
+        return ""
+    if not record["n_dropped"]:
+        return f"Input: {record['n_read']} events read, none with NaN/inf values."
+    columns = ", ".join(f"{name} ({n})" for name, n in record["columns"].items())
+    return (f"Input: {record['n_read']} events read; **{record['n_dropped']} dropped** for NaN/inf values "
+            f"(events per column: {columns}).")
 
 
 def _median_band(values: list[float]) -> str:
@@ -195,6 +207,7 @@ def _scan_markdown(results: dict, windows: list, several_windows: bool) -> str:
 
 Data: {source}; methods {', '.join(config['methods'])}; seeds {config['seeds']}; {where};
 injected signal events per injection: {counts}. {len(jobs)} jobs finished.
+{input_line(results.get("input"))}
 {failed}
 ## Max SIC per method and injection
 

@@ -6,7 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
-__all__ = ["fresh_file", "positive_int", "prepare_run_dir"]
+from likely.data.invalid import InvalidRows
+
+__all__ = ["add_strict", "fresh_file", "input_record", "on_invalid", "positive_int", "prepare_run_dir"]
 
 
 def positive_int(text: str) -> int:
@@ -41,3 +43,21 @@ def fresh_file(path: str | os.PathLike, force: bool = False) -> Path:
     if path.exists() and not force:
         raise FileExistsError(f"{path} exists; pass --force to overwrite it")
     return path
+
+
+def add_strict(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+    """The ``--strict`` flag of a command that reads data files (see :func:`on_invalid`)."""
+    parser.add_argument("--strict", action="store_true", help=help or (
+        "refuse data files with NaN/inf values (default: drop those events and report how many)"))
+
+
+def on_invalid(args: argparse.Namespace) -> str:
+    """The readers' non-finite policy (:mod:`likely.data.invalid`) chosen by ``--strict``."""
+    return "raise" if args.strict else "drop"
+
+
+def input_record(invalid: InvalidRows | None) -> dict:
+    """The ``input`` entry of a results.json: events read and dropped for NaN/inf, per column."""
+    if invalid is None:
+        return {"source": "generated", "n_read": None, "n_dropped": 0, "columns": {}}
+    return invalid.to_dict()

@@ -9,8 +9,9 @@ import numpy as np
 
 from likely._io import atomic_write, write_json
 from likely.cli.report import write_scan_report, write_search_report
-from likely.cli.rundir import fresh_file, positive_int, prepare_run_dir
+from likely.cli.rundir import add_strict, fresh_file, input_record, on_invalid, positive_int, prepare_run_dir
 from likely.data import EventSet, resonant_toy
+from likely.data.invalid import InvalidRows
 from likely.data.samples import load_bundled_dijets
 from likely.search import Window
 from likely.search.study import METHODS, run_study, split_arrays
@@ -38,6 +39,7 @@ def add_parser(subparsers) -> None:
     run.add_argument("--seeds", type=positive_int, default=1, help="independent runs per method (default: 1)")
     run.add_argument("--out", type=Path, required=True, help="run directory")
     run.add_argument("--force", action="store_true", help="overwrite the results of an existing run directory")
+    add_strict(run)
     run.set_defaults(run=run_search)
 
     score = commands.add_parser("score", help="score events with a method saved by 'search run' or 'search scan'")
@@ -49,6 +51,7 @@ def add_parser(subparsers) -> None:
     score.add_argument("--trust", action="store_true",
                        help="load pickled scikit-learn models (boosted trees) in the folder: unpickling can run "
                             "code, so pass this only for folders you made or trust")
+    add_strict(score, "refuse files with NaN/inf features (default: such events get score NaN)")
     score.set_defaults(run=run_score)
 
     scan = commands.add_parser("scan", help="methods x injections x seeds x windows as resumable jobs on Dask")
@@ -64,30 +67,43 @@ def add_parser(subparsers) -> None:
     scan.add_argument("--save-models", action="store_true",
                       help="also save each job's fitted method in DIR/jobs/<id>/model/ (off by default: "
                            "models travel back from the workers and can be large)")
+    add_strict(scan)
     scan.set_defaults(run=run_scan_command)
 
 
-def load_events(files=None, bundled: bool = False, toy: int | None = None,
-                n_signal: int = 0) -> tuple[EventSet, EventSet]:
+def load_events(files=None, bundled: bool = False, toy: int | None = None, n_signal: int = 0,
+                on_invalid: str = "drop", return_invalid: bool = False) -> tuple:
     """(background, signal) from LHCO ``files``, the bundled sample, or ``toy`` background events.
 
-    The toy gets ``max(2 * n_signal, 2000)`` signal events.
+    The toy gets ``max(2 * n_signal, 2000)`` signal events. ``on_invalid`` is the files'
+    non-finite policy (:mod:`likely.data.invalid`); ``return_invalid`` adds the
+    :class:`~likely.data.invalid.InvalidRows` account of the files (None for the others).
     """
+    account = None
     if bundled:
-        return load_bundled_dijets()
-    if toy:
-        events = resonant_toy(toy, max(2 * n_signal, 2_000), random_state=12345)
+        background, signal = load_bundled_dijets()
     else:
-        from likely.data.lhco import read_lhco
+        if toy:
+            events = resonant_toy(toy, max(2 * n_signal, 2_000), random_state=12345)
+        else:
+            events, account = read_events(files, on_invalid)
+        if events.label is None:
+            raise ValueError("data files need a 'label' column to split background from signal")
+        background, signal = events[events.label == 0], events[events.label == 1]
+    return (background, signal, account) if return_invalid else (background, signal)
 
-        events = EventSet.concat([read_lhco(path) for path in files])
-    if events.label is None:
-        raise ValueError("data files need a 'label' column to split background from signal")
-    return events[events.label == 0], events[events.label == 1]
+
+def read_events(files, on_invalid: str = "drop", **options) -> tuple[EventSet, InvalidRows]:
+    """The LHCO features ``files`` as one EventSet, and the account of their non-finite events."""
+    from likely.data.lhco import read_lhco
+
+    parts = [read_lhco(path, on_invalid=on_invalid, return_invalid=True, **options) for path in files]
+    return EventSet.concat([events for events, _ in parts]), InvalidRows.combine([a for _, a in parts])
 
 
-def _load(args) -> tuple[EventSet, EventSet]:
-    return load_events(args.data, args.bundled, args.toy, args.inject)
+def _load(args) -> tuple:
+    return load_events(args.data, args.bundled, args.toy, args.inject, on_invalid=on_invalid(args),
+                       return_invalid=True)
 
 
 def run_search(args) -> Path:
@@ -96,13 +112,14 @@ def run_search(args) -> Path:
         raise ValueError(f"--inject must be >= 0; got {args.inject}")
     window = Window(*args.sr)
     out = prepare_run_dir(args.out, args.force)
-    background, signal = _load(args)
+    background, signal, invalid = _load(args)
     source = [str(p) for p in args.data] if args.data else ("bundled" if args.bundled else f"toy ({args.toy})")
-    config = {"command": "search run", "data": source,
+    config = {"command": "search run", "data": source, "strict": args.strict,
               "methods": methods, "sr": list(args.sr), "inject": args.inject, "seeds": args.seeds}
     write_json(out / "config.json", config)
     study = run_study(background, signal, methods, args.inject, window, seeds=range(args.seeds),
                       progress=not args.quiet, keep_models=True)
+    study["input"] = input_record(invalid)
     save_study(out, study)
     write_search_report(out)
     log.info("report written to %s", out / "report.md")
@@ -130,18 +147,18 @@ def save_study(out: Path, study: dict) -> None:
 def run_score(args) -> Path:
     """Score every event of ``--data`` with a saved method; write the scores to ``--out`` (.npz).
 
-    The file holds ``score`` (NaN for events with a NaN feature), the resonant variable,
+    The file holds ``score`` (NaN for events with a NaN/inf feature; ``--strict`` refuses
+    such files instead), the resonant variable,
     ``in_sr`` (the method scores signal-region events as it was trained to) and ``label``
     if the data has labels, one entry per event of the files in their order.
     """
-    from likely.data.lhco import read_lhco
     from likely.search import ResonantMethod
 
     fresh_file(args.out, args.force)
     method = ResonantMethod.load(args.model, trust=args.trust)
     variable = method.window_.variable
     columns = list(dict.fromkeys([variable, *method.features_]))
-    events = EventSet.concat([read_lhco(path, features=columns, on_invalid="keep") for path in args.data])
+    events, invalid = read_events(args.data, "raise" if args.strict else "keep", features=columns)
     finite = np.isfinite(events.array(columns)).all(axis=1)
     score = np.full(len(events), np.nan, dtype=np.float32)
     score[finite] = method.score(events[finite])
@@ -150,8 +167,8 @@ def run_score(args) -> Path:
         arrays["label"] = events.label
     with atomic_write(args.out) as stream:
         np.savez_compressed(stream, **arrays)
-    log.info("%s: %d events scored (%d in the signal region %s, %d with NaN features left unscored)",
-             args.out, len(events), arrays["in_sr"].sum(), method.window_, (~finite).sum())
+    log.info("%s: %d events scored (%d in the signal region %s, %d with NaN/inf features left unscored: %s)",
+             args.out, len(events), arrays["in_sr"].sum(), method.window_, (~finite).sum(), invalid.columns)
     return args.out
 
 
@@ -164,7 +181,7 @@ def run_scan_command(args) -> Path:
     logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO lines drown the scan's own
     config = read_scan_config(args.config)
     out = args.out or Path("runs") / args.config.stem
-    background, signal = load_events(**config.data)
+    background, signal, invalid = load_events(**config.data, on_invalid=on_invalid(args), return_invalid=True)
     if "toy" in config.data:  # the toy is made with enough signal for the largest injection
         most = max(injected_counts(config, background, signal).values())
         background, signal = load_events(**config.data, n_signal=most)
@@ -175,7 +192,7 @@ def run_scan_command(args) -> Path:
         client = Client(args.scheduler)
     try:
         run_scan(config, background, signal, out, client=client, workers=args.workers, force=args.force,
-                 progress=not args.quiet, save_models=args.save_models)
+                 progress=not args.quiet, save_models=args.save_models, inputs=input_record(invalid))
     except ScanError as error:
         raise SystemExit(f"likely search scan: error: {error}") from None
     finally:

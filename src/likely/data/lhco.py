@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from likely._checks import check_choice
 from likely._io import atomic_path, unreadable
 from likely.data.events import EventSet
 from likely.data.invalid import InvalidRows, drop_invalid

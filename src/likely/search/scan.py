@@ -176,6 +176,7 @@ def run_scan(
     progress: bool = True,
     factory: Callable[[str, int | None], ResonantMethod] | None = None,
     save_models: bool = False,
+    inputs: dict | None = None,
 ) -> dict:
     """Run the scan's missing jobs on Dask; write ``out/config.json`` and ``out/results.json``.
 
@@ -202,9 +203,12 @@ def run_scan(
         Also keep each job's fitted method: it travels back from the worker and is saved
         to ``out/jobs/<id>/model/`` (see :meth:`ResonantMethod.save`), named in the job's
         record. Jobs finished earlier keep what they have (a rerun does not add models).
+    inputs : dict, optional
+        What reading the data found (e.g. :meth:`likely.data.invalid.InvalidRows.to_dict`:
+        events dropped for NaN/inf), stored as ``input`` in ``results.json``.
 
-    Returns the content of ``results.json``: ``config``, ``jobs`` (one record of numbers per
-    job, in job order) and ``failed`` (ids). Raises :class:`ScanError` if a job failed.
+    Returns the content of ``results.json``: ``config``, ``input`` (if given), ``jobs`` (one
+    record of numbers per job, in job order) and ``failed`` (ids). Raises :class:`ScanError` if a job failed.
     """
     out = Path(out)
     if factory is None:
@@ -229,8 +233,8 @@ def run_scan(
                 records[job.id] = _save_job(out, outcome, config.data)
                 log.info("job %s: AUC %.3f, max SIC %.2f (%.0f s)", job.id, outcome["auc"],
                          outcome["max_sic"], outcome["seconds"])
-    results = {"config": resolved, "jobs": [records[j.id] for j in jobs if j.id in records],
-               "failed": sorted(failed)}
+    results = {"config": resolved, **({"input": inputs} if inputs is not None else {}),
+               "jobs": [records[j.id] for j in jobs if j.id in records], "failed": sorted(failed)}
     write_json(out / "results.json", results)
     if failed:
         first, error = next(iter(failed.items()))
