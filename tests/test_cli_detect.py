@@ -54,6 +54,18 @@ def test_read_fm_features_columns_and_non_finite_rows(tmp_path):
     np.testing.assert_array_equal(X[19:], read_fm_features([path])[0])
 
 
+def test_strict_refuses_non_finite_events(tmp_path, capsys):
+    from likely.data.lhco import read_lhco_raw
+
+    raw = read_lhco_raw(dijet_file(tmp_path / "d.h5", n=20, signal=0))
+    raw.loc[3, "pzj1"] = np.inf
+    raw.to_hdf(tmp_path / "inf.h5", key="df")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["-q", "detect", "fm", "train", "--data", str(tmp_path / "inf.h5"), "--strict", "--out", str(tmp_path / "run")])
+    assert exit_info.value.code == 2
+    assert "inf.h5: 1 of 20 event(s) have NaN/inf in pzj1 (1)" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_train_score_report(tmp_path, capsys):
     data = str(dijet_file(tmp_path / "dijets.h5"))
@@ -64,6 +76,7 @@ def test_train_score_report(tmp_path, capsys):
     assert main(train) == 0
     config = json.loads((run / "config.json").read_text())
     assert config["events"] == 1200 and config["residuals"] == "crossfit"
+    assert config["input"] == {"source": data, "n_read": 1500, "n_dropped": 0, "columns": {}}
     model = FluxMutability.load(run / "model", device="cpu")
     assert len(model.fold_autoencoders_) == 2 and not hasattr(model, "autoencoder_")
     assert main(["-q", "detect", "fm", "score", "--run", str(run), "--data", data]) == 0
@@ -74,6 +87,7 @@ def test_train_score_report(tmp_path, capsys):
     assert main(["-q", "detect", "fm", "report", "--run", str(run)]) == 0
     report = (run / "report.md").read_text()
     assert "| 95 % |" in report and "AUC of the outlier score" in report
+    assert "1500 events read, none with NaN/inf" in report
     assert (run / "score_vs_pt.png").stat().st_size > 0
     steps = json.loads((run / "thresholds.json").read_text())  # thresholds vs pT over the trained range
     assert np.all(np.diff(steps["edges"]) > 0) and len(steps["0.99"]) == len(steps["edges"]) - 1

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from likely._io import atomic_write, write_json, write_text
-from likely.cli.rundir import fresh_file, positive_int, prepare_run_dir
+from likely.cli.rundir import (
+    add_strict, fresh_file, input_line, input_record, on_invalid, positive_int, prepare_run_dir,
+)
 from likely.data.lhco import FM_FEATURES, read_fm_features
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ def add_parser(subparsers) -> None:
     train.add_argument("--min-samples", type=positive_int, default=100)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--force", action="store_true", help="overwrite an existing run directory's model")
+    add_strict(train)
     train.set_defaults(run=run_train)
 
     score = commands.add_parser("score", help="score dijet files with a trained model")
@@ -59,6 +62,7 @@ def add_parser(subparsers) -> None:
                             "edge bin (clip, default), where they lie (flag), or refused (error); scores.npz "
                             "marks them in 'outside'")
     score.add_argument("--force", action="store_true", help="overwrite existing scores")
+    add_strict(score)
     score.set_defaults(run=run_score)
 
     report = commands.add_parser("report", help="TPR/TNR at 68/95/99 %%, AUC, score vs pT")
@@ -73,7 +77,7 @@ def run_train(args) -> Path:
     from likely.nn import Trainer
 
     out = prepare_run_dir(args.out, args.force)
-    X, pt, labels = read_fm_features(args.data)
+    X, pt, labels, invalid = read_fm_features(args.data, on_invalid=on_invalid(args), return_invalid=True)
     if labels is not None:
         X, pt = X[labels == 0], pt[labels == 0]
     if len(X) == 0:
@@ -90,7 +94,8 @@ def run_train(args) -> Path:
         min_samples=args.min_samples, progress=progress, random_state=args.seed,
     )
     write_json(out / "config.json", {
-        "command": "detect fm train", "data": [str(p) for p in args.data], "events": len(X),
+        "command": "detect fm train", "data": [str(p) for p in args.data], "input": input_record(invalid),
+        "events": len(X),
         "features": list(FM_FEATURES), "condition": "ptj1 (GeV)", "epochs": args.epochs,
         "transforms": args.transforms,
         "augmented": not args.features_only, "residuals": args.residuals, "folds": args.folds,
@@ -110,7 +115,8 @@ def run_score(args) -> Path:
     fm = FluxMutability.load(args.run_dir / "model")
     fm.set_params(progress=not args.quiet, method="per_object" if args.per_object else "binned",
                   out_of_range=args.out_of_range)
-    X, pt, labels = read_fm_features(args.data)
+    X, pt, labels, invalid = read_fm_features(args.data, on_invalid=on_invalid(args), return_invalid=True)
+    write_json(args.run_dir / "score_input.json", input_record(invalid))
     labels = np.full(len(X), -1) if labels is None else labels
     score, rank = fm.score_and_rank(X, pt)
     with atomic_write(target) as stream:
@@ -138,7 +144,9 @@ def run_report(args) -> Path:
         raise FileNotFoundError(f"no scores in {args.run_dir}; run 'likely detect fm score' first")
     scores = np.load(path)
     rank, label, score = scores["rank"], scores["label"], scores["score"]
-    lines = ["# Flux+Mutability report", "", f"{len(label)} scored events.", ""]
+    read = args.run_dir / "score_input.json"
+    dropped = input_line(json.loads(read.read_text())) if read.is_file() else ""
+    lines = ["# Flux+Mutability report", "", f"{len(label)} scored events. {dropped}".strip(), ""]
     has_classes = {0, 1} <= set(np.unique(label).tolist())
     lines += ["| quantile | TPR (label 0) | TNR (label 1) |", "| --: | --: | --: |"]
     for q in QUANTILES:

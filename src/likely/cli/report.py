@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from likely._io import write_text
+from likely.cli.rundir import input_line
 from likely.plot import (
     plot_max_sic_vs_s_over_b, plot_max_sic_vs_window, plot_score_distributions, plot_sculpting, plot_sic,
     save_figure,
@@ -91,17 +92,6 @@ near the signal region would fake a signal.
 
 ![mjj after cuts](sculpting.png)
 """
-
-
-def input_line(record: dict | None) -> str:
-    """The report's sentence on what reading the data dropped (``input`` of results.json)."""
-    if not record or record["n_read"] is None:
-        return ""
-    if not record["n_dropped"]:
-        return f"Input: {record['n_read']} events read, none with NaN/inf values."
-    columns = ", ".join(f"{name} ({n})" for name, n in record["columns"].items())
-    return (f"Input: {record['n_read']} events read; **{record['n_dropped']} dropped** for NaN/inf values "
-            f"(events per column: {columns}).")
 
 
 def _median_band(values: list[float]) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from likely.data.invalid import InvalidRows
 
-__all__ = ["add_strict", "fresh_file", "input_record", "on_invalid", "positive_int", "prepare_run_dir"]
+__all__ = ["add_strict", "fresh_file", "input_line", "input_record", "on_invalid", "positive_int", "prepare_run_dir"]
 
 
 def positive_int(text: str) -> int:
@@ -61,3 +61,14 @@ def input_record(invalid: InvalidRows | None) -> dict:
     if invalid is None:
         return {"source": "generated", "n_read": None, "n_dropped": 0, "columns": {}}
     return invalid.to_dict()
+
+
+def input_line(record: dict | None) -> str:
+    """The report's sentence on what reading the data dropped (``input`` of results.json)."""
+    if not record or record["n_read"] is None:
+        return ""
+    if not record["n_dropped"]:
+        return f"Input: {record['n_read']} events read, none with NaN/inf values."
+    columns = ", ".join(f"{name} ({n})" for name, n in record["columns"].items())
+    return (f"Input: {record['n_read']} events read; **{record['n_dropped']} dropped** for NaN/inf values "
+            f"(events per column: {columns}).")
