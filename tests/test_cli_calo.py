@@ -91,3 +91,22 @@ def test_calo_generate_is_the_shower_generator(tmp_path):
                  "--out", str(tmp_path / "photons.h5")]) == 0
     photons = read_calochallenge(tmp_path / "photons.h5")
     assert photons.energies.shape == (20, 504) and (photons.total_energy() > 0).all()
+
+
+def test_non_finite_showers_are_dropped_and_recorded_or_refused(run, tmp_path, capsys):
+    import h5py
+
+    poisoned = tmp_path / "poisoned.h5"
+    poisoned.write_bytes((run / "test.h5").read_bytes())
+    with h5py.File(poisoned, "r+") as handle:
+        handle["showers"][7, 0] = np.nan
+    out = tmp_path / "calibration"
+    assert main(["-q", "calo", "calibrate", "--run", str(run / "run"), "--data", str(poisoned), "--bins", "2",
+                 "--out", str(out)]) == 0
+    record = json.loads((out / "results.json").read_text())["input"]
+    assert (record["n_read"], record["n_dropped"], record["columns"]) == (100, 1, {"showers": 1})
+    assert len(np.load(out / "energies.npz")["e_mle"]) == 99
+    with pytest.raises(SystemExit) as exit_info:
+        main(["-q", "calo", "calibrate", "--run", str(run / "run"), "--data", str(poisoned), "--strict",
+              "--out", str(tmp_path / "strict")])
+    assert exit_info.value.code == 2 and "poisoned.h5: 1 of 100" in capsys.readouterr().err

@@ -25,7 +25,7 @@ from likely.calo import (
 from likely.cli.calo_run import load_calo_run
 from likely.cli.calo_study import add_study_parser
 from likely.cli.generate import add_showers_parser
-from likely.cli.rundir import fresh_file, positive_int, prepare_run_dir
+from likely.cli.rundir import add_strict, fresh_file, input_record, on_invalid, positive_int, prepare_run_dir
 from likely.data.showers import read_calochallenge, read_calogan, read_showers, write_showers
 from likely.detect import LikelihoodScorer
 from likely.nn import Trainer
@@ -104,14 +104,17 @@ def add_parser(subparsers) -> None:
 def _out(parser, what: str) -> None:
     parser.add_argument("--out", type=Path, required=True, help=what)
     parser.add_argument("--force", action="store_true", help="overwrite existing results")
+    add_strict(parser, "refuse shower files with NaN/inf values (default: drop those showers and record how many)")
 
 
 def run_train(args) -> Path:
     out = prepare_run_dir(args.out, args.force)
-    showers, e_inc = read_showers(args.data, args.layers, args.max_showers)
+    showers, e_inc, invalid = read_showers(args.data, args.layers, args.max_showers, on_invalid=on_invalid(args),
+                                           return_invalid=True)
     trainers = [Trainer(epochs=epochs, batch_size=args.batch_size, lr=args.lr, progress=not args.quiet)
                 for epochs in args.epochs]
-    config = {"command": "calo train", "data": str(args.data), "n_showers": len(showers), "layers": args.layers,
+    config = {"command": "calo train", "data": str(args.data), "input": input_record(invalid),
+              "n_showers": len(showers), "layers": args.layers,
               "flow_ii": args.flow_ii, "epochs": list(args.epochs), "batch_size": args.batch_size, "lr": args.lr,
               "seed": args.seed}
     write_json(out / "config.json", config)
@@ -131,7 +134,7 @@ def run_sample(args) -> Path:
     out = fresh_file(args.out, args.force)
     model, _ = load_calo_run(args.run_dir)
     if args.like is not None:
-        _, e_inc = read_showers(args.like)
+        _, e_inc = read_showers(args.like, on_invalid=on_invalid(args))
     else:
         low, high = args.log_uniform
         if not 0 < low < high:
@@ -145,10 +148,10 @@ def run_score(args) -> Path:
     out = fresh_file(args.out, args.force)
     model, lam = load_calo_run(args.run_dir)
     scorer = LikelihoodScorer.from_model(model, lam, space=args.space)
-    showers, _ = read_showers(args.data)
-    with atomic_write(out) as stream:
+    showers, _, invalid = read_showers(args.data, on_invalid=on_invalid(args), return_invalid=True)
+    with atomic_write(out) as stream:  # showers dropped for NaN/inf are left out (n_dropped says how many)
         np.savez_compressed(stream, score=scorer.score(showers), e_rec=scorer.reconstruct_energy(showers),
-                            space=args.space)
+                            space=args.space, n_dropped=invalid.n_dropped)
     return out
 
 
@@ -157,12 +160,13 @@ def run_calibrate(args) -> Path:
 
     out = prepare_run_dir(args.out, args.force)
     model, _ = load_calo_run(args.run_dir)
-    showers, e_inc = read_showers(args.data)
+    showers, e_inc, invalid = read_showers(args.data, on_invalid=on_invalid(args), return_invalid=True)
     e_hat = maximum_likelihood_energy(model, showers, progress=not args.quiet)
     with atomic_write(out / "energies.npz") as stream:
         np.savez_compressed(stream, e_inc=e_inc, e_mle=e_hat)
     table = bias_resolution(e_inc, e_hat, bins=args.bins)
-    write_json(out / "results.json", {key: np.asarray(value).tolist() for key, value in table.items()})
+    write_json(out / "results.json", {"input": input_record(invalid),
+                                      **{key: np.asarray(value).tolist() for key, value in table.items()}})
     save_figure(plot_calibration({"max. likelihood": table}), out / "calibration.png")
     return out
 
@@ -172,16 +176,18 @@ def run_evaluate(args) -> Path:
 
     geometry = seed000_geometry() if args.xml is None else CylindricalGeometry.from_xml(args.xml, args.xml_particle)
     out = prepare_run_dir(args.out, args.force)
-    read = {"calochallenge": lambda path: read_calochallenge(path, layer_sizes=geometry.layer_sizes),
-            "calogan": read_calogan}[args.format]
-    reference, generated = read(args.reference), read(args.generated)
+    options = {"on_invalid": on_invalid(args), "return_invalid": True}
+    read = {"calochallenge": lambda path: read_calochallenge(path, layer_sizes=geometry.layer_sizes, **options),
+            "calogan": lambda path: read_calogan(path, **options)}[args.format]
+    (reference, reference_invalid), (generated, generated_invalid) = read(args.reference), read(args.generated)
     result = evaluate_showers(reference, generated, geometry, threshold=args.threshold, random_state=args.seed)
     features = result.pop("features")
     write_json(out / "config.json", {"command": "calo evaluate", "reference": str(args.reference),
                                      "generated": str(args.generated), "format": args.format,
                                      "xml": None if args.xml is None else str(args.xml), "threshold_mev": args.threshold,
                                      "seed": args.seed})
-    write_json(out / "results.json", result)
+    write_json(out / "results.json", {"input": {"reference": reference_invalid.to_dict(),
+                                                "generated": generated_invalid.to_dict()}, **result})
     names = [name for name in features[0].names if name in result["separation_power"]]
     save_figure(plot_feature_histograms(*features, names), out / "features.png")
     worst = sorted(result["separation_power"].items(), key=lambda item: -item[1])[:5]
