@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_dir", "atomic_path", "atomic_write", "unreadable", "write_json", "write_text"]
+__all__ = ["atomic_dir", "atomic_path", "atomic_write", "names_the_file", "unreadable", "write_json", "write_text"]
 
 
 @contextlib.contextmanager
@@ -96,3 +97,22 @@ def unreadable(path: str | os.PathLike, what: str, error: BaseException) -> Valu
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     reason = lines[-1] if lines else type(error).__name__
     return ValueError(f"{path} is not a readable {what}: {reason}")
+
+
+def names_the_file(reader: Callable) -> Callable:
+    """Decorate ``reader(path, ...)`` so its ValueErrors and TypeErrors name ``path``.
+
+    Checks deep inside a reader (a container's validation, a NumPy conversion) do not know
+    which file they are looking at; the message gets ``"<path>: "`` in front if it lacks it.
+    """
+    @functools.wraps(reader)
+    def read(path, *args, **kwargs):
+        try:
+            return reader(path, *args, **kwargs)
+        except (ValueError, TypeError) as error:
+            if str(path) in str(error):
+                raise
+            kind = TypeError if isinstance(error, TypeError) else ValueError  # subclasses take other arguments
+            raise kind(f"{path}: {error}") from error
+
+    return read

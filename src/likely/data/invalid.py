@@ -119,7 +119,7 @@ def drop_invalid(columns: Mapping[str, np.ndarray], *, source: str, on_invalid: 
         values = np.asarray(values)
         if not np.issubdtype(values.dtype, np.inexact):
             continue
-        bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+        bad = ~np.isfinite(values.reshape(len(values), int(np.prod(values.shape[1:])))).all(axis=1)
         if bad.any():
             counts[name] = int(bad.sum())
             bad_any |= bad

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from likely._io import atomic_path, unreadable
+from likely._io import atomic_path, names_the_file, unreadable
 from likely.data.events import EventSet
 from likely.data.invalid import InvalidRows, drop_invalid
 
@@ -207,7 +207,8 @@ def _delta_phi(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- reading
-def read_lhco_raw(path: str | os.PathLike):
+@names_the_file
+def read_lhco_raw(path: str | os.PathLike, *, on_invalid: str = "drop"):
     """Read a features file as published: a validated ``pandas.DataFrame`` of raw columns.
 
     Parameters
@@ -215,6 +216,9 @@ def read_lhco_raw(path: str | os.PathLike):
     path : path
         A pandas HDF file holding one DataFrame (key ``df`` in the published file; a file
         with another single key is read too).
+    on_invalid : {"drop", "raise", "keep"}
+        Events with NaN/inf in any of the 14 jet columns: drop them and log how many per
+        column (the default), raise, or keep them (:mod:`likely.data.invalid`).
 
     Returns
     -------
@@ -256,10 +260,18 @@ def read_lhco_raw(path: str | os.PathLike):
     if missing:
         raise ValueError(f"{path} is not an LHC Olympics features file: missing column(s) {missing} "
                          f"(it has {list(map(str, table.columns))})")
+    duplicated = sorted({str(name) for name in table.columns[table.columns.duplicated()]})
+    if duplicated:
+        raise ValueError(f"{path} has the column(s) {duplicated} more than once")
     table = table[[name for name in RAW_COLUMNS if name in table.columns]]
+    numeric = [name for name in table.columns if not pd.api.types.is_numeric_dtype(table[name])]
+    if numeric:
+        raise TypeError(f"{path}: column(s) {numeric} must hold numbers; got {[str(table[n].dtype) for n in numeric]}")
     if "label" in table.columns:
         _check_binary(table["label"].to_numpy(), f"{path}: column 'label'")
-    return table
+    keep, _ = drop_invalid({name: table[name].to_numpy() for name in JET_COLUMNS}, source=str(path),
+                           on_invalid=on_invalid)
+    return table if keep.all() else table[keep]
 
 
 def _check_binary(labels: np.ndarray, what: str) -> None:
@@ -270,6 +282,7 @@ def _check_binary(labels: np.ndarray, what: str) -> None:
                          f"e.g. {labels[bad][:3].tolist()}")
 
 
+@names_the_file
 def read_lhco(
     path: str | os.PathLike, *, features: Sequence[str] = DEFAULT_FEATURES, on_invalid: str = "drop",
     return_invalid: bool = False,
@@ -310,7 +323,7 @@ def read_lhco(
         message gives their count per column).
     """
     features = _check_features(features)
-    raw = read_lhco_raw(path)
+    raw = read_lhco_raw(path, on_invalid="keep")
     derived = derive_features(raw)
     used = dict.fromkeys(column for name in features for column in FEATURE_INPUTS[name])
     keep, account = drop_invalid({**{column: raw[column].to_numpy() for column in used},
@@ -424,7 +437,7 @@ def read_fm_features(
         raise TypeError(f"paths must be a sequence of paths, not the single path {str(paths)!r}; use [{str(paths)!r}]")
     tables, accounts = [], []
     for path in paths:
-        table = read_lhco_raw(path)
+        table = read_lhco_raw(path, on_invalid="keep")
         used = [name for name in JET_COLUMNS if name in FM_FEATURES or name in ("pxj1", "pyj1", "pxj2", "pyj2")]
         keep, account = drop_invalid({name: table[name].to_numpy() for name in used}, source=str(path),
                                      on_invalid=on_invalid)

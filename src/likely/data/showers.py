@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from likely._checks import check_array, check_choice, check_showers
-from likely._io import atomic_path, unreadable
+from likely._io import atomic_path, names_the_file, unreadable
 from likely.data.invalid import InvalidRows, drop_invalid
 
 __all__ = [
@@ -192,7 +192,7 @@ def _open_for_reading(path) -> Iterator:
     try:
         with h5py.File(path, "r") as handle:
             yield handle
-    except OSError as error:
+    except (OSError, RuntimeError, KeyError) as error:  # h5py's errors for damaged headers, heaps and chunks
         raise unreadable(path, "HDF5 shower file", error) from error
 
 
@@ -209,6 +209,15 @@ def _check_out(path, overwrite: bool) -> Path:
     return path
 
 
+def _float32(dataset, scale: float = 1.0) -> np.ndarray:
+    """A dataset as float32 (times ``scale``); values beyond float32 become ±inf for the non-finite policy."""
+    values = dataset[()]
+    if not np.issubdtype(np.asarray(values).dtype, np.number):
+        raise TypeError(f"dataset {dataset.name!r} must hold numbers; got dtype {np.asarray(values).dtype}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (np.asarray(values, dtype=np.float64) * scale).astype(np.float32)
+
+
 def _read_label(handle, n: int):
     if "label" not in handle:
         return None
@@ -218,6 +227,7 @@ def _read_label(handle, n: int):
     return label
 
 
+@names_the_file
 def read_calogan(path: str | os.PathLike, incident_unit: str = "GeV", *, on_invalid: str = "drop",
                  return_invalid: bool = False) -> Showers | tuple[Showers, InvalidRows]:
     """Read a CaloGAN-style HDF5 file (``layer_0``.., ``energy``): layers in MeV, ``energy`` in ``incident_unit``.
@@ -233,11 +243,11 @@ def read_calogan(path: str | os.PathLike, incident_unit: str = "GeV", *, on_inva
             raise ValueError(f"{path} is not a CaloGAN-style file: needs layer_0.. and energy; has {list(handle)}")
         if names != [f"layer_{k}" for k in range(len(names))]:
             raise ValueError(f"{path}: layer datasets must be numbered from 0 without gaps; got {names}")
-        layers = [np.asarray(handle[name][:], dtype=np.float32) for name in names]
+        layers = [_float32(handle[name]) for name in names]
         for name, layer in zip(names, layers, strict=True):
             if layer.ndim != 3:
                 raise ValueError(f"{path}: {name} must have shape (N, rows, cols); got {layer.shape}")
-        energy = np.asarray(handle["energy"][:], dtype=np.float64).reshape(-1) * _UNITS[incident_unit]
+        energy = _float32(handle["energy"], scale=_UNITS[incident_unit]).reshape(-1)
         label = _read_label(handle, len(energy))
     for name, layer in zip(names, layers, strict=True):
         if len(layer) != len(energy):
@@ -270,6 +280,7 @@ def write_calogan(path: str | os.PathLike, showers: Showers, *, incident_unit: s
     return path
 
 
+@names_the_file
 def read_calochallenge(path: str | os.PathLike, layer_sizes: Sequence[int] | None = None, *,
                        on_invalid: str = "drop", return_invalid: bool = False) -> Showers | tuple[Showers, InvalidRows]:
     """Read a CaloChallenge-style HDF5 file (``incident_energies`` (N, 1), ``showers`` (N, n_voxels); MeV).
@@ -283,8 +294,8 @@ def read_calochallenge(path: str | os.PathLike, layer_sizes: Sequence[int] | Non
         for name in ("incident_energies", "showers"):
             if name not in handle:
                 raise ValueError(f"{path} is not a CaloChallenge-style file: no dataset {name!r}; has {list(handle)}")
-        energies = np.asarray(handle["showers"][:], dtype=np.float32)
-        incident = np.asarray(handle["incident_energies"][:], dtype=np.float32).reshape(-1)
+        energies = _float32(handle["showers"])
+        incident = _float32(handle["incident_energies"]).reshape(-1)
         label = _read_label(handle, len(incident))
     if energies.ndim != 2:
         raise ValueError(f"{path}: showers must have shape (N, n_voxels); got {energies.shape}")
@@ -309,6 +320,7 @@ def write_calochallenge(path: str | os.PathLike, showers: Showers, *, overwrite:
     return path
 
 
+@names_the_file
 def read_showers(path: str | os.PathLike, layers: Sequence[int] | None = None, max_showers: int | None = None,
                  allow_empty: bool = False, *, on_invalid: str = "drop", return_invalid: bool = False) -> tuple:
     """Showers and incident energies in GeV from a CaloChallenge-style file (MeV on disk).

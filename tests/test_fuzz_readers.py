@@ -1,0 +1,209 @@
+"""Fuzzing every file reader with hostile files (hypothesis).
+
+The property each reader must keep, whatever the file holds: it returns data whose used
+values are all finite (events with NaN/inf dropped, as :mod:`likely.data.invalid`
+documents), or it raises a ``ValueError`` / ``TypeError`` / ``FileNotFoundError`` whose
+one-line message names the file. Files are written by the tests: tables with random
+columns, dtypes, row counts and values (NaN, ±inf, 1e38, ...), and valid files that are
+truncated or have bytes overwritten at random offsets.
+"""
+
+import contextlib
+import tempfile
+import warnings
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from likely.data import EventSet, Showers
+from likely.data.lhco import JET_COLUMNS, RAW_COLUMNS, read_fm_features, read_lhco, read_lhco_raw
+from likely.data.showers import read_calochallenge, read_calogan, read_showers
+
+pytestmark = pytest.mark.xdist_group("fuzz-readers")
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+HOSTILE_FLOATS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=32),
+    st.sampled_from([0.0, -0.0, 1e38, -1e38, 3.4e38, 1e-45, np.nan, np.inf, -np.inf]),
+)
+
+LHCO_READERS = {
+    "read_lhco_raw": read_lhco_raw,
+    "read_lhco": read_lhco,
+    "read_lhco(all features)": lambda path: read_lhco(path, features=("mjj", "mj2", "tau32_j2", "delta_r", "pt_j1")),
+    "read_fm_features": lambda path: read_fm_features([path]),
+}
+SHOWER_READERS = {"read_calogan": read_calogan, "read_calochallenge": read_calochallenge, "read_showers": read_showers}
+
+
+# ----------------------------------------------------------------------------- the property
+def finite_values(result) -> list[np.ndarray]:
+    """Every float array a reader returned (what a model would consume)."""
+    if isinstance(result, tuple):
+        return [array for part in result for array in finite_values(part)]
+    if isinstance(result, EventSet):
+        return [result.array()]
+    if isinstance(result, Showers):
+        return [result.energies, result.incident_energies]
+    if isinstance(result, pd.DataFrame):
+        return [result[list(JET_COLUMNS)].to_numpy(np.float64)]
+    if isinstance(result, np.ndarray) and np.issubdtype(result.dtype, np.floating):
+        return [result]
+    return []
+
+
+def check_reader(read, path: Path) -> None:
+    """The fuzz property: finite data, or one clean error naming ``path``. NumPy warnings fail too."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            result = read(path)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        message = str(error)
+        assert path.name in message, f"the error does not name the file: {message!r}"
+        assert "\n" not in message, f"the error is not one line: {message!r}"
+        return
+    for values in finite_values(result):
+        assert np.isfinite(values).all(), f"{read} let {int((~np.isfinite(values)).sum())} non-finite values through"
+
+
+@contextlib.contextmanager
+def scratch(name: str):
+    with tempfile.TemporaryDirectory() as folder:
+        yield Path(folder) / name
+
+
+# ----------------------------------------------------------------------------- hostile LHCO tables
+@st.composite
+def lhco_tables(draw) -> pd.DataFrame:
+    """Tables near the LHCO schema: dropped, extra or renamed columns, odd dtypes, hostile values."""
+    n = draw(st.integers(0, 12))
+    names = [name for name in RAW_COLUMNS if draw(st.floats(0, 1)) < 0.97]
+    names += draw(st.lists(st.sampled_from(["extra", "label", "mjj", "pxj1"]), max_size=2))
+    columns = {}
+    for name in dict.fromkeys(names):
+        kind = draw(st.sampled_from(["float32"] * 6 + ["float64", "int64", "bool", "str"]))
+        if kind == "str":
+            columns[name] = draw(st.lists(st.text(max_size=3), min_size=n, max_size=n))
+        elif name == "label":
+            columns[name] = draw(hnp.arrays(np.float32, n, elements=st.sampled_from([0.0, 1.0, 2.0, np.nan])))
+        else:
+            values = draw(hnp.arrays(np.float64, n, elements=HOSTILE_FLOATS))
+            with np.errstate(all="ignore"):
+                columns[name] = values.astype(kind)
+    return pd.DataFrame(columns)
+
+
+@FUZZ
+@given(table=lhco_tables(), reader=st.sampled_from(sorted(LHCO_READERS)))
+def test_fuzz_lhco_readers_on_hostile_tables(table, reader):
+    with scratch("hostile.h5") as path:
+        table.to_hdf(path, key="df")
+        check_reader(LHCO_READERS[reader], path)
+
+
+def _valid_lhco(path: Path, n: int = 300) -> Path:
+    rng = np.random.default_rng(0)
+    raw = {name: rng.uniform(0.1, 1.0, n).astype(np.float32) for name in JET_COLUMNS}
+    for name in ("pxj1", "pyj1", "pzj1", "pxj2", "pyj2", "pzj2"):
+        raw[name] = rng.normal(0, 1500, n).astype(np.float32)
+    raw["label"] = (rng.random(n) < 0.3).astype(np.float32)
+    pd.DataFrame(raw).to_hdf(path, key="df")
+    return path
+
+
+def _valid_showers(path: Path, fmt: str, n: int = 200) -> Path:
+    rng = np.random.default_rng(0)
+    with h5py.File(path, "w") as handle:
+        if fmt == "calogan":
+            handle["layer_0"] = rng.exponential(1.0, (n, 3, 4)).astype(np.float32)
+            handle["layer_1"] = rng.exponential(1.0, (n, 2, 2)).astype(np.float32)
+            handle["energy"] = rng.uniform(1, 100, (n, 1))
+        else:
+            handle["showers"] = rng.exponential(1.0, (n, 16)).astype(np.float32) + 0.1
+            handle["incident_energies"] = rng.uniform(1e3, 1e5, (n, 1))
+    return path
+
+
+def _corrupt(data: bytes, cut: float, patch: list[tuple[float, bytes]]) -> bytes:
+    """``data`` cut to a fraction ``cut`` of its length, with byte strings written at fractional offsets."""
+    data = bytearray(data[: int(len(data) * cut)])
+    for where, chunk in patch:
+        start = int(where * len(data))
+        data[start:start + len(chunk)] = chunk[: max(len(data) - start, 0)]
+    return bytes(data)
+
+
+CORRUPTIONS = dict(
+    cut=st.one_of(st.just(1.0), st.floats(0.0, 1.0)),
+    patch=st.lists(st.tuples(st.floats(0, 1), st.binary(min_size=1, max_size=16)), max_size=4),
+)
+
+
+@FUZZ
+@given(reader=st.sampled_from(sorted(LHCO_READERS)), **CORRUPTIONS)
+def test_fuzz_lhco_readers_on_corrupted_files(reader, cut, patch):
+    with scratch("good.h5") as good, scratch("corrupt.h5") as path:
+        path.write_bytes(_corrupt(_valid_lhco(good).read_bytes(), cut, patch))
+        check_reader(LHCO_READERS[reader], path)
+
+
+# ----------------------------------------------------------------------------- hostile shower files
+@st.composite
+def shower_files(draw):
+    """Datasets near the CaloGAN / CaloChallenge layouts: wrong shapes, dtypes, lengths, values."""
+    n = draw(st.integers(0, 6))
+    names = draw(st.lists(st.sampled_from(["layer_0", "layer_1", "layer_3", "energy", "showers",
+                                           "incident_energies", "label"]), min_size=1, max_size=5, unique=True))
+    datasets = {}
+    for name in names:
+        rows = n + draw(st.sampled_from([0, 0, 0, 1, -1])) if n else 0
+        shape = {"layer": (rows, 2, 3), "showers": (rows, 6)}.get(name.split("_")[0], (rows, 1))
+        shape = draw(st.sampled_from([shape, shape[:1], (*shape, 1)]))
+        kind = draw(st.sampled_from([np.float32] * 4 + [np.float64, np.int32, "S3"]))
+        if kind == "S3":
+            datasets[name] = np.full(shape, b"abc")
+        else:
+            values = draw(hnp.arrays(np.float64, shape, elements=HOSTILE_FLOATS))
+            with np.errstate(all="ignore"):
+                datasets[name] = values.astype(kind)
+    return datasets
+
+
+@FUZZ
+@given(datasets=shower_files(), reader=st.sampled_from(sorted(SHOWER_READERS)))
+def test_fuzz_shower_readers_on_hostile_files(datasets, reader):
+    with scratch("hostile.h5") as path:
+        with h5py.File(path, "w") as handle:
+            for name, values in datasets.items():
+                handle[name] = values
+        check_reader(SHOWER_READERS[reader], path)
+
+
+@FUZZ
+@given(fmt=st.sampled_from(["calogan", "calochallenge"]), **CORRUPTIONS)
+def test_fuzz_shower_readers_on_corrupted_files(fmt, cut, patch):
+    with scratch("good.h5") as good, scratch("corrupt.h5") as path:
+        path.write_bytes(_corrupt(_valid_showers(good, fmt).read_bytes(), cut, patch))
+        for read in ({"calogan": read_calogan}.get(fmt, read_calochallenge), read_showers):
+            check_reader(read, path)
+
+
+# ----------------------------------------------------------------------------- the suite can fail
+def test_the_fuzz_catches_a_reader_that_lets_nan_through():
+    """A reader without the non-finite policy (plain pandas) fails the property."""
+
+    @settings(FUZZ, max_examples=200, database=None, report_multiple_bugs=False)
+    @given(table=lhco_tables())
+    def lax(table):
+        with scratch("hostile.h5") as path:
+            table.to_hdf(path, key="df")
+            check_reader(lambda p: pd.read_hdf(p).reindex(columns=list(JET_COLUMNS)).astype(float), path)
+
+    with pytest.raises(AssertionError, match="non-finite values through|does not name the file"):
+        lax()
