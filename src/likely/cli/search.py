@@ -49,8 +49,8 @@ def add_parser(subparsers) -> None:
     score.add_argument("--out", type=Path, required=True, help="scores file to write (.npz)")
     score.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     score.add_argument("--trust", action="store_true",
-                       help="load pickled scikit-learn models (boosted trees) in the folder: unpickling can run "
-                            "code, so pass this only for folders you made or trust")
+                       help="load pickled scikit-learn estimators of your own (sklearn.pkl) and classes from "
+                            "outside likely: both can run code, so pass this only for folders you made or trust")
     add_strict(score, "refuse files with NaN/inf features (default: such events get score NaN)")
     score.set_defaults(run=run_score)
 

@@ -93,9 +93,9 @@ class ResonantMethod(Saveable, BaseEstimator):
     declare (:func:`likely._checks.validate_params`), the window and the columns, then
     calls the method's own training. ``save(path)`` / ``ResonantMethod.load(path,
     trust=...)`` use the one save format (:mod:`likely._persist`); ``ResonantMethod.load``
-    loads any method, ``CATHODE.load`` checks the class. Folders of methods with
-    boosted-tree classifiers hold pickled scikit-learn models and load only with
-    ``trust=True``.
+    loads any method, ``CATHODE.load`` checks the class. Folders holding pickled
+    scikit-learn estimators of the user's own (not likely's boosted trees, which are saved
+    as arrays) load only with ``trust=True``.
 
     Attributes
     ----------
