@@ -24,6 +24,7 @@ from hypothesis.extra import numpy as hnp
 from likely.data import EventSet, Showers
 from likely.data.lhco import JET_COLUMNS, RAW_COLUMNS, read_fm_features, read_lhco, read_lhco_raw
 from likely.data.showers import read_calochallenge, read_calogan, read_showers
+from likely.search.scan_config import ScanConfig, read_scan_config
 
 pytestmark = pytest.mark.xdist_group("fuzz-readers")
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -54,6 +55,8 @@ def finite_values(result) -> list[np.ndarray]:
         return [result[list(JET_COLUMNS)].to_numpy(np.float64)]
     if isinstance(result, np.ndarray) and np.issubdtype(result.dtype, np.floating):
         return [result]
+    if isinstance(result, ScanConfig):
+        return [np.asarray([w for window in result.windows for w in window], dtype=float)]
     return []
 
 
@@ -192,6 +195,28 @@ def test_fuzz_shower_readers_on_corrupted_files(fmt, cut, patch):
         path.write_bytes(_corrupt(_valid_showers(good, fmt).read_bytes(), cut, patch))
         for read in ({"calogan": read_calogan}.get(fmt, read_calochallenge), read_showers):
             check_reader(read, path)
+
+
+# ----------------------------------------------------------------------------- scan configs
+SCAN_EXAMPLE = (Path(__file__).parents[1] / "examples" / "scan.toml").read_text().splitlines()
+HOSTILE_TOML = st.sampled_from(["-1", "0", "nan", "inf", "-inf", "1e400", "1.5", '"x"', '""', "[]", "[1, 1]",
+                                "[[3.7, 3.3]]", "{}", "true", "99999999999999999999", "{ start = 1 }", '["iad"]'])
+
+
+@FUZZ
+@given(edits=st.dictionaries(st.integers(0, len(SCAN_EXAMPLE) - 1), st.one_of(HOSTILE_TOML, st.none()), max_size=4),
+       tail=st.binary(max_size=8))
+def test_fuzz_scan_config(edits, tail):
+    """The example config with values replaced by hostile ones, lines deleted, bytes appended."""
+    lines = []
+    for number, line in enumerate(SCAN_EXAMPLE):
+        if number not in edits:
+            lines.append(line)
+        elif edits[number] is not None and "=" in line:
+            lines.append(f"{line.split('=')[0]}= {edits[number]}")
+    with scratch("scan.toml") as path:
+        path.write_bytes("\n".join(lines).encode() + tail)
+        check_reader(read_scan_config, path)
 
 
 # ----------------------------------------------------------------------------- the suite can fail

@@ -92,8 +92,8 @@ def read_scan_config(path: str | os.PathLike) -> ScanConfig:
     if not path.is_file():
         raise FileNotFoundError(f"scan config {path} not found")
     try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"scan config {path} is not valid TOML: {error}") from None
     try:
         return ScanConfig.from_mapping(raw, base=path.parent)
