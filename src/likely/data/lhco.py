@@ -404,6 +404,21 @@ def write_lhco(path: str | os.PathLike, raw: Mapping[str, Any], *, overwrite: bo
     return path
 
 
+def _fm_view(table) -> dict[str, np.ndarray]:
+    """:data:`FM_FEATURES` and ``pt_j1`` of a raw table as float32 columns (GeV).
+
+    The transverse momenta are computed in float64 and may still overflow float32 to inf,
+    so the caller applies the non-finite policy to these columns rather than the raw ones.
+    """
+    def pt(jet: str) -> np.ndarray:
+        return np.hypot(table[f"px{jet}"].to_numpy(np.float64), table[f"py{jet}"].to_numpy(np.float64))
+
+    with np.errstate(over="ignore"):
+        view = {name: table[name].to_numpy(np.float32) for name in FM_FEATURES if name != "ptj2"}
+        view["ptj2"], view["pt_j1"] = pt("j2").astype(np.float32), pt("j1").astype(np.float32)
+    return view
+
+
 def read_fm_features(
     paths: Sequence[str | os.PathLike], *, on_invalid: str = "drop", return_invalid: bool = False,
 ) -> tuple:
@@ -415,8 +430,9 @@ def read_fm_features(
         LHC Olympics features files (e.g. written by ``likely generate dijet``), concatenated
         in order.
     on_invalid : {"drop", "raise", "keep"}
-        Events with NaN/inf in a raw column these features use: drop them and log how many
-        per column (the default), raise, or keep them (:mod:`likely.data.invalid`).
+        Events with NaN/inf in a feature or in pT (from the raw values, or from a momentum
+        too large for float32): drop them and log how many per column (the default), raise,
+        or keep them (:mod:`likely.data.invalid`).
     return_invalid : bool
         Also return the :class:`~likely.data.invalid.InvalidRows` account of all files.
 
@@ -431,24 +447,24 @@ def read_fm_features(
     invalid : InvalidRows
         Only with ``return_invalid``.
     """
-    import pandas as pd
 
     if isinstance(paths, (str, os.PathLike)):
         raise TypeError(f"paths must be a sequence of paths, not the single path {str(paths)!r}; use [{str(paths)!r}]")
-    tables, accounts = [], []
+    parts, labels, accounts = [], [], []
     for path in paths:
         table = read_lhco_raw(path, on_invalid="keep")
-        used = [name for name in JET_COLUMNS if name in FM_FEATURES or name in ("pxj1", "pyj1", "pxj2", "pyj2")]
-        keep, account = drop_invalid({name: table[name].to_numpy() for name in used}, source=str(path),
-                                     on_invalid=on_invalid)
-        tables.append(table[keep])
+        part = _fm_view(table)
+        keep, account = drop_invalid(part, source=str(path), on_invalid=on_invalid)
+        parts.append({name: values[keep] for name, values in part.items()})
+        labels.append(table["label"].to_numpy(np.int64)[keep] if "label" in table else None)
         accounts.append(account)
-    if not tables:
+    if not parts:
         raise ValueError("paths is empty; give at least one features file")
-    table = pd.concat(tables, ignore_index=True)
-    table["ptj2"] = np.hypot(table["pxj2"], table["pyj2"])
-    pt = np.hypot(table["pxj1"], table["pyj1"]).to_numpy(np.float32)
-    features = table[list(FM_FEATURES)].to_numpy(np.float32)
-    labels = table["label"].to_numpy(np.int64) if "label" in table else None
-    result = (features, pt, labels)
+    if len({label is None for label in labels}) > 1:
+        unlabelled = [str(path) for path, label in zip(paths, labels) if label is None]
+        raise ValueError(f"paths mix labelled and unlabelled files ({unlabelled[0]} has no 'label' column); "
+                         "give files of one kind")
+    merged = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    features = np.stack([merged[name] for name in FM_FEATURES], axis=1)
+    result = (features, merged["pt_j1"], None if labels[0] is None else np.concatenate(labels))
     return (*result, InvalidRows.combine(accounts)) if return_invalid else result
