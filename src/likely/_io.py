@@ -12,7 +12,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_dir", "atomic_path", "atomic_write", "names_the_file", "unreadable", "write_json", "write_text"]
+__all__ = [
+    "atomic_dir", "atomic_path", "atomic_write", "names_the_file", "remove_temporaries", "unreadable", "write_json",
+    "write_text",
+]
 
 
 @contextlib.contextmanager
@@ -86,6 +89,23 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
             os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def remove_temporaries(folder: str | os.PathLike, name: str | None = None) -> int:
+    """Delete what killed atomic writes left in ``folder``: ``.<name>.*.tmp`` (all ``.*.tmp`` if no ``name``).
+
+    A process killed inside :func:`atomic_path` or :func:`atomic_dir` cannot clean up; a
+    rerun calls this before writing the same targets. Returns how many were removed.
+    """
+    folder = Path(folder)
+    pattern = f".{name}.*.tmp" if name else ".*.tmp"
+    stale = sorted(folder.glob(pattern)) if folder.is_dir() else []
+    for path in stale:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    return len(stale)
 
 
 def unreadable(path: str | os.PathLike, what: str, error: BaseException) -> ValueError:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
+import io
 import json
 import logging
 import os
@@ -50,7 +51,7 @@ import likely
 from likely._device import resolve_device
 from likely._io import atomic_dir, write_json
 
-__all__ = ["FORMAT", "Saveable", "load", "save"]
+__all__ = ["FORMAT", "Saveable", "load", "save", "torch_bytes"]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,17 @@ class Saveable:
 
 
 # ------------------------------------------------------------------ save / load
+def torch_bytes(obj: Any) -> bytes:
+    """``obj`` as ``torch.save`` writes it, in memory.
+
+    Written to disk by Python, a full disk raises the usual ``OSError`` (ENOSPC) instead of
+    the C++ writer's message ("unexpected pos ...") that ``torch.save`` gives.
+    """
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
 def save(obj: Any, path: str | os.PathLike) -> Path:
     """Write the fitted ``obj`` to the folder ``path`` (see the module docstring)."""
     if not _is_fitted(obj):
@@ -104,7 +116,7 @@ def save(obj: Any, path: str | os.PathLike) -> Path:
     encoder = _Encoder()
     state = encoder.value(obj, type(obj).__name__)
     with atomic_dir(path) as tmp:
-        torch.save(state, tmp / WEIGHTS)
+        (tmp / WEIGHTS).write_bytes(torch_bytes(state))
         files = {WEIGHTS: _sha256(tmp / WEIGHTS)}
         if encoder.pickles:
             with open(tmp / PICKLES, "wb") as stream:

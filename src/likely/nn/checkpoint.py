@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from likely._io import atomic_write
+from likely._persist import torch_bytes
 
 __all__ = ["save_atomic", "load_safely"]
 
@@ -20,7 +21,7 @@ def save_atomic(obj: Any, path: str | os.PathLike) -> Path:
     file intact.
     """
     with atomic_write(path) as stream:
-        torch.save(obj, stream)
+        stream.write(torch_bytes(obj))
     return Path(path)
 
 

@@ -15,6 +15,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from likely._checks import fraction, instance, options, positive, validate_params
+from likely._io import remove_temporaries
 from likely.nn.checkpoint import load_safely, save_atomic
 from likely.nn.progress import progress_bar
 
@@ -161,8 +162,11 @@ class Trainer(BaseEstimator):
         scheduler = self._scheduler(optimizer, steps_per_epoch)
         state = _LoopState(best_state=copy.deepcopy(module.state_dict()))
         fingerprint = [n_rows, _n_rows(val_data) if val_data else 0, *_widths(data)]
-        if self.checkpoint is not None and Path(self.checkpoint).is_file():
-            state = self._resume(module, optimizer, scheduler, generator, fingerprint)
+        if self.checkpoint is not None:
+            checkpoint = Path(self.checkpoint)
+            remove_temporaries(checkpoint.parent, checkpoint.name)  # left by a killed save
+            if checkpoint.is_file():
+                state = self._resume(module, optimizer, scheduler, generator, fingerprint)
 
         bar = progress_bar(total=self.epochs, initial=state.epoch, desc="training", enabled=self.progress)
         try:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from likely._io import atomic_write, write_json
+from likely._io import atomic_write, remove_temporaries, write_json
 from likely.data import EventSet
 from likely.density import DensityEstimator
 from likely.nn import progress_bar, set_progress_bars
@@ -291,6 +291,7 @@ def _save_job(out: Path, record: dict, data: dict) -> dict:
     numbers, arrays = split_arrays(record)
     numbers["data"] = data
     folder = _job_dir(out, numbers["id"])
+    remove_temporaries(folder)  # left by a run of this job that was killed while saving
     if "model" in record:
         record["model"].save(folder / "model")
         numbers["model"] = (folder / "model").relative_to(out).as_posix()

@@ -34,7 +34,7 @@ import numpy as np
 
 from likely import __version__
 from likely._checks import check_positive
-from likely._io import atomic_write, write_json
+from likely._io import atomic_write, remove_temporaries, write_json
 
 __all__ = [
     "ChunkedGenerator",
@@ -157,6 +157,8 @@ def generate_in_chunks(generator: ChunkedGenerator, plan: RunPlan, *, workers: i
     Returns the output file's path. ``executor`` (not shut down here) overrides ``workers``.
     """
     folder = work_dir(plan.out)
+    remove_temporaries(folder)
+    remove_temporaries(plan.out.parent, plan.out.name)
     paths = [folder / generator.chunk_name(k) for k in range(len(plan.sizes))]
     done = _finished_chunks(generator, plan, paths)
     log.info("%s: %d %s in %d chunk(s) of %d, %d already done in %s", plan.out, plan.n_events, generator.name,
@@ -171,12 +173,13 @@ def generate_in_chunks(generator: ChunkedGenerator, plan: RunPlan, *, workers: i
     parts = [done[k] for k in range(len(plan.sizes))]
     columns = {name: np.concatenate([p[0][name] for p in parts]) for name in parts[0][0]}
     records = [p[1] for p in parts]
-    generator.write(plan.out, columns)
+    # the record first: an output file on disk always has its record beside it
     write_json(plan.out.with_suffix(".json"), {
         "chunks": [{key: r[key] for key in generator.chunk_keys} for r in records],
         **generator.summary(columns, records),
         "versions": {"likely": __version__, **generator.versions},
     })
+    generator.write(plan.out, columns)
     log.info("wrote %d %s to %s", plan.n_events, generator.name, plan.out)
     return plan.out
 

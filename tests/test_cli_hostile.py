@@ -1,0 +1,125 @@
+"""The command line against hostile arguments, as a user meets it: one error line, no traceback.
+
+Each case runs ``likely`` in a subprocess and checks the exit code (2: bad input, 1: the
+system failed) and that stderr ends in exactly one ``likely <command>: error: ...`` line
+naming the culprit, with no Python traceback, and that nothing already on disk was lost.
+"""
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SHOWERS = ["generate", "showers", "--particle", "photon", "--energy", "10", "--events", "20", "--format",
+           "calochallenge"]
+
+
+def likely(*args: str, cwd: Path, preexec=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "likely", "-q", *args], cwd=cwd, capture_output=True, text=True,
+                          preexec_fn=preexec, timeout=240)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, code: int, *names: str) -> str:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("likely ")]
+    assert len(errors) == 1 and ": error: " in errors[0], result.stderr
+    for name in names:
+        assert name in errors[0], errors[0]
+    return errors[0]
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "empty.h5").write_bytes(b"")
+    (tmp_path / "text.h5").write_text("mjj,label\n3500,1\n")
+    (tmp_path / "a_file").write_text("not a folder")
+    return tmp_path
+
+
+@pytest.mark.parametrize("args, culprit", [
+    (["search", "run", "--data", "missing.h5", "--out", "run"], "missing.h5"),
+    (["search", "run", "--data", "empty.h5", "--out", "run"], "empty.h5"),
+    (["search", "run", "--data", "text.h5", "--out", "run"], "text.h5"),
+    (["search", "score", "a_file", "--data", "text.h5", "--out", "s.npz"], "a_file"),
+    (["search", "scan", "missing.toml"], "missing.toml"),
+    (["report", "missing_run"], "missing_run"),
+    (["detect", "fm", "train", "--data", "empty.h5", "--out", "run"], "empty.h5"),
+    (["detect", "fm", "score", "--run", "missing_run", "--data", "text.h5"], "missing_run"),
+    (["calo", "train", "--data", "text.h5", "--layers", "4", "--out", "run"], "text.h5"),
+    (["calo", "score", "--run", "a_file", "--data", "text.h5", "--out", "s.npz"], "a_file"),
+])
+def test_unreadable_inputs_give_one_line_naming_them(files, args, culprit):
+    result = likely(*args, cwd=files)
+    assert_one_line_error(result, 2, culprit)
+    run = files / "run"
+    assert not run.exists() or not any(run.iterdir()), "a refused command left files that block its rerun"
+
+
+@pytest.mark.parametrize("out", ["a_file", "a_file/under_a_file"])
+def test_output_that_cannot_be_a_run_directory(files, out):
+    result = likely("search", "run", "--toy", "1000", "--out", out, cwd=files)
+    assert_one_line_error(result, 2, "a_file")
+    assert (files / "a_file").read_text() == "not a folder"
+
+
+def test_output_under_a_file_is_refused(files):
+    result = likely(*SHOWERS, "--out", "a_file/showers.h5", cwd=files)
+    assert_one_line_error(result, 2, "a_file")
+    assert (files / "a_file").read_text() == "not a folder"
+
+
+def test_existing_output_is_kept_without_force(files):
+    (files / "showers.h5").write_bytes(b"precious")
+    result = likely(*SHOWERS, "--out", "showers.h5", cwd=files)
+    assert_one_line_error(result, 2, "showers.h5", "--force")
+    assert (files / "showers.h5").read_bytes() == b"precious"
+
+
+def _file_size_limit(limit: int):
+    """A child whose files cannot grow past ``limit`` bytes: writes fail as on a full disk (EFBIG)."""
+    def limit_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return limit_files
+
+
+def test_full_disk_fails_in_one_line_and_keeps_the_old_file(files):
+    assert likely(*SHOWERS, "--out", "showers.h5", cwd=files).returncode == 0
+    before = (files / "showers.h5").read_bytes()
+    result = likely(*SHOWERS, "--events", "2000", "--out", "showers.h5", "--force", cwd=files,
+                    preexec=_file_size_limit(len(before) // 2))
+    assert_one_line_error(result, 1, "too large")
+    assert (files / "showers.h5").read_bytes() == before
+    assert sorted(path.name for path in files.iterdir() if path.name.startswith(".")) == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT"), reason="needs POSIX signals")
+def test_interrupt_exits_130_without_traceback(files):
+    process = subprocess.Popen([sys.executable, "-m", "likely", "-q", *SHOWERS[:-4], "--events", "10000000",
+                                "--chunk-size", "20", "--out", "big.h5"], cwd=files, stderr=subprocess.PIPE, text=True)
+    _wait_until_running(files, process)
+    process.send_signal(signal.SIGINT)
+    stderr = process.communicate(timeout=120)[1]
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr, stderr
+    assert not (files / "big.h5").exists()
+
+
+def _wait_until_running(folder: Path, process: subprocess.Popen) -> None:
+    """Block until the generator has saved its first chunk (imports are done, work is under way)."""
+    deadline = time.monotonic() + 120
+    while not any((folder / "big.h5.chunks").glob("chunk*.npz")):
+        assert process.poll() is None and time.monotonic() < deadline, "the generator did not start"
+        time.sleep(0.05)
+
+
+def test_debug_shows_the_traceback(files):
+    result = likely("--debug", "search", "run", "--data", "missing.h5", "--out", "run", cwd=files)
+    assert result.returncode != 0 and "Traceback" in result.stderr
+    assert os.fspath("missing.h5") in result.stderr
