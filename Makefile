@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU wheel of torch on these machines; a looser pin pulls a multi-GB CUDA build.
 TORCH_PIN := torch==2.13.0
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: install
 test: install
 	$(BIN)/ruff check src tests examples benchmarks
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# the fuzz tests with 20x the examples of `make test` (about 3 minutes on 2 cores)
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -n 2 --timeout 0 --hypothesis-show-statistics tests/test_fuzz_readers.py
 
 bench: install
 	$(BIN)/python benchmarks/flows.py

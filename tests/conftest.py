@@ -1,10 +1,16 @@
-"""Shared fixtures: small seeded data sets."""
+"""Shared fixtures: small seeded data sets; the hypothesis profiles (``make fuzz`` runs the long one)."""
+
+import os
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import settings
 
 from likely.data import resonant_toy
+
+settings.register_profile("fuzz", max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True)

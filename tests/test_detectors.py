@@ -103,8 +103,15 @@ class PredictsWithTheWrongCut(ReconstructionDetector, register=False):
         return super().predict(X, cond, fpr=fpr / 2, reference=reference)
 
 
+class ScoresNaN(ReconstructionDetector, register=False):
+    def score(self, X, cond=None):
+        X = np.nan_to_num(np.asarray(X, dtype=np.float32))  # hides the NaN the objects hold
+        return super().score(X, cond)
+
+
 @pytest.mark.parametrize("broken, check", [
     (WrongSign, "check_outliers_score_higher"),
+    (ScoresNaN, "check_bad_input: score with NaN in X"),
     (WrongShape, "check_scores: score shape is"),
     (IgnoresFpr, "check_threshold"),
     (PredictsWithTheWrongCut, "check_predict"),

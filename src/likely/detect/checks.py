@@ -170,11 +170,15 @@ def check_predict(case: Case) -> None:
 
 
 def check_save_load(case: Case) -> None:
-    """save / load round trip: the loaded detector gives bit-identical scores, cuts and decisions."""
+    """save / load round trip: the loaded detector gives bit-identical scores, cuts and decisions.
+
+    The folder is loaded with ``trust=True``: it was just written here, and a detector of
+    the user's own (a class outside ``likely``) loads only so.
+    """
     name = "check_save_load"
     with tempfile.TemporaryDirectory() as tmp:
         path = case.fitted.save(Path(tmp) / "model")
-        loaded = type(case.fitted).load(path, device="cpu")
+        loaded = type(case.fitted).load(path, device="cpu", trust=True)
     _expect(type(loaded) is type(case.fitted), name, f"loaded a {type(loaded).__name__}")
     _expect(np.array_equal(loaded.score(case.X, case.cond), case.scores), name, "scores changed in the round trip")
     for fpr in FPRS:
@@ -185,8 +189,14 @@ def check_save_load(case: Case) -> None:
 
 
 def check_bad_input(case: Case) -> None:
-    """Wrong numbers of features, 1-D objects and a condition of the wrong length raise ValueError."""
+    """Wrong numbers of features, 1-D objects, a condition of the wrong length and NaN / inf
+    in the objects or the condition raise ValueError (at score and at fit)."""
     name, fitted, X, cond = "check_bad_input", case.fitted, case.X[:10], None if case.cond is None else case.cond[:10]
+    for bad, what in ((np.nan, "NaN"), (np.inf, "inf")):
+        _raises(name, ValueError, lambda: fitted.score(_with(X, bad), cond), f"score with {what} in X")
+        _raises(name, ValueError, lambda: clone(case.unfitted).fit(_with(case.X, bad), case.cond), f"fit with {what} in X")
+        if cond is not None:
+            _raises(name, ValueError, lambda: fitted.score(X, _with(cond, bad)), f"score with {what} in cond")
     if X.ndim == 2:
         _raises(name, ValueError, lambda: fitted.score(np.hstack([X, X[:, :1]]), cond), "score with one feature too many")
         if X.shape[1] > 1:
@@ -194,6 +204,13 @@ def check_bad_input(case: Case) -> None:
         _raises(name, ValueError, lambda: fitted.score(X[:, 0], cond), "score of 1-D X")
     if cond is not None:
         _raises(name, ValueError, lambda: fitted.score(X, cond[:-1]), "score with a cond one row short")
+
+
+def _with(values: np.ndarray, bad: float) -> np.ndarray:
+    """A float copy of ``values`` with its first entry replaced by ``bad``."""
+    values = np.array(values, dtype=np.float64 if values.dtype == np.float64 else np.float32)
+    values.flat[0] = bad
+    return values
 
 
 #: every check, in the order :func:`check_detector` runs them

@@ -15,6 +15,12 @@ from likely.search.study import METHODS
 __all__ = ["ScanConfig", "read_scan_config"]
 
 _TOP = ("data", "methods", "seeds", "injection", "windows")
+#: most seeds of one scan (every seed is a job per method, injection and window)
+MAX_SEEDS = 10_000
+#: largest seed value (torch seeds are 64-bit signed)
+MAX_SEED = 2**63 - 1
+#: most events of a toy data set (tens of GB in memory)
+MAX_TOY = 10**9
 
 
 @dataclass(frozen=True)
@@ -126,12 +132,14 @@ def _show(value: Any) -> str:
 
 
 def _number(value: Any, key: str, *, integer: bool = False, minimum: float | None = None,
-            strict: bool = False) -> float:
+            strict: bool = False, maximum: float | None = None) -> float:
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
         raise TypeError(f"'{key}' must be {'an integer' if integer else 'a finite number'}; got {_show(value)}")
     if minimum is not None and (value <= minimum if strict else value < minimum):
         raise ValueError(f"'{key}' must be {'>' if strict else '>='} {minimum:g}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"'{key}' must be <= {maximum:g}; got {value}")
     return value
 
 
@@ -154,7 +162,7 @@ def _data(table: Any, base: Path) -> dict:
         if table["bundled"] is not True:
             raise ValueError(f"'data.bundled' must be true; got {_show(table['bundled'])}")
         return {"bundled": True}
-    return {"toy": int(_number(table["toy"], "data.toy", integer=True, minimum=0, strict=True))}
+    return {"toy": int(_number(table["toy"], "data.toy", integer=True, minimum=0, strict=True, maximum=MAX_TOY))}
 
 
 def _methods(value: Any) -> tuple[str, ...]:
@@ -166,10 +174,13 @@ def _methods(value: Any) -> tuple[str, ...]:
 
 def _seeds(value: Any) -> tuple[int, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
-        return tuple(range(int(_number(value, "seeds", integer=True, minimum=0, strict=True))))
+        return tuple(range(int(_number(value, "seeds", integer=True, minimum=0, strict=True, maximum=MAX_SEEDS))))
     if not isinstance(value, list):
         raise TypeError(f"'seeds' must be a count (integer) or a list of seeds; got {_show(value)}")
-    return tuple(int(_number(s, "seeds", integer=True, minimum=0)) for s in _list(value, "seeds"))
+    seeds = tuple(int(_number(s, "seeds", integer=True, minimum=0, maximum=MAX_SEED)) for s in _list(value, "seeds"))
+    if len(seeds) > MAX_SEEDS:
+        raise ValueError(f"'seeds' lists {len(seeds)} seeds; at most {MAX_SEEDS} per scan")
+    return seeds
 
 
 def _injection(table: Any) -> tuple[str, tuple[float, ...], tuple[float, float]]:
