@@ -1,4 +1,4 @@
-"""Faults a long job meets: a SIGKILL part-way, a disk that fills up.
+"""Faults a long job meets: a SIGKILL part-way (generation, a scan, training), a disk that fills up.
 
 Each test runs the work in a child process, hurts it for real (``SIGKILL``, a file-size
 limit that makes writes fail like a full disk), then checks what a user relies on: the
@@ -6,7 +6,10 @@ rerun finishes with the result an unhurt run gives, files written before are int
 no half-written temporaries are left behind.
 """
 
+import contextlib
+import json
 import os
+import random
 import resource
 import signal
 import subprocess
@@ -31,15 +34,27 @@ def temporaries(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.rglob(".*.tmp"))
 
 
+def start(*args: str, cwd: Path) -> subprocess.Popen:
+    """``python args`` in ``cwd``, in a process group of its own (so its workers can be killed with it)."""
+    return subprocess.Popen([sys.executable, *args], cwd=cwd, start_new_session=True)
+
+
 def kill_when(process: subprocess.Popen, ready, timeout: float = 120) -> None:
-    """SIGKILL ``process`` as soon as ``ready()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not ready():
-        assert process.poll() is None, "the job ended before it could be killed"
-        assert time.monotonic() < deadline, "the job did not get far enough to be killed"
-        time.sleep(0.01)
-    process.kill()
-    process.wait(timeout=60)
+    """SIGKILL ``process`` and its worker processes at a random moment of the 0.2 s after ``ready()`` holds.
+
+    The random delay lands the kill anywhere: between steps, inside a save, in a worker.
+    """
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            assert process.poll() is None, "the job ended before it could be killed"
+            assert time.monotonic() < deadline, "the job did not get far enough to be killed"
+            time.sleep(0.01)
+        time.sleep(random.uniform(0, 0.2))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
 
 
 def python(*args: str, cwd: Path, limit_bytes: int | None = None) -> subprocess.CompletedProcess:
@@ -54,8 +69,7 @@ def python(*args: str, cwd: Path, limit_bytes: int | None = None) -> subprocess.
 def test_killed_generation_resumes_to_the_file_an_unkilled_run_writes(tmp_path):
     assert python(*SHOWERS, "--events", "400", "--out", "reference.h5", cwd=tmp_path).returncode == 0
     chunks = tmp_path / "killed.h5.chunks"
-    process = subprocess.Popen([sys.executable, *SHOWERS, "--events", "400", "--out", "killed.h5"], cwd=tmp_path)
-    kill_when(process, lambda: len(list(chunks.glob("chunk*.npz"))) >= 2)
+    kill_when(start(*SHOWERS, "--events", "400", "--out", "killed.h5", cwd=tmp_path), lambda: len(list(chunks.glob("chunk*.npz"))) >= 2)
     assert not (tmp_path / "killed.h5").exists()
     (chunks / ".chunk00007.npz.x1y2.tmp").write_bytes(b"half a chunk")  # what a kill inside a save leaves
 
@@ -64,6 +78,25 @@ def test_killed_generation_resumes_to_the_file_an_unkilled_run_writes(tmp_path):
     reference, resumed = read_calochallenge(tmp_path / "reference.h5"), read_calochallenge(tmp_path / "killed.h5")
     np.testing.assert_array_equal(resumed.energies, reference.energies)
     np.testing.assert_array_equal(resumed.incident_energies, reference.incident_energies)
+    assert temporaries(tmp_path) == []
+
+
+SCAN = 'methods = ["iad"]\nseeds = 3\n[data]\ntoy = 4000\n[injection]\nsignal = [150]\n[windows]\nsr = [[3.3, 3.7]]\n'
+
+
+def test_killed_scan_keeps_finished_jobs_and_runs_each_job_once(tmp_path):
+    (tmp_path / "tiny.toml").write_text(SCAN)
+    command = ["-m", "likely", "-q", "search", "scan", "tiny.toml", "--workers", "1", "--out", "scan"]
+    jobs = tmp_path / "scan" / "jobs"
+    kill_when(start(*command, cwd=tmp_path), lambda: any(jobs.glob("*/result.json")))
+    finished = {path.parent.name: path.stat().st_mtime_ns for path in jobs.glob("*/result.json")}
+    assert 1 <= len(finished) < 3
+
+    rerun = python(*command, cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    ids = [job["id"] for job in json.loads((tmp_path / "scan" / "results.json").read_text())["jobs"]]
+    assert sorted(ids) == [f"iad_n150_seed{seed}_sr3.3-3.7" for seed in range(3)]
+    assert {name: (jobs / name / "result.json").stat().st_mtime_ns for name in finished} == finished
     assert temporaries(tmp_path) == []
 
 
@@ -84,8 +117,7 @@ TRAIN = textwrap.dedent("""
 def test_killed_training_resumes_from_an_intact_checkpoint(tmp_path):
     (tmp_path / "train.py").write_text(TRAIN)
     checkpoint = tmp_path / "fit.pt"
-    process = subprocess.Popen([sys.executable, "train.py", "200"], cwd=tmp_path)
-    kill_when(process, lambda: checkpoint.is_file() and len(load_safely(checkpoint)["history"]["train_loss"]) >= 2)
+    kill_when(start("train.py", "200", cwd=tmp_path), lambda: checkpoint.is_file() and len(load_safely(checkpoint)["history"]["train_loss"]) >= 2)
     epochs_done = len(load_safely(checkpoint)["history"]["train_loss"])
     assert 2 <= epochs_done < 200
 

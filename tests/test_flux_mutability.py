@@ -4,9 +4,13 @@ The reference class has 4 features whose location, width and correlations depend
 condition k ~ U(0, 1); outliers are the same objects shifted by (0, 0.6, 0.4, 0.3).
 """
 
+import copy
+
 import hdbscan
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
@@ -367,6 +371,39 @@ def test_out_of_range_policies_at_and_beyond_the_edges(fitted, data):
             fitted.threshold(0.05, cond=beyond[:1])
     finally:
         fitted.set_params(out_of_range="clip")
+
+
+def _conditions_near_the_range(fitted):
+    """Conditions a held-out sample can have: inside, on the edges, a hair or far outside, NaN/inf."""
+    low, high = (float(fitted.cond_range_.low[0]), float(fitted.cond_range_.high[0]))
+    hair = [float(np.nextafter(np.float32(low), np.float32(-1))), float(np.nextafter(np.float32(high), np.float32(2)))]
+    near = st.sampled_from([low, high, *hair, low - 0.5, high + 0.5, -1e30, 1e30, np.nan, np.inf, -np.inf])
+    return st.lists(st.one_of(st.floats(low, high, width=32), near), min_size=1, max_size=8)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cases=st.data(), policy=st.sampled_from(["clip", "flag", "error"]))
+def test_fuzz_held_out_conditions(fitted, cases, policy):
+    """Any condition a held-out sample has scores under the policy, or is refused with one ValueError."""
+    k = np.array(cases.draw(_conditions_near_the_range(fitted)), dtype="f4")
+    X = make(len(k), np.random.default_rng(3))[0]
+    model = clone_with_policy(fitted, policy)
+    outside = np.isfinite(k).all() and model.outside_training_range(k).any()
+    if not np.isfinite(k).all() or (policy == "error" and outside):
+        with pytest.raises(ValueError, match="cond"):
+            model.score(X, k)
+        return
+    score = model.score(X, k)
+    assert np.isfinite(score).all()
+    if policy == "clip":
+        np.testing.assert_array_equal(score, model.score(X, np.clip(k, model.cond_range_.low[0],
+                                                                     model.cond_range_.high[0])))
+
+
+def clone_with_policy(fitted, policy):
+    """The fitted detector with another out_of_range policy (a copy: the module fixture stays as it is)."""
+    model = copy.deepcopy(fitted)
+    return model.set_params(out_of_range=policy)
 
 
 def test_threshold_is_the_bin_cut_of_each_condition(fitted, data):
