@@ -80,13 +80,13 @@ def add_study_parser(commands) -> None:
 def run_study(args) -> Path:
     if args.min_background < 0:
         raise ValueError(f"--min-background must be >= 0; got {args.min_background}")
+    out = prepare_run_dir(args.out, args.force)
     model, lam = load_calo_run(args.run_dir)
     background, _ = read_showers(args.background)
     if background.shape[1] != model.n_voxels_:
         raise ValueError(f"--background showers have {background.shape[1]} voxels, but the CaloFlow in "
                          f"{args.run_dir} was trained on {model.n_voxels_}: a different calorimeter geometry")
     signals = None if args.signal_dir is None else _read_signals(args)
-    out = prepare_run_dir(args.out, args.force)
     signals = signals or _generate_signals(args, out, model.n_voxels_)
     classifiers = _classifiers(args, lam, model.n_voxels_)
     study = run_anomaly_study(LikelihoodScorer.from_model(model, lam), background, signals, classifiers,

@@ -38,10 +38,13 @@ def prepare_run_dir(path: str | os.PathLike, force: bool = False) -> Path:
 
 
 def fresh_file(path: str | os.PathLike, force: bool = False) -> Path:
-    """``path`` for an output file; refuse an existing one unless ``force``."""
+    """``path`` for an output file; refuse an existing one unless ``force``, and one that cannot be made."""
     path = Path(path)
     if path.exists() and not force:
         raise FileExistsError(f"{path} exists; pass --force to overwrite it")
+    folder = next(parent for parent in path.absolute().parents if parent.exists())
+    if not folder.is_dir():
+        raise NotADirectoryError(f"cannot write {path}: {folder} is not a directory")
     return path
 
 
