@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
-    "atomic_dir", "atomic_path", "atomic_write", "names_the_file", "remove_temporaries", "unreadable", "write_json",
-    "write_text",
+    "atomic_dir", "atomic_path", "atomic_write", "check_can_create", "names_the_file", "remove_temporaries", "unreadable",
+    "write_json", "write_text",
 ]
 
 
@@ -89,6 +89,17 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
             os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_can_create(path: str | os.PathLike) -> None:
+    """Raise ``NotADirectoryError`` if ``path`` cannot be created because a file stands where a folder must.
+
+    Checks without creating anything, so a command can refuse its ``--out`` before any work.
+    """
+    path = Path(path)
+    folder = next(parent for parent in path.absolute().parents if parent.exists())
+    if not folder.is_dir():
+        raise NotADirectoryError(f"cannot write {path}: {folder} is not a directory")
 
 
 def remove_temporaries(folder: str | os.PathLike, name: str | None = None) -> int:

@@ -20,7 +20,7 @@ from likely._io import atomic_write, write_json, write_text
 from likely.calo.anomaly import CHI_ENERGY, LIKELIHOOD, AnomalyStudy, run_anomaly_study, train_supervised
 from likely.cli.calo_run import load_calo_run
 from likely.cli.generate import positive_float
-from likely.cli.rundir import positive_int, prepare_run_dir
+from likely.cli.rundir import check_run_dir, positive_int, prepare_run_dir
 from likely.data.generate.showers import SEED000_DISPLACEMENTS, SEED000_LIFETIMES, SEED000_MASSES
 from likely.data.showers import MEV_PER_GEV, read_showers, write_showers
 from likely.detect import LikelihoodScorer
@@ -80,13 +80,14 @@ def add_study_parser(commands) -> None:
 def run_study(args) -> Path:
     if args.min_background < 0:
         raise ValueError(f"--min-background must be >= 0; got {args.min_background}")
-    out = prepare_run_dir(args.out, args.force)
+    check_run_dir(args.out, args.force)  # before any reading; created once the inputs are good
     model, lam = load_calo_run(args.run_dir)
     background, _ = read_showers(args.background)
     if background.shape[1] != model.n_voxels_:
         raise ValueError(f"--background showers have {background.shape[1]} voxels, but the CaloFlow in "
                          f"{args.run_dir} was trained on {model.n_voxels_}: a different calorimeter geometry")
     signals = None if args.signal_dir is None else _read_signals(args)
+    out = prepare_run_dir(args.out, args.force)
     signals = signals or _generate_signals(args, out, model.n_voxels_)
     classifiers = _classifiers(args, lam, model.n_voxels_)
     study = run_anomaly_study(LikelihoodScorer.from_model(model, lam), background, signals, classifiers,

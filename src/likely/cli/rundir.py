@@ -6,9 +6,10 @@ import argparse
 import os
 from pathlib import Path
 
+from likely._io import check_can_create
 from likely.data.invalid import InvalidRows
 
-__all__ = ["add_strict", "fresh_file", "input_line", "input_record", "on_invalid", "positive_int", "prepare_run_dir"]
+__all__ = ["add_strict", "check_run_dir", "fresh_file", "input_line", "input_record", "on_invalid", "positive_int", "prepare_run_dir"]
 
 
 def positive_int(text: str) -> int:
@@ -22,17 +23,24 @@ def positive_int(text: str) -> int:
     return value
 
 
-def prepare_run_dir(path: str | os.PathLike, force: bool = False) -> Path:
-    """Create ``path`` for a new run; refuse a non-empty one unless ``force``.
-
-    With ``force`` the folder is reused and the run's files are overwritten one by one
-    (atomically); nothing else in it is deleted.
-    """
+def check_run_dir(path: str | os.PathLike, force: bool = False) -> Path:
+    """Refuse ``path`` as a new run's folder (a file, not empty without ``force``, under a file); create nothing."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise FileExistsError(f"--out {path} exists and is not a directory")
     if path.is_dir() and any(path.iterdir()) and not force:
         raise FileExistsError(f"run directory {path} is not empty; pass --force to overwrite its results")
+    check_can_create(path)
+    return path
+
+
+def prepare_run_dir(path: str | os.PathLike, force: bool = False) -> Path:
+    """Create ``path`` for a new run after :func:`check_run_dir`.
+
+    With ``force`` the folder is reused and the run's files are overwritten one by one
+    (atomically); nothing else in it is deleted.
+    """
+    path = check_run_dir(path, force)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -42,9 +50,7 @@ def fresh_file(path: str | os.PathLike, force: bool = False) -> Path:
     path = Path(path)
     if path.exists() and not force:
         raise FileExistsError(f"{path} exists; pass --force to overwrite it")
-    folder = next(parent for parent in path.absolute().parents if parent.exists())
-    if not folder.is_dir():
-        raise NotADirectoryError(f"cannot write {path}: {folder} is not a directory")
+    check_can_create(path)
     return path
 
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from likely import __version__
 from likely._checks import check_positive
-from likely._io import atomic_write, remove_temporaries, write_json
+from likely._io import atomic_write, check_can_create, remove_temporaries, write_json
 
 __all__ = [
     "ChunkedGenerator",
@@ -84,7 +84,7 @@ def plan_run(out: str | os.PathLike, n_events: int, chunk_size: int, workers: in
         raise FileExistsError(f"output file {out} exists; pass overwrite=True (--force) to replace it")
     if out.is_dir():
         raise FileExistsError(f"output {out} is a directory")
-    work_dir(out).mkdir(parents=True, exist_ok=True)  # fails now, not after the generator started, if it cannot
+    check_can_create(work_dir(out))  # now, not after the generator has started
     n_chunks = math.ceil(n_events / chunk_size)
     sizes = tuple(min(chunk_size, n_events - k * chunk_size) for k in range(n_chunks))
     return RunPlan(out, sizes, chunk_size, overwrite)
