@@ -103,12 +103,13 @@ def test_killed_scan_keeps_finished_jobs_and_runs_each_job_once(tmp_path):
 TRAIN = textwrap.dedent("""
     import sys, torch
     from likely.nn import Trainer
+    torch.set_num_threads(1)
     torch.manual_seed(0)
-    x = torch.randn(4000, 8)
+    x = torch.randn(2000, 8)
     y = x @ torch.randn(8, 1)
     model = torch.nn.Sequential(torch.nn.Linear(8, 256), torch.nn.ReLU(), torch.nn.Linear(256, 1))
     loss = lambda a, b: ((model(a) - b) ** 2).mean()
-    history = Trainer(epochs=int(sys.argv[1]), batch_size=50, patience=None, checkpoint="fit.pt",
+    history = Trainer(epochs=int(sys.argv[1]), batch_size=100, patience=None, checkpoint="fit.pt",
                       progress=False).fit(model, loss, (x, y), random_state=1)
     torch.save(model.state_dict(), "model.pt")
 """)
