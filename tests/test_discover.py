@@ -35,13 +35,13 @@ def bump_sample(n_background: int, n_signal: int, mass: float = 3.6, seed: int =
 
 @pytest.fixture(scope="module")
 def with_signal():
-    return discover(bump_sample(40_000, 400, seed=1), WINDOWS, EDGES, method=FAST, efficiencies=(0.2, 0.02),
+    return discover(bump_sample(25_000, 300, seed=1), WINDOWS, EDGES, method=FAST, efficiencies=(0.2, 0.02),
                     n_pseudo=30, progress=False)
 
 
 @pytest.fixture(scope="module")
 def without_signal():
-    return discover(bump_sample(40_000, 0, seed=2), WINDOWS, EDGES, method=FAST, efficiencies=(0.2, 0.02),
+    return discover(bump_sample(25_000, 0, seed=2), WINDOWS, EDGES, method=FAST, efficiencies=(0.2, 0.02),
                     n_pseudo=30, progress=False)
 
 
@@ -92,3 +92,38 @@ def test_bad_settings_are_refused(kwargs, match):
     arguments = dict(windows=WINDOWS[:1], method=FAST, n_pseudo=2, progress=False) | kwargs
     with pytest.raises(ValueError, match=match):
         discover(bump_sample(2_000, 0), edges=EDGES, **arguments)
+
+
+@pytest.mark.slow
+def test_discover_command_writes_results_report_and_figures(tmp_path):
+    import json
+
+    from likely.cli import main
+
+    out = tmp_path / "run"
+    assert main(["-q", "search", "discover", "--toy", "20000", "--inject", "300", "--windows", "3.2", "3.8", "0.4",
+                 "0.2", "--range", "2.8", "4.8", "--efficiencies", "0.2", "0.02", "--folds", "3", "--pseudo", "5",
+                 "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert len(results["tests"]) == 4 and results["pseudo_experiments"] == 5
+    assert results["truth"]["signal_events"] == 300 and results["input"]["n_read"] is None
+    report = (out / "report.md").read_text()
+    assert "local significance" in report and "global significance" in report and "## Truth" in report
+    assert (out / "significance_scan.png").is_file() and (out / "spectra_best_window.png").is_file()
+    with np.load(out / "scores.npz") as scores:
+        assert scores["scores"].shape == (2, len(scores["mjj"]))
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--windows", "3.2", "3.8", "0.4", "0.2", "--range", "2.8", "4.85"], "whole number"),
+    (["--windows", "4.6", "5.6", "0.4", "0.2"], "inside the fit range"),
+    (["--windows", "3.2", "3.0", "0.4", "0.2"], "FIRST"),
+    (["--inject", "-3"], "--inject"),
+])
+def test_discover_command_refuses_bad_settings_before_any_work(tmp_path, capsys, args, match):
+    from likely.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["-q", "search", "discover", "--toy", "1000", *args, "--out", str(tmp_path / "run")])
+    assert match in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

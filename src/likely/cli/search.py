@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from likely._io import atomic_write, write_json
+from likely.cli import discover
 from likely.cli.report import write_scan_report, write_search_report
 from likely.cli.rundir import add_strict, fresh_file, input_record, on_invalid, positive_int, prepare_run_dir
 from likely.data import EventSet, resonant_toy
@@ -53,6 +54,8 @@ def add_parser(subparsers) -> None:
                             "outside likely: both can run code, so pass this only for folders you made or trust")
     add_strict(score, "refuse files with NaN/inf features (default: such events get score NaN)")
     score.set_defaults(run=run_score)
+
+    discover.add_parser(commands)
 
     scan = commands.add_parser("scan", help="methods x injections x seeds x windows as resumable jobs on Dask")
     scan.add_argument("config", type=Path, help="TOML scan config (see docs/search.md, 'Scans')")

@@ -4,6 +4,7 @@ from likely.plot.calo import (
     plot_calibration, plot_feature_histograms, plot_log_likelihoods, plot_sic_heatmap, plot_sic_vs_rejection,
 )
 from likely.plot.common import figure, save_figure, styled
+from likely.plot.discover import plot_bump_hunts, plot_significance_scan
 from likely.plot.density import plot_conditional_marginals, plot_history
 from likely.plot.detect import plot_score_vs_condition
 from likely.plot.search import (
@@ -11,7 +12,7 @@ from likely.plot.search import (
 )
 
 __all__ = [
-    "figure", "plot_calibration", "plot_conditional_marginals", "plot_feature_histograms", "plot_history", "plot_log_likelihoods",
+    "figure", "plot_bump_hunts", "plot_calibration", "plot_conditional_marginals", "plot_feature_histograms", "plot_history", "plot_log_likelihoods",
     "plot_max_sic_vs_s_over_b", "plot_max_sic_vs_window", "plot_score_distributions", "plot_score_vs_condition", "plot_sculpting",
-    "plot_sic", "plot_sic_heatmap", "plot_sic_vs_rejection", "save_figure", "styled",
+    "plot_significance_scan", "plot_sic", "plot_sic_heatmap", "plot_sic_vs_rejection", "save_figure", "styled",
 ]

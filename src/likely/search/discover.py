@@ -44,7 +44,7 @@ from likely.stats import (
     choose_dijet_fit, excess_pvalue, fit_dijet, global_pvalue, gross_vitells, p_to_z, upcrossings, z_to_p,
 )
 
-__all__ = ["DEFAULT_EFFICIENCIES", "Discovery", "WindowTest", "discover", "hunt"]
+__all__ = ["DEFAULT_EFFICIENCIES", "Discovery", "WindowTest", "check_windows", "discover", "hunt"]
 
 log = logging.getLogger(__name__)
 
@@ -168,13 +168,25 @@ def hunt(mjj: np.ndarray, scores: np.ndarray, window: Window, edges: np.ndarray,
         cut = np.quantile(scores[in_range], 1 - efficiency)
         counts = np.histogram(mjj[in_range & (scores >= cut)], edges)[0].astype(np.float64)
         try:
-            fit = choose_dijet_fit(counts, edges, mask=sr_bins)
+            fit = _falling(choose_dijet_fit(counts, edges, mask=sr_bins))
         except ValueError as error:
             log.warning("window %s at efficiency %g not tested: %s", window, efficiency, error)
             tests.append(_untested(window, efficiency, counts, sr_bins, str(error)))
             continue
         tests.append(_test(window, efficiency, counts, sr_bins, fit))
     return tests
+
+
+def _falling(fit):
+    """``fit`` if its density falls over the whole fit range, as a background spectrum does.
+
+    A sparse kept spectrum can be fitted by a dijet function with a peak (a negative
+    power of x); such a fit predicts nothing about the signal region.
+    """
+    density = fit.expected() / np.diff(fit.edges)
+    if np.any(np.diff(density) > 1e-9 * density[:-1]):
+        raise ValueError("the fit is not a falling spectrum (too few kept events to fit)")
+    return fit
 
 
 def _untested(window, efficiency, counts, sr_bins, why: str) -> WindowTest:
@@ -220,8 +232,7 @@ def discover(events: EventSet, windows: Sequence[Window], edges, *, method: Reso
     if not isinstance(n_pseudo, int) or n_pseudo < 1:
         raise ValueError(f"n_pseudo must be an integer >= 1; got {n_pseudo!r}")
     method = method if method is not None else CWoLa(n_folds=5)
-    for window in windows:
-        _sr_bins(edges, window)  # clear errors before any training
+    check_windows(windows, edges)
     variable = windows[0].variable
     events = events[(events.column(variable) >= edges[0]) & (events.column(variable) < edges[-1])]
     mjj = events.column(variable).astype(np.float64)
@@ -267,15 +278,23 @@ def pseudo_experiments(uncut: np.ndarray, edges: np.ndarray, tests: list[list[Wi
 
 def _refit_z(counts, edges, test: WindowTest) -> float:
     try:
-        fit = fit_dijet(counts, edges, mask=test.sr_bins, n_params=test.n_params)
-    except ValueError:  # a pseudo-spectrum too sparse to fit: no excess claimed
-        return 0.0
+        fit = _falling(fit_dijet(counts, edges, mask=test.sr_bins, n_params=test.n_params))
+    except ValueError:  # a pseudo-spectrum too sparse to fit: no excess claimed, as on data
+        return -np.inf
     background, error = fit.predict(test.sr_bins)
     return float(p_to_z(excess_pvalue(counts[test.sr_bins].sum(), max(background, 1e-9), error)))
 
 
 def _z_to_min_p(z: np.ndarray) -> np.ndarray:
     return z_to_p(z.reshape(len(z), -1).max(axis=1))
+
+
+def check_windows(windows: Sequence[Window], edges: np.ndarray) -> None:
+    """Raise ``ValueError`` unless every window can be hunted with bins ``edges`` (before any training)."""
+    if not windows:
+        raise ValueError("windows is empty: give at least one signal region")
+    for window in windows:
+        _sr_bins(np.asarray(edges, dtype=np.float64), window)
 
 
 def _sr_bins(edges: np.ndarray, window: Window) -> np.ndarray:
