@@ -168,7 +168,7 @@ def hunt(mjj: np.ndarray, scores: np.ndarray, window: Window, edges: np.ndarray,
         cut = np.quantile(scores[in_range], 1 - efficiency)
         counts = np.histogram(mjj[in_range & (scores >= cut)], edges)[0].astype(np.float64)
         try:
-            fit = _falling(choose_dijet_fit(counts, edges, mask=sr_bins))
+            fit = _falling(choose_dijet_fit(counts, edges, mask=sr_bins), sr_bins)
         except ValueError as error:
             log.warning("window %s at efficiency %g not tested: %s", window, efficiency, error)
             tests.append(_untested(window, efficiency, counts, sr_bins, str(error)))
@@ -177,15 +177,16 @@ def hunt(mjj: np.ndarray, scores: np.ndarray, window: Window, edges: np.ndarray,
     return tests
 
 
-def _falling(fit):
-    """``fit`` if its density falls over the whole fit range, as a background spectrum does.
+def _falling(fit, sr_bins: np.ndarray):
+    """``fit`` if its density falls from the signal region's first bin to the end of the range.
 
-    A sparse kept spectrum can be fitted by a dijet function with a peak (a negative
-    power of x); such a fit predicts nothing about the signal region.
+    A sparse kept spectrum can be fitted by a dijet function with a peak in the masked
+    signal region; such a fit predicts a bump, not a background. Below the signal region
+    the fit may rise (a turn-on, or a cut that keeps more events at higher mjj).
     """
-    density = fit.expected() / np.diff(fit.edges)
+    density = (fit.expected() / np.diff(fit.edges))[np.argmax(sr_bins):]
     if np.any(np.diff(density) > 1e-9 * density[:-1]):
-        raise ValueError("the fit is not a falling spectrum (too few kept events to fit)")
+        raise ValueError("the fit peaks in or above the signal region (too few kept events to fit)")
     return fit
 
 
@@ -278,7 +279,7 @@ def pseudo_experiments(uncut: np.ndarray, edges: np.ndarray, tests: list[list[Wi
 
 def _refit_z(counts, edges, test: WindowTest) -> float:
     try:
-        fit = _falling(fit_dijet(counts, edges, mask=test.sr_bins, n_params=test.n_params))
+        fit = _falling(fit_dijet(counts, edges, mask=test.sr_bins, n_params=test.n_params), test.sr_bins)
     except ValueError:  # a pseudo-spectrum too sparse to fit: no excess claimed, as on data
         return -np.inf
     background, error = fit.predict(test.sr_bins)

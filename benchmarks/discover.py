@@ -1,0 +1,120 @@
+"""Discovery on unlabelled data: null calibration, significance vs injected signal, cost.
+
+Run by hand from the repository root, e.g.::
+
+    .venv/bin/python benchmarks/discover.py --write docs/benchmarks.md
+
+On the reference Pythia sample (``../shared/data/lhco-pythia``), with the analysis of
+``likely search discover`` (CWoLa, 5 folds, cuts on out-of-fold scores, dijet fits):
+
+- **Null calibration**: ``--null`` signal-free pseudo-data sets, each a random half of the
+  background (drawn without replacement, so no event appears twice inside a set); the
+  local p-values of every window and cut should be uniform. The sets overlap (halves of
+  one sample), so the KS test's p-value is indicative, not exact.
+- **Injection**: the W' (3.5 TeV) signal injected at several S/sqrt(B) in 3.3-3.7 TeV; the
+  best window, its local Z and the global Z (pseudo-experiments and Gross-Vitells).
+- **Cost**: wall time of each discovery run on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+import numpy as np
+from _common import log, publish, warn_if_busy
+from scipy import stats
+from search_quality import REFERENCE, load_reference
+
+from likely.data import EventSet
+from likely.nn import set_progress_bars
+from likely.search import Window
+from likely.search.discover import discover
+
+EDGES = np.round(np.arange(2.8, 5.2001, 0.1), 3)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--null", type=int, default=20, help="signal-free pseudo-data sets (default: 20)")
+    parser.add_argument("--significances", type=float, nargs="*", default=[0.0, 1.0, 2.0, 3.0, 5.0],
+                        help="injected S/sqrt(B) in 3.3-3.7 TeV (default: 0 1 2 3 5)")
+    parser.add_argument("--windows", type=float, nargs="+", default=[3.1, 3.3, 3.5],
+                        help="low edges of the 0.4 TeV signal regions (default: 3.1 3.3 3.5)")
+    parser.add_argument("--efficiencies", type=float, nargs="+", default=[0.1, 0.01, 0.001])
+    parser.add_argument("--pseudo", type=int, default=200, help="pseudo-experiments per injected run")
+    parser.add_argument("--write", help="write the tables as sections of this markdown file")
+    return parser.parse_args()
+
+
+def run(events: EventSet, args, n_pseudo: int, seed: int):
+    windows = [Window(low, round(low + 0.4, 3)) for low in args.windows]
+    start = time.perf_counter()
+    result = discover(events.shuffle(seed), windows, EDGES, efficiencies=args.efficiencies, n_pseudo=n_pseudo,
+                      random_state=seed, progress=False)
+    return result, time.perf_counter() - start
+
+
+def null_calibration(background: EventSet, args) -> None:
+    p_values, seconds = [], []
+    for seed in range(args.null):
+        half = np.random.default_rng(1000 + seed).permutation(len(background))[: len(background) // 2]
+        result, elapsed = run(background[np.sort(half)], args, n_pseudo=1, seed=seed)
+        tested = [t.p_local for row in result.tests for t in row if t.tested]
+        p_values += tested
+        seconds.append(elapsed)
+        log(f"null set {seed}: {len(tested)} tests, smallest p {min(tested):.3g} ({elapsed:.0f} s)")
+    p = np.array(p_values)
+    ks = stats.kstest(p, "uniform")
+    rows = [[f"{args.null}", f"{len(p)}", f"{np.mean(p <= 0.05):.3f}", f"{np.mean(p <= 0.01):.3f}",
+             f"{ks.statistic:.3f}", f"{ks.pvalue:.3g}", f"{np.median(seconds):.0f}"]]
+    publish(args.write, "## Discovery: null calibration (benchmarks/discover.py)",
+            f"{args.null} random halves of the reference background ({len(background) // 2} events each), "
+            f"windows {args.windows} (+0.4 TeV), efficiencies {args.efficiencies}; target (issue 13): "
+            "local p-values uniform, KS p > 0.05",
+            ["sets", "tests", "P(p <= 0.05)", "P(p <= 0.01)", "KS D", "KS p", "s per set"], rows,
+            footer="Discrete (Z_Bi) p-values are conservative, so P(p <= alpha) below alpha is expected.")
+
+
+def injection(background: EventSet, signal: EventSet, args) -> None:
+    window = Window(3.3, 3.7)
+    b_in_sr = int(window.in_sr(background).sum())
+    acceptance = float(window.in_sr(signal).mean())
+    rows = []
+    for significance in args.significances:
+        n_inject = int(round(significance * np.sqrt(b_in_sr) / acceptance))
+        chosen = np.random.default_rng(7).choice(len(signal), n_inject, replace=False)
+        events = EventSet.concat([background, signal[np.sort(chosen)]])
+        result, elapsed = run(events, args, n_pseudo=args.pseudo, seed=0)
+        best = result.best
+        rows.append([f"{significance:g}", f"{n_inject}", f"{best.window.low:g}-{best.window.high:g}",
+                     f"{best.efficiency:g}", f"{best.z_local:.2f}", f"{float(stats.norm.isf(result.p_global)):.2f}",
+                     f"{float(stats.norm.isf(result.p_global_gv)):.2f}", f"{elapsed:.0f}"])
+        log(f"S/sqrt(B) {significance}: best {best.window} Z {best.z_local:.2f}, global p {result.p_global:.3g}")
+    publish(args.write, "## Discovery: significance vs injected signal (benchmarks/discover.py)",
+            f"reference background ({len(background)} events) + W' (3.5 TeV) signal at S/sqrt(B) in 3.3-3.7 TeV "
+            f"({b_in_sr} background events there, signal acceptance {acceptance:.3f}); windows {args.windows} "
+            f"(+0.4 TeV), efficiencies {args.efficiencies}, {args.pseudo} pseudo-experiments; target (issue 13): "
+            ">= 3 sigma global at S/sqrt(B) 2-3, <= 2 sigma without signal",
+            ["S/sqrt(B)", "injected", "best SR [TeV]", "eps", "Z local", "Z global (pseudo)", "Z global (GV)",
+             "s per run"], rows,
+            footer=f"Z global (pseudo) cannot exceed {float(stats.norm.isf(1 / (1 + args.pseudo))):.2f} with "
+                   f"{args.pseudo} pseudo-experiments; Gross-Vitells extrapolates beyond.")
+
+
+def main() -> None:
+    args = parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    set_progress_bars(False)
+    warn_if_busy()
+    background, signal = load_reference(REFERENCE)
+    background, signal = background[background.label == 0], signal
+    if args.significances:
+        injection(background, signal, args)
+    if args.null:
+        null_calibration(background, args)
+
+
+if __name__ == "__main__":
+    main()
