@@ -12,7 +12,7 @@ from likely.cli.rundir import add_strict, check_run_dir, input_line, input_recor
     prepare_run_dir
 from likely.data import EventSet, resonant_toy
 from likely.data.samples import load_bundled_dijets
-from likely.search import CWoLa, Window
+from likely.search import CWoLa, Decorrelator, Window
 from likely.search.discover import DEFAULT_EFFICIENCIES, Discovery, check_windows, discover
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,10 @@ def add_parser(commands) -> None:
     parser.add_argument("--efficiencies", type=float, nargs="+", default=DEFAULT_EFFICIENCIES, metavar="EPS",
                         help="fractions of events kept by the cuts, decreasing (default: 0.1 0.01 0.001)")
     parser.add_argument("--folds", type=positive_int, default=5, help="CWoLa's k folds (default: 5)")
+    parser.add_argument("--decorrelate", action="store_true",
+                        help="map the features to z = f^-1(x | mjj) of a conditional flow fitted on each window's "
+                             "sidebands before CWoLa: for features that depend on mjj (jet masses), whose cut "
+                             "would otherwise sculpt a bump")
     parser.add_argument("--pseudo", type=positive_int, default=200,
                         help="pseudo-experiments for the global p-value (default: 200)")
     parser.add_argument("--seed", type=int, default=0)
@@ -84,7 +88,8 @@ def run_discover(args) -> Path:
                                      if key not in ("run", "quiet", "force")} | {"command": "search discover"})
     events = events.shuffle(args.seed)  # the folds see the files' order otherwise
     result = discover(events, windows, edges, method=CWoLa(n_folds=args.folds),
-                      efficiencies=args.efficiencies, n_pseudo=args.pseudo, random_state=args.seed,
+                      efficiencies=args.efficiencies, n_pseudo=args.pseudo,
+                      decorrelator=Decorrelator() if args.decorrelate else None, random_state=args.seed,
                       progress=not args.quiet)
     summary = result.summary() | {"input": input_record(invalid), "truth": _truth(events, windows, edges)}
     write_json(out / "results.json", summary)

@@ -1,6 +1,10 @@
-"""Resonant anomaly detection: windows, signal injection, the method family, studies and scans."""
+"""Resonant anomaly detection: windows, signal injection, the method family, studies, scans and
+discovery on unlabelled data; the ABCD tail search."""
 
+from likely.search.abcd import ABCD, abcd, tail_search
 from likely.search.curtains import CURTAINs
+from likely.search.decorrelation import Decorrelator
+from likely.search.discover import Discovery, WindowTest, discover
 from likely.search.methods import (
     ANODE, CATHODE, DEFAULT_FEATURES, RANODE, SIGMA, BackgroundDensityMixin, ClassifyAgainstSamples, CWoLa,
     IdealizedAD, ResonantMethod, Supervised,
@@ -12,8 +16,9 @@ from likely.search.study import METHODS, make_method, register_method, run_study
 from likely.search.windows import Window
 
 __all__ = [
-    "ANODE", "BackgroundDensityMixin", "CATHODE", "CURTAINs", "CWoLa", "ClassifyAgainstSamples", "DEFAULT_FEATURES",
+    "ABCD", "ANODE", "BackgroundDensityMixin", "CATHODE", "CURTAINs", "CWoLa", "ClassifyAgainstSamples", "DEFAULT_FEATURES", "Decorrelator",
+    "Discovery",
     "IdealizedAD", "METHODS", "RANODE", "ResonantMethod", "SIGMA", "ScanConfig", "ScanError", "SearchSample",
-    "Supervised", "Window", "make_method", "make_search_sample", "read_scan_config", "register_method", "run_scan",
-    "run_study",
+    "Supervised", "Window", "WindowTest", "abcd", "discover", "make_method", "make_search_sample", "read_scan_config", "register_method", "run_scan",
+    "run_study", "tail_search",
 ]

@@ -38,6 +38,7 @@ from sklearn.base import clone
 
 from likely.data import EventSet
 from likely.nn import progress_bar
+from likely.search.decorrelation import Decorrelator
 from likely.search.methods import CWoLa, ResonantMethod
 from likely.search.windows import Window
 from likely.stats import (
@@ -206,7 +207,7 @@ def _test(window, efficiency, counts, sr_bins, fit) -> WindowTest:
 
 def discover(events: EventSet, windows: Sequence[Window], edges, *, method: ResonantMethod | None = None,
              efficiencies: Sequence[float] = DEFAULT_EFFICIENCIES, n_pseudo: int = 200,
-             random_state: int | None = 0, progress: bool = True,
+             decorrelator: Decorrelator | None = None, random_state: int | None = 0, progress: bool = True,
              callback: Callable[[int, ResonantMethod], None] | None = None) -> Discovery:
     """Search unlabelled ``events`` for a resonance in each of ``windows``.
 
@@ -224,6 +225,11 @@ def discover(events: EventSet, windows: Sequence[Window], edges, *, method: Reso
     efficiencies : sequence of float in (0, 1)
     n_pseudo : int
         Background-only pseudo-experiments of the look-elsewhere correction (>= 1).
+    decorrelator : Decorrelator or None
+        If given, cloned and fitted per window on the sidebands (the fit range outside the
+        signal region) to map the method's features to ``z = f⁻¹(x | mjj)``, independent of
+        mjj on background; the method then trains on ``z``. For features that depend on mjj
+        (jet masses), whose cut would otherwise sculpt a bump.
     random_state : int or None
         Seeds the methods and the pseudo-experiments.
     callback : called as ``callback(i, fitted_method)`` after window ``i`` (e.g. to save it).
@@ -239,7 +245,9 @@ def discover(events: EventSet, windows: Sequence[Window], edges, *, method: Reso
     mjj = events.column(variable).astype(np.float64)
     tests, scores = [], []
     for i, window in enumerate(progress_bar(windows, desc="windows", enabled=progress)):
-        fitted = clone(method).set_params(random_state=random_state).fit(events, window)
+        inputs = events if decorrelator is None else _decorrelated(events, window, method.features, decorrelator,
+                                                                  random_state)
+        fitted = clone(method).set_params(random_state=random_state).fit(inputs, window)
         if getattr(fitted, "data_scores_", None) is None:
             raise ValueError(f"{type(method).__name__} keeps no out-of-fold scores: give it n_folds")
         scores.append(fitted.data_scores_)
@@ -252,6 +260,17 @@ def discover(events: EventSet, windows: Sequence[Window], edges, *, method: Reso
                                             progress=progress)
     mean_up = float(upcrossings(null_z, _GV_LEVEL).sum(axis=-1).mean())
     return Discovery(edges, efficiencies, tests, null_min_p, mean_up, scores)
+
+
+def _decorrelated(events: EventSet, window: Window, features: Sequence[str], decorrelator: Decorrelator,
+                  random_state: int | None) -> EventSet:
+    """``events`` with ``features`` replaced by their decorrelation from mjj, learned on the sidebands."""
+    features = list(features)
+    X, mjj = events.array(features), events.column(window.variable)
+    sidebands = ~window.in_sr(events)
+    fitted = clone(decorrelator).set_params(random_state=random_state).fit(X[sidebands], mjj[sidebands])
+    z = fitted.transform(X, mjj)
+    return events.with_columns(**{name: z[:, i] for i, name in enumerate(features)})
 
 
 def pseudo_experiments(uncut: np.ndarray, edges: np.ndarray, tests: list[list[WindowTest]], n: int,
