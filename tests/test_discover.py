@@ -127,3 +127,29 @@ def test_discover_command_refuses_bad_settings_before_any_work(tmp_path, capsys,
         main(["-q", "search", "discover", "--toy", "1000", *args, "--out", str(tmp_path / "run")])
     assert match in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def _mjj_dependent(events: EventSet) -> EventSet:
+    """The sample with two features that follow mjj, as jet masses do."""
+    mjj = events.column("mjj")
+    return events.with_columns(f0=(events.column("f0") + 0.6 * mjj).astype(np.float32),
+                               f1=(events.column("f1") - 0.6 * mjj).astype(np.float32))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n_signal", [0, 300])
+def test_decorrelated_search_keeps_the_signal_and_finds_none_without(n_signal):
+    """Features that follow mjj, decorrelated on each window's sidebands: a clean null, the signal found."""
+    from likely.density import Flow
+    from likely.nn import Trainer
+    from likely.search import Decorrelator
+
+    events = _mjj_dependent(bump_sample(25_000, n_signal, seed=4))
+    decorrelator = Decorrelator(flow=Flow(transforms=3, hidden=(32, 32),
+                                          trainer=Trainer(epochs=30, patience=5, progress=False)))
+    best = discover(events, WINDOWS[1:2], EDGES, method=FAST, efficiencies=(0.2, 0.02), n_pseudo=1,
+                    decorrelator=decorrelator, progress=False).best
+    if n_signal:
+        assert best.z_local > 5
+    else:
+        assert abs(best.z_local) < 3
