@@ -147,3 +147,27 @@ def test_gross_vitells_matches_pseudo_experiments():
 def test_upcrossings_count_rises_above_the_level():
     scan = np.array([[0.0, 2.0, 0.0, 2.0, 2.0], [2.0, 0.0, 0.0, 0.0, 0.0]])
     np.testing.assert_array_equal(upcrossings(scan, 1.0), [2, 1])
+
+
+def test_local_and_global_p_values_agree_with_pybumphunter():
+    """The same scan (3-bin windows over a known flat background, no uncertainty) as pyBumpHunter's BumpHunter1D."""
+    import pyBumpHunter
+
+    rng = np.random.default_rng(0)
+    edges, background = np.linspace(3.0, 5.0, 21), np.full(20, 100.0)
+    data = rng.poisson(background).astype(float)
+    data[8:11] += 12
+    hunter = pyBumpHunter.BumpHunter1D(rang=[3.0, 5.0], width_min=3, width_max=3, npe=2000, bins=edges,
+                                       nworker=1, seed=1)
+    hunter.bump_scan(data, background, is_hist=True)
+
+    def scan(counts):
+        return np.array([excess_pvalue(counts[s:s + 3].sum(), background[s:s + 3].sum()) for s in range(18)])
+
+    local = scan(data)
+    assert int(np.argmin(local)) == int(np.atleast_1d(hunter.min_loc_ar)[0])
+    assert local.min() == pytest.approx(float(np.atleast_1d(hunter.min_Pval_ar)[0]), rel=1e-9)
+    null = [scan(toy).min() for toy in rng.poisson(background, (2000, 20)).astype(float)]
+    ours = global_pvalue(local.min(), null)
+    assert 0.001 < ours < 0.5  # a case where the look-elsewhere effect matters
+    assert ours == pytest.approx(hunter.global_Pval, abs=4 * np.sqrt(ours * (1 - ours) / 2000))
