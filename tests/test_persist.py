@@ -17,6 +17,7 @@ from likely.calo import CaloFlow, EnergyRegressor
 from likely.classify import Ensemble, NNClassifier, NNRegressor, TreeClassifier
 from likely.density import Flow, FlowMatching
 from likely.nn import Trainer
+from likely.search import Decorrelator
 
 from calo_toy import tiny_caloflow, toy_showers
 
@@ -74,6 +75,9 @@ CASES = {
                       _showers),
     ConditionalAutoencoder: (lambda: ConditionalAutoencoder(encoder=(8,), latent=2, trainer=_trainer(),
                                                             device="cpu", random_state=0), _autoencoder),
+    Decorrelator: (lambda: Decorrelator(flow=Flow(transforms=2, hidden=(16,), trainer=_trainer(), device="cpu"),
+                                        random_state=0),
+                   lambda est, data: (est.fit(data[0], data[1]), lambda m: m.transform(data[0][:50], data[1][:50]))),
 }
 #: saveable classes whose round trip is tested where their (slow or structured) fixtures live
 ELSEWHERE = {

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from likely._io import atomic_write, write_json, write_text
-from likely.cli.rundir import add_strict, check_run_dir, input_line, input_record, on_invalid, positive_int, \
-    prepare_run_dir
+from likely.cli.rundir import (
+    add_strict, check_run_dir, input_line, input_record, on_invalid, positive_int, prepare_run_dir, read_events,
+)
 from likely.data import EventSet, resonant_toy
 from likely.data.samples import load_bundled_dijets
 from likely.search import CWoLa, Decorrelator, Window
@@ -102,8 +103,6 @@ def run_discover(args) -> Path:
 
 def _events(args) -> tuple[EventSet, object]:
     if args.data:
-        from likely.cli.search import read_events
-
         return read_events(args.data, on_invalid(args))
     if args.bundled:
         background, signal = load_bundled_dijets()

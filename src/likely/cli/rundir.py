@@ -7,9 +7,13 @@ import os
 from pathlib import Path
 
 from likely._io import check_can_create
+from likely.data import EventSet
 from likely.data.invalid import InvalidRows
 
-__all__ = ["add_strict", "check_run_dir", "fresh_file", "input_line", "input_record", "on_invalid", "positive_int", "prepare_run_dir"]
+__all__ = [
+    "add_strict", "check_run_dir", "fresh_file", "input_line", "input_record", "on_invalid", "positive_int",
+    "prepare_run_dir", "read_events",
+]
 
 
 def positive_int(text: str) -> int:
@@ -63,6 +67,14 @@ def add_strict(parser: argparse.ArgumentParser, help: str | None = None) -> None
 def on_invalid(args: argparse.Namespace) -> str:
     """The readers' non-finite policy (:mod:`likely.data.invalid`) chosen by ``--strict``."""
     return "raise" if args.strict else "drop"
+
+
+def read_events(files, on_invalid: str = "drop", **options) -> tuple[EventSet, InvalidRows]:
+    """The LHCO features ``files`` as one EventSet, and the account of their non-finite events."""
+    from likely.data.lhco import read_lhco
+
+    parts = [read_lhco(path, on_invalid=on_invalid, return_invalid=True, **options) for path in files]
+    return EventSet.concat([events for events, _ in parts]), InvalidRows.combine([a for _, a in parts])
 
 
 def input_record(invalid: InvalidRows | None) -> dict:

@@ -10,9 +10,10 @@ import numpy as np
 from likely._io import atomic_write, write_json
 from likely.cli import discover
 from likely.cli.report import write_scan_report, write_search_report
-from likely.cli.rundir import add_strict, fresh_file, input_record, on_invalid, positive_int, prepare_run_dir
-from likely.data import EventSet, resonant_toy
-from likely.data.invalid import InvalidRows
+from likely.cli.rundir import (
+    add_strict, fresh_file, input_record, on_invalid, positive_int, prepare_run_dir, read_events,
+)
+from likely.data import resonant_toy
 from likely.data.samples import load_bundled_dijets
 from likely.search import Window
 from likely.search.study import METHODS, run_study, split_arrays
@@ -94,14 +95,6 @@ def load_events(files=None, bundled: bool = False, toy: int | None = None, n_sig
             raise ValueError("data files need a 'label' column to split background from signal")
         background, signal = events[events.label == 0], events[events.label == 1]
     return (background, signal, account) if return_invalid else (background, signal)
-
-
-def read_events(files, on_invalid: str = "drop", **options) -> tuple[EventSet, InvalidRows]:
-    """The LHCO features ``files`` as one EventSet, and the account of their non-finite events."""
-    from likely.data.lhco import read_lhco
-
-    parts = [read_lhco(path, on_invalid=on_invalid, return_invalid=True, **options) for path in files]
-    return EventSet.concat([events for events, _ in parts]), InvalidRows.combine([a for _, a in parts])
 
 
 def _load(args) -> tuple:
