@@ -82,6 +82,7 @@ def test_unreadable_inputs_give_one_line_naming_them(files, cli, args, culprit):
 WRITERS = [
     ["search", "run", "--toy", "1000", "--out", "{run}"],
     ["search", "score", "model", "--data", "text.h5", "--out", "{file}.npz"],
+    ["search", "discover", "--toy", "1000", "--out", "{run}"],
     ["generate", "dijet", "--process", "qcd", "--events", "10", "--out", "{file}.h5"],
     [*SHOWERS, "--out", "{file}.h5"],
     ["calo", "train", "--data", "text.h5", "--layers", "4", "--out", "{run}"],
