@@ -78,7 +78,7 @@ def null_calibration(background: EventSet, args) -> None:
     ks = stats.kstest(p, "uniform")
     rows = [[f"{args.null}", f"{len(p)}", f"{np.mean(p <= 0.05):.3f}", f"{np.mean(p <= 0.01):.3f}",
              f"{ks.statistic:.3f}", f"{ks.pvalue:.3g}", f"{np.median(seconds):.0f}"]]
-    publish(args.write, f"## Discovery: null calibration{_variant(args)} (benchmarks/discover.py)",
+    publish(args.write, f"Discovery: null calibration{_variant(args)} (benchmarks/discover.py)",
             f"{args.null} random halves of the reference background ({len(background) // 2} events each), "
             f"windows {args.windows} (+0.4 TeV), efficiencies {args.efficiencies}; target (issue 13): "
             "local p-values uniform, KS p > 0.05",
@@ -101,7 +101,7 @@ def injection(background: EventSet, signal: EventSet, args) -> None:
                      f"{best.efficiency:g}", f"{best.z_local:.2f}", f"{float(stats.norm.isf(result.p_global)):.2f}",
                      f"{float(stats.norm.isf(result.p_global_gv)):.2f}", f"{elapsed:.0f}"])
         log(f"S/sqrt(B) {significance}: best {best.window} Z {best.z_local:.2f}, global p {result.p_global:.3g}")
-    publish(args.write, f"## Discovery: significance vs injected signal{_variant(args)} (benchmarks/discover.py)",
+    publish(args.write, f"Discovery: significance vs injected signal{_variant(args)} (benchmarks/discover.py)",
             f"reference background ({len(background)} events) + W' (3.5 TeV) signal at S/sqrt(B) in 3.3-3.7 TeV "
             f"({b_in_sr} background events there, signal acceptance {acceptance:.3f}); windows {args.windows} "
             f"(+0.4 TeV), efficiencies {args.efficiencies}, {args.pseudo} pseudo-experiments; target (issue 13): "
@@ -134,7 +134,7 @@ def black_boxes(background: EventSet, args) -> None:
                      f"{best.efficiency:g}", f"{best.z_local:.2f}", f"{float(stats.norm.isf(result.p_global)):.2f}",
                      f"{float(stats.norm.isf(result.p_global_gv)):.2f}", f"{time.perf_counter() - start:.0f}"])
         log(f"box {path}: best {best.window} Z {best.z_local:.2f}")
-    publish(args.write, f"## Discovery: black boxes{_variant(args)} (benchmarks/discover.py)",
+    publish(args.write, f"Discovery: black boxes{_variant(args)} (benchmarks/discover.py)",
             f"reference background ({len(background)} events) + signals generated with `likely generate dijet`, "
             f"injected at S/sqrt(B) in the 0.4 TeV window centred on the signal's mjj median; the command's default "
             f"windows (3.0-4.6 TeV, width 0.4, step 0.2), efficiencies {args.efficiencies}, {args.pseudo} "
