@@ -34,7 +34,7 @@ from search_quality import REFERENCE, load_reference
 from likely.data import EventSet
 from likely.nn import set_progress_bars
 from likely.search import Decorrelator, Window
-from likely.search.discover import discover
+from likely.search.discover import discover, sliding_windows
 
 EDGES = np.round(np.arange(2.8, 5.2001, 0.1), 3)
 
@@ -113,7 +113,6 @@ def injection(background: EventSet, signal: EventSet, args) -> None:
 
 
 def black_boxes(background: EventSet, args) -> None:
-    from likely.cli.discover import sliding_windows
     from likely.data.lhco import read_lhco
 
     rows = []

@@ -13,8 +13,8 @@ from likely.cli.rundir import (
 )
 from likely.data import EventSet, resonant_toy
 from likely.data.samples import load_bundled_dijets
-from likely.search import CWoLa, Decorrelator, Window
-from likely.search.discover import DEFAULT_EFFICIENCIES, Discovery, check_windows, discover
+from likely.search import CWoLa, Decorrelator
+from likely.search.discover import DEFAULT_EFFICIENCIES, Discovery, check_windows, discover, sliding_windows
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +55,6 @@ def add_parser(commands) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite the results of an existing run directory")
     add_strict(parser)
     parser.set_defaults(run=run_discover)
-
-
-def sliding_windows(first: float, last: float, width: float, step: float) -> list[Window]:
-    """Signal regions ``[low, low + width)`` for ``low = first, first + step, ...`` up to ``last``."""
-    if not (width > 0 and step > 0 and first + width <= last + 1e-9):
-        raise ValueError(f"--windows needs WIDTH > 0, STEP > 0 and FIRST + WIDTH <= LAST; got {first} {last} "
-                         f"{width} {step}")
-    count = int(np.floor((last - width - first) / step + 1e-9)) + 1
-    return [Window(round(first + k * step, 6), round(first + k * step + width, 6)) for k in range(count)]
 
 
 def binning(low: float, high: float, width: float) -> np.ndarray:

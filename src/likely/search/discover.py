@@ -45,7 +45,9 @@ from likely.stats import (
     choose_dijet_fit, excess_pvalue, fit_dijet, global_pvalue, gross_vitells, p_to_z, upcrossings, z_to_p,
 )
 
-__all__ = ["DEFAULT_EFFICIENCIES", "Discovery", "WindowTest", "check_windows", "discover", "hunt"]
+__all__ = [
+    "DEFAULT_EFFICIENCIES", "Discovery", "WindowTest", "check_windows", "discover", "hunt", "sliding_windows",
+]
 
 log = logging.getLogger(__name__)
 
@@ -307,6 +309,15 @@ def _refit_z(counts, edges, test: WindowTest) -> float:
 
 def _z_to_min_p(z: np.ndarray) -> np.ndarray:
     return z_to_p(z.reshape(len(z), -1).max(axis=1))
+
+
+def sliding_windows(first: float, last: float, width: float, step: float) -> list[Window]:
+    """Signal regions ``[low, low + width)`` for ``low = first, first + step, ...`` up to ``last``."""
+    if not (width > 0 and step > 0 and first + width <= last + 1e-9):
+        raise ValueError("sliding windows need width > 0, step > 0 and first + width <= last (--windows FIRST "
+                         f"LAST WIDTH STEP); got {first} {last} {width} {step}")
+    count = int(np.floor((last - width - first) / step + 1e-9)) + 1
+    return [Window(round(first + k * step, 6), round(first + k * step + width, 6)) for k in range(count)]
 
 
 def check_windows(windows: Sequence[Window], edges: np.ndarray) -> None:
