@@ -27,7 +27,7 @@ from likely.nn.checkpoint import load_safely
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals and resource limits")
 SHOWERS = ["-m", "likely", "-q", "generate", "showers", "--particle", "photon", "--energy-range", "1", "50",
-           "--format", "calochallenge", "--chunk-size", "50", "--seed", "3"]
+           "--format", "calochallenge", "--chunk-size", "25", "--seed", "3"]
 
 
 def temporaries(folder: Path) -> list[str]:
@@ -67,13 +67,13 @@ def python(*args: str, cwd: Path, limit_bytes: int | None = None) -> subprocess.
 
 
 def test_killed_generation_resumes_to_the_file_an_unkilled_run_writes(tmp_path):
-    assert python(*SHOWERS, "--events", "400", "--out", "reference.h5", cwd=tmp_path).returncode == 0
+    assert python(*SHOWERS, "--events", "1000", "--out", "reference.h5", cwd=tmp_path).returncode == 0
     chunks = tmp_path / "killed.h5.chunks"
-    kill_when(start(*SHOWERS, "--events", "400", "--out", "killed.h5", cwd=tmp_path), lambda: len(list(chunks.glob("chunk*.npz"))) >= 2)
+    kill_when(start(*SHOWERS, "--events", "1000", "--out", "killed.h5", cwd=tmp_path), lambda: len(list(chunks.glob("chunk*.npz"))) >= 2)
     assert not (tmp_path / "killed.h5").exists()
-    (chunks / ".chunk00007.npz.x1y2.tmp").write_bytes(b"half a chunk")  # what a kill inside a save leaves
+    (chunks / ".chunk00031.npz.x1y2.tmp").write_bytes(b"half a chunk")  # what a kill inside a save leaves
 
-    rerun = python(*SHOWERS, "--events", "400", "--out", "killed.h5", cwd=tmp_path)
+    rerun = python(*SHOWERS, "--events", "1000", "--out", "killed.h5", cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
     reference, resumed = read_calochallenge(tmp_path / "reference.h5"), read_calochallenge(tmp_path / "killed.h5")
     np.testing.assert_array_equal(resumed.energies, reference.energies)
