@@ -110,10 +110,9 @@ def _truth(events: EventSet, windows, edges) -> dict | None:
     """Signal and background in each signal region before any cut, if the data has labels."""
     if events.label is None:
         return None
-    mjj = events.column("mjj")
     rows = []
     for window in windows:
-        in_sr = (mjj >= window.low) & (mjj < window.high)
+        in_sr = window.in_sr(events)
         s, b = int((in_sr & (events.label == 1)).sum()), int((in_sr & (events.label == 0)).sum())
         rows.append({"sr": [window.low, window.high], "signal": s, "background": b,
                      "s_over_sqrt_b": s / np.sqrt(b) if b else None})

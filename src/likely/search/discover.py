@@ -200,11 +200,16 @@ def _untested(window, efficiency, counts, sr_bins, why: str) -> WindowTest:
 
 
 def _test(window, efficiency, counts, sr_bins, fit) -> WindowTest:
-    background, error = fit.predict(sr_bins)
-    observed = float(counts[sr_bins].sum())
-    p = float(excess_pvalue(observed, max(background, 1e-9), error))
+    observed, background, error, p = _signal_region_test(counts, sr_bins, fit)
     return WindowTest(window, efficiency, counts, fit.expected(), sr_bins, observed, background, error, p,
                       float(p_to_z(p)), fit.n_params, fit.chi2, fit.ndof)
+
+
+def _signal_region_test(counts, sr_bins, fit) -> tuple[float, float, float, float]:
+    """Observed events in the signal region, the fit's background there ± its error, and the local p-value."""
+    background, error = fit.predict(sr_bins)
+    observed = float(counts[sr_bins].sum())
+    return observed, background, error, float(excess_pvalue(observed, max(background, 1e-9), error))
 
 
 def discover(events: EventSet, windows: Sequence[Window], edges, *, method: ResonantMethod | None = None,
@@ -303,8 +308,7 @@ def _refit_z(counts, edges, test: WindowTest) -> float:
         fit = _falling(fit_dijet(counts, edges, mask=test.sr_bins, n_params=test.n_params), test.sr_bins)
     except ValueError:  # a pseudo-spectrum too sparse to fit: no excess claimed, as on data
         return -np.inf
-    background, error = fit.predict(test.sr_bins)
-    return float(p_to_z(excess_pvalue(counts[test.sr_bins].sum(), max(background, 1e-9), error)))
+    return float(p_to_z(_signal_region_test(counts, test.sr_bins, fit)[3]))
 
 
 def _z_to_min_p(z: np.ndarray) -> np.ndarray:
