@@ -57,12 +57,21 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def run(events: EventSet, args, n_pseudo: int, seed: int):
-    windows = [Window(low, round(low + 0.4, 3)) for low in args.windows]
+def run(events: EventSet, args, n_pseudo: int, seed: int, windows=None):
+    """One discovery on ``events`` (default windows: ``args.windows``), and its wall time in seconds."""
+    windows = windows if windows is not None else [Window(low, round(low + 0.4, 3)) for low in args.windows]
     start = time.perf_counter()
     result = discover(events.shuffle(seed), windows, EDGES, efficiencies=args.efficiencies, n_pseudo=n_pseudo,
                       decorrelator=Decorrelator() if args.decorrelate else None, random_state=seed, progress=False)
     return result, time.perf_counter() - start
+
+
+def result_cells(result, elapsed: float) -> list[str]:
+    """The table cells every discovery row shares: best window, cut, local and global Z, seconds."""
+    best = result.best
+    return [f"{best.window.low:g}-{best.window.high:g}", f"{best.efficiency:g}", f"{best.z_local:.2f}",
+            f"{float(stats.norm.isf(result.p_global)):.2f}", f"{float(stats.norm.isf(result.p_global_gv)):.2f}",
+            f"{elapsed:.0f}"]
 
 
 def null_calibration(background: EventSet, args) -> None:
@@ -96,11 +105,9 @@ def injection(background: EventSet, signal: EventSet, args) -> None:
         chosen = np.random.default_rng(7).choice(len(signal), n_inject, replace=False)
         events = EventSet.concat([background, signal[np.sort(chosen)]])
         result, elapsed = run(events, args, n_pseudo=args.pseudo, seed=0)
-        best = result.best
-        rows.append([f"{significance:g}", f"{n_inject}", f"{best.window.low:g}-{best.window.high:g}",
-                     f"{best.efficiency:g}", f"{best.z_local:.2f}", f"{float(stats.norm.isf(result.p_global)):.2f}",
-                     f"{float(stats.norm.isf(result.p_global_gv)):.2f}", f"{elapsed:.0f}"])
-        log(f"S/sqrt(B) {significance}: best {best.window} Z {best.z_local:.2f}, global p {result.p_global:.3g}")
+        rows.append([f"{significance:g}", f"{n_inject}", *result_cells(result, elapsed)])
+        log(f"S/sqrt(B) {significance}: best {result.best.window} Z {result.best.z_local:.2f}, "
+            f"global p {result.p_global:.3g}")
     publish(args.write, f"Discovery: significance vs injected signal{_variant(args)} (benchmarks/discover.py)",
             f"reference background ({len(background)} events) + W' (3.5 TeV) signal at S/sqrt(B) in 3.3-3.7 TeV "
             f"({b_in_sr} background events there, signal acceptance {acceptance:.3f}); windows {args.windows} "
@@ -123,16 +130,11 @@ def black_boxes(background: EventSet, args) -> None:
         n_inject = int(round(float(strength) * np.sqrt(true.in_sr(background).sum()) / true.in_sr(signal).mean()))
         if n_inject > len(signal):
             raise SystemExit(f"{path} has {len(signal)} events; {n_inject} are needed")
-        events = EventSet.concat([background, signal[:n_inject]]).shuffle(0)
-        windows = sliding_windows(3.0, 4.6, 0.4, 0.2)
-        start = time.perf_counter()
-        result = discover(events, windows, EDGES, efficiencies=args.efficiencies, n_pseudo=args.pseudo,
-                          decorrelator=Decorrelator() if args.decorrelate else None, random_state=0, progress=False)
-        best = result.best
-        rows.append([Path(path).name, f"{centre:.2f}", strength, f"{n_inject}", f"{best.window.low:g}-{best.window.high:g}",
-                     f"{best.efficiency:g}", f"{best.z_local:.2f}", f"{float(stats.norm.isf(result.p_global)):.2f}",
-                     f"{float(stats.norm.isf(result.p_global_gv)):.2f}", f"{time.perf_counter() - start:.0f}"])
-        log(f"box {path}: best {best.window} Z {best.z_local:.2f}")
+        events = EventSet.concat([background, signal[:n_inject]])
+        result, elapsed = run(events, args, n_pseudo=args.pseudo, seed=0,
+                              windows=sliding_windows(3.0, 4.6, 0.4, 0.2))
+        rows.append([Path(path).name, f"{centre:.2f}", strength, f"{n_inject}", *result_cells(result, elapsed)])
+        log(f"box {path}: best {result.best.window} Z {result.best.z_local:.2f}")
     publish(args.write, f"Discovery: black boxes{_variant(args)} (benchmarks/discover.py)",
             f"reference background ({len(background)} events) + signals generated with `likely generate dijet`, "
             f"injected at S/sqrt(B) in the 0.4 TeV window centred on the signal's mjj median; the command's default "
