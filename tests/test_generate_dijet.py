@@ -201,6 +201,17 @@ def test_signal_masses_are_configurable():
     assert np.median(_mjj(columns)) == pytest.approx(3000, abs=400)
 
 
+def test_a_forced_wprime_width_widens_the_mjj_peak():
+    narrow = DijetSettings("wprime", mwprime=3000.0, mx=300.0, my=150.0)
+    wide = DijetSettings("wprime", mwprime=3000.0, mx=300.0, my=150.0, wprime_width=900.0)
+    (narrow_columns, _), (wide_columns, record) = (generate_chunk(s, 60, seed=9) for s in (narrow, wide))
+    assert "34:mWidth = 900." in record["settings"] and "34:doForceWidth = on" in record["settings"]
+    iqr = [np.subtract(*np.percentile(_mjj(c), [75, 25])) for c in (narrow_columns, wide_columns)]
+    assert iqr[1] > 1.8 * iqr[0]
+    with pytest.raises(ValueError, match="wprime_width"):
+        DijetSettings("wprime", wprime_width=-1.0)
+
+
 # ------------------------------------------------------------------ driver: resume, output
 @pytest.fixture
 def count_chunks(monkeypatch):
@@ -372,7 +383,7 @@ def test_output_and_work_folder_are_protected(tmp_path, capsys):
             ]
         )
     assert exit_info.value.code == 2
-    assert "--mwprime, --mx and --my apply only to --process wprime" in capsys.readouterr().err
+    assert "--mwprime, --mx, --my and --wprime-width apply only to --process wprime" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(
             [

@@ -97,6 +97,13 @@ def add_parser(subparsers) -> None:
         help="wprime only: Y mass in GeV, Y -> qq (default: 100)",
     )
     dijet.add_argument(
+        "--wprime-width",
+        type=positive_float,
+        default=None,
+        metavar="GEV",
+        help="wprime only: forced W' total width in GeV (default: the width Pythia computes)",
+    )
+    dijet.add_argument(
         "--mzprime",
         type=positive_float,
         default=None,
@@ -123,9 +130,9 @@ def add_parser(subparsers) -> None:
 def run_dijet(args) -> Path:
     from likely.data.generate import DijetSettings, generate_dijet
 
-    masses = {"mwprime": args.mwprime, "mx": args.mx, "my": args.my}
+    masses = {"mwprime": args.mwprime, "mx": args.mx, "my": args.my, "wprime_width": args.wprime_width}
     if args.process != "wprime" and any(value is not None for value in masses.values()):
-        raise ValueError("--mwprime, --mx and --my apply only to --process wprime")
+        raise ValueError("--mwprime, --mx, --my and --wprime-width apply only to --process wprime")
     if args.process != "zprime" and args.mzprime is not None:
         raise ValueError("--mzprime applies only to --process zprime")
     if args.process != "qcd" and args.pthat_min is not None:

@@ -102,6 +102,10 @@ class DijetSettings:
         and 2.2× slower, 800 loses 3.6 %); must stay below 1.5 × ``leading_pt_min``.
     mwprime, mx, my : float
         W′ signal masses; ``mx + my`` below 0.8 ``mwprime``.
+    wprime_width : float or None
+        W′ total width (GeV), forced (``34:doForceWidth``); None: the width Pythia computes
+        from the couplings. A wide W′ (e.g. 10 % of its mass) is a bump the search methods
+        were not tuned on.
     mzprime : float
         Z′ → tt̄ signal mass, above 2 m_top.
     leading_pt_min, leading_pt_max, subleading_pt_min : float
@@ -121,6 +125,7 @@ class DijetSettings:
     mwprime: float = 3500.0
     mx: float = 500.0
     my: float = 100.0
+    wprime_width: float | None = None
     mzprime: float = 1300.0
     leading_pt_min: float = TRIGGER_PT_MIN
     leading_pt_max: float | None = None
@@ -131,6 +136,9 @@ class DijetSettings:
         for name in ("pthat_min", "mwprime", "mx", "my", "mzprime", "leading_pt_min", "subleading_pt_min"):
             check_positive(getattr(self, name), name)
             object.__setattr__(self, name, float(getattr(self, name)))
+        if self.wprime_width is not None:
+            check_positive(self.wprime_width, "wprime_width")
+            object.__setattr__(self, "wprime_width", float(self.wprime_width))
         if self.leading_pt_max is not None:
             check_positive(self.leading_pt_max, "leading_pt_max")
             object.__setattr__(self, "leading_pt_max", float(self.leading_pt_max))
@@ -161,7 +169,7 @@ class DijetSettings:
     @property
     def physics(self) -> dict[str, float]:
         """The generator-level settings (GeV), as recorded in ``<out>.json``."""
-        return {name: getattr(self, name) for name in ("pthat_min", "mwprime", "mx", "my", "mzprime")}
+        return {name: getattr(self, name) for name in ("pthat_min", "mwprime", "mx", "my", "wprime_width", "mzprime")}
 
     @property
     def cuts(self) -> dict[str, float | None]:
@@ -225,11 +233,16 @@ def pythia_settings(settings: DijetSettings, seed: int) -> list[str]:
         ]
     else:
         mx, my = settings.mx, settings.my
-        w_min = max(settings.mwprime - 1000.0, 1.1 * (mx + my) + 1.0)
+        reach = 1000.0 if settings.wprime_width is None else max(1000.0, 5 * settings.wprime_width)
+        w_min = max(settings.mwprime - reach, 1.1 * (mx + my) + 1.0)
+        width = [] if settings.wprime_width is None else [
+            f"34:mWidth = {_num(settings.wprime_width)}", "34:doForceWidth = on",
+            f"34:mMax = {_num(settings.mwprime + reach)}"]
         lines += [
             "NewGaugeBoson:ffbar2Wprime = on",
             f"34:m0 = {_num(settings.mwprime)}",
             f"34:mMin = {_num(w_min)}",
+            *width,
             # X+ (scalar, colour singlet, charge +1) and Y (scalar, neutral): narrow resonances,
             # decayed at parton level before the shower so their quarks radiate normally
             _scalar(9000001, "X+ X-", 3, mx),
