@@ -52,7 +52,7 @@ def parse_args() -> argparse.Namespace:
                         help="a black box: this signal at this S/sqrt(B), searched with the default windows "
                              "(repeatable)")
     parser.add_argument("--decorrelate", action="store_true",
-                        help="decorrelate the features from mjj with a flow on each window's sidebands")
+                        help="decorrelate the features from mjj out of fold (a flow on the whole fit range, 2 folds)")
     parser.add_argument("--write", help="write the tables as sections of this markdown file")
     return parser.parse_args()
 
@@ -145,7 +145,7 @@ def black_boxes(background: EventSet, args) -> None:
 
 
 def _variant(args) -> str:
-    return ", features decorrelated from mjj" if args.decorrelate else ", raw features"
+    return ", features decorrelated from mjj out of fold" if args.decorrelate else ", raw features"
 
 
 def main() -> None:

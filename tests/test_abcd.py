@@ -50,6 +50,22 @@ def test_decorrelated_features_are_independent_of_t():
     assert np.all(np.abs(z.std(0) - 1) < 0.15)
 
 
+def test_cross_transform_maps_every_event_out_of_fold():
+    """Out of fold: the same decorrelation as a fitted flow, every row from a clone that did not see it."""
+    x, t = tail_sample(8_000, 0, seed=2)
+    decorrelator = fast_decorrelator().set_params(random_state=3)
+    z = decorrelator.cross_transform(x, t, n_folds=2)
+    assert z.shape == x.shape and np.isfinite(z).all()
+    assert np.all([abs(np.corrcoef(z[:, i], t)[0, 1]) < 0.1 for i in range(3)])
+    assert np.all(np.abs(z.std(0) - 1) < 0.15)
+    # a flow fitted on all rows maps them differently from the out-of-fold clones
+    assert not np.allclose(z, decorrelator.fit(x, t).transform(x, t), atol=1e-3)
+    with pytest.raises(ValueError, match="n_folds"):
+        decorrelator.cross_transform(x, t, n_folds=1)
+    with pytest.raises(ValueError, match="t has"):
+        decorrelator.cross_transform(x, t[:-1])
+
+
 @pytest.fixture(scope="module")
 def reference():
     return tail_sample(15_000, 0, seed=10)

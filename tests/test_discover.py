@@ -139,7 +139,7 @@ def _mjj_dependent(events: EventSet) -> EventSet:
 @pytest.mark.slow
 @pytest.mark.parametrize("n_signal", [0, 300])
 def test_decorrelated_search_keeps_the_signal_and_finds_none_without(n_signal):
-    """Features that follow mjj, decorrelated on each window's sidebands: a clean null, the signal found."""
+    """Features that follow mjj, decorrelated out of fold on the fit range: a clean null, the signal found."""
     from likely.density import Flow
     from likely.nn import Trainer
     from likely.search import Decorrelator

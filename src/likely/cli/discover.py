@@ -45,9 +45,9 @@ def add_parser(commands) -> None:
                         help="fractions of events kept by the cuts, decreasing (default: 0.1 0.01 0.001)")
     parser.add_argument("--folds", type=positive_int, default=5, help="CWoLa's k folds (default: 5)")
     parser.add_argument("--decorrelate", action="store_true",
-                        help="map the features to z = f^-1(x | mjj) of a conditional flow fitted on each window's "
-                             "sidebands before CWoLa: for features that depend on mjj (jet masses), whose cut "
-                             "would otherwise sculpt a bump")
+                        help="map the features to z = f^-1(x | mjj) of a conditional flow, out of fold on the "
+                             "whole fit range (2 folds, once for all windows), before CWoLa: for features that "
+                             "depend on mjj (jet masses), whose cut would otherwise sculpt a bump")
     parser.add_argument("--pseudo", type=positive_int, default=200,
                         help="pseudo-experiments for the global p-value (default: 200)")
     parser.add_argument("--seed", type=int, default=0)

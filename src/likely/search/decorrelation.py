@@ -3,15 +3,17 @@
 A flow ``p(x | t)`` fitted on background-like events maps each event to
 ``z = f⁻¹(x | t)``, which is standard normal whatever ``t`` for events like the training
 ones: the features no longer tell ``t``. Used by the ABCD tail search (``t``: the tail
-feature, :mod:`likely.search.abcd`) and by the bump hunt (``t``: mjj, the flow fitted on
-the sidebands, :func:`likely.search.discover.discover` with ``decorrelator``), after
-"Complete Optimal Non-Resonant Anomaly Detection" (arXiv:2404.07258, seed 002).
+feature, :mod:`likely.search.abcd`) and by the bump hunt (``t``: mjj,
+:func:`likely.search.discover.discover` with ``decorrelator``, out of fold on the whole fit
+range: :meth:`Decorrelator.cross_transform`), after "Complete Optimal Non-Resonant Anomaly
+Detection" (arXiv:2404.07258, seed 002).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import KFold
 
 from likely._checks import check_array, check_fitted
 from likely._persist import Saveable
@@ -50,3 +52,25 @@ class Decorrelator(Saveable, BaseEstimator):
         """``z`` (N, D): standard normal and independent of ``t`` for events like the training ones."""
         check_fitted(self, "flow_")
         return self.flow_.to_base(X, cond=t)
+
+    def cross_transform(self, X, t, n_folds: int = 2) -> np.ndarray:
+        """``z`` (N, D) of every event by a clone fitted on the other folds of ``(X, t)``.
+
+        No event is mapped by a flow that saw it, so training events and the others are
+        alike in ``z``: a flow maps its own training data closer to normal than new data,
+        and a classifier separating regions of ``t`` would learn that difference.
+        ``n_folds`` >= 2 folds, drawn at random (seeded by ``random_state``).
+        """
+        X = check_array(X, "X")
+        t = check_array(t, "t", ndim=1)
+        if not isinstance(n_folds, int) or n_folds < 2:
+            raise ValueError(f"n_folds must be an integer >= 2; got {n_folds!r}")
+        if len(t) != len(X):
+            raise ValueError(f"t has {len(t)} rows, X has {len(X)}")
+        z = np.empty(X.shape, dtype=np.float32)
+        folds = KFold(n_folds, shuffle=True, random_state=self.random_state)
+        for k, (train, held_out) in enumerate(folds.split(X)):
+            seed = None if self.random_state is None else self.random_state + k
+            fitted = clone(self).set_params(random_state=seed).fit(X[train], t[train])
+            z[held_out] = fitted.transform(X[held_out], t[held_out])
+        return z

@@ -233,10 +233,12 @@ def discover(events: EventSet, windows: Sequence[Window], edges, *, method: Reso
     n_pseudo : int
         Background-only pseudo-experiments of the look-elsewhere correction (>= 1).
     decorrelator : Decorrelator or None
-        If given, cloned and fitted per window on the sidebands (the fit range outside the
-        signal region) to map the method's features to ``z = f⁻¹(x | mjj)``, independent of
-        mjj on background; the method then trains on ``z``. For features that depend on mjj
-        (jet masses), whose cut would otherwise sculpt a bump.
+        If given, maps the method's features to ``z = f⁻¹(x | mjj)``, independent of mjj on
+        background, once for all windows and out of fold (:meth:`Decorrelator.cross_transform`,
+        2 folds over the whole fit range: each event mapped by a flow that never saw it); the
+        methods then train on ``z``. For features that depend on mjj (jet masses), whose cut
+        would otherwise sculpt a bump. The flow sees the signal regions too; a narrow signal
+        is a small part of ``p(x | mjj)`` that a smooth flow hardly learns.
     random_state : int or None
         Seeds the methods and the pseudo-experiments.
     callback : called as ``callback(i, fitted_method)`` after window ``i`` (e.g. to save it).
@@ -250,11 +252,11 @@ def discover(events: EventSet, windows: Sequence[Window], edges, *, method: Reso
     variable = windows[0].variable
     events = events[(events.column(variable) >= edges[0]) & (events.column(variable) < edges[-1])]
     mjj = events.column(variable).astype(np.float64)
+    if decorrelator is not None:
+        events = _decorrelated(events, mjj, method.features, decorrelator, random_state)
     tests, scores = [], []
     for i, window in enumerate(progress_bar(windows, desc="windows", enabled=progress)):
-        inputs = events if decorrelator is None else _decorrelated(events, window, method.features, decorrelator,
-                                                                  random_state)
-        fitted = clone(method).set_params(random_state=random_state).fit(inputs, window)
+        fitted = clone(method).set_params(random_state=random_state).fit(events, window)
         if getattr(fitted, "data_scores_", None) is None:
             raise ValueError(f"{type(method).__name__} keeps no out-of-fold scores: give it n_folds")
         scores.append(fitted.data_scores_)
@@ -269,14 +271,12 @@ def discover(events: EventSet, windows: Sequence[Window], edges, *, method: Reso
     return Discovery(edges, efficiencies, tests, null_min_p, mean_up, scores)
 
 
-def _decorrelated(events: EventSet, window: Window, features: Sequence[str], decorrelator: Decorrelator,
+def _decorrelated(events: EventSet, mjj: np.ndarray, features: Sequence[str], decorrelator: Decorrelator,
                   random_state: int | None) -> EventSet:
-    """``events`` with ``features`` replaced by their decorrelation from mjj, learned on the sidebands."""
+    """``events`` with ``features`` replaced by their out-of-fold decorrelation from ``mjj`` (N,)."""
     features = list(features)
-    X, mjj = events.array(features), events.column(window.variable)
-    sidebands = ~window.in_sr(events)
-    fitted = clone(decorrelator).set_params(random_state=random_state).fit(X[sidebands], mjj[sidebands])
-    z = fitted.transform(X, mjj)
+    log.info("decorrelating %s from mjj (2 folds)", features)
+    z = clone(decorrelator).set_params(random_state=random_state).cross_transform(events.array(features), mjj)
     return events.with_columns(**{name: z[:, i] for i, name in enumerate(features)})
 
 
