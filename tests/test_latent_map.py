@@ -113,3 +113,34 @@ def test_bad_input_names_the_problem():
         latent_map.rank(rng.normal(size=(9, 1)))
     with pytest.raises(ValueError, match="fewer than one set"):
         latent_map.transform(rng.normal(size=(4, 1)))
+
+
+def test_latent_map_command_writes_map_report_and_ranks_the_query(tmp_path):
+    import json
+
+    from likely.cli import main
+    from likely.data.samples import bundled_dijet_paths
+
+    background, signal = bundled_dijet_paths()
+    out = tmp_path / "map"
+    args = ["-q", "search", "latent-map", "--models", f"qcd={background}", str(signal), "--query", str(signal),
+            "--set-size", "5", "--sets-per-model", "100", "--epochs", "2", "--out", str(out)]
+    assert main(args) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [model["name"] for model in results["models"]] == ["qcd", "dijet_signal"]
+    assert np.allclose(np.diag(results["distances"]), 0) and results["query"]["ranking"][0]["model"] == "dijet_signal"
+    assert "| 1 | dijet_signal |" in (out / "report.md").read_text()
+    for name in ("latent_map.png", "model/manifest.json", "config.json"):
+        assert (out / name).stat().st_size > 0, name
+    loaded = LatentMap.load(out / "model", device="cpu")
+    assert loaded.models_ == ["qcd", "dijet_signal"] and loaded.feature_names_[0] == "mjj"
+
+
+def test_latent_map_command_refuses_one_model_and_twice_the_same_name(tmp_path, capsys):
+    from likely.cli import main
+
+    for models, message in ([["a.h5"]], "at least 2 model files"), ([["x/a.h5", "y/a.h5"]], "'a' twice"):
+        with pytest.raises(SystemExit):
+            main(["-q", "search", "latent-map", "--models", *models[0], "--out", str(tmp_path / "run")])
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
