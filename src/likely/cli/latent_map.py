@@ -12,11 +12,9 @@ from likely.cli.rundir import add_strict, check_run_dir, on_invalid, positive_in
 from likely.data import EventSet
 from likely.nn import Trainer
 from likely.search import LatentMap
+from likely.search.latent_map import MAP_FEATURES
 
 log = logging.getLogger(__name__)
-
-#: the map's default features: the dijet mass, both jet masses and their 2- and 3-prong N-subjettiness ratios
-MAP_FEATURES = ("mjj", "mj1", "mj2", "tau21_j1", "tau21_j2", "tau32_j1", "tau32_j2")
 
 
 def add_parser(commands) -> None:

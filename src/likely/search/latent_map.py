@@ -35,7 +35,11 @@ from likely.metrics import energy_distance
 from likely.nn import MLP, Trainer, resolve_device, seeded, to_numpy, to_tensor
 from likely.transforms import Standardize
 
-__all__ = ["LatentMap", "Resemblance"]
+__all__ = ["MAP_FEATURES", "LatentMap", "Resemblance"]
+
+#: dijet features for a map of resonances: the dijet mass, both jet masses (lighter first, TeV) and their 2- and
+#: 3-prong N-subjettiness ratios (:func:`likely.data.derive_features`)
+MAP_FEATURES = ("mjj", "mj1", "mj2", "tau21_j1", "tau21_j2", "tau32_j1", "tau32_j2")
 
 #: held-out sets per model at most (the energy distance costs (sets)² pairs)
 MAX_REFERENCE_SETS = 1000
