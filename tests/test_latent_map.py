@@ -144,3 +144,21 @@ def test_latent_map_command_refuses_one_model_and_twice_the_same_name(tmp_path, 
             main(["-q", "search", "latent-map", "--models", *models[0], "--out", str(tmp_path / "run")])
         assert message in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_map_figure_draws_every_model_and_the_query(fitted, tmp_path):
+    import warnings
+
+    from likely.plot import plot_latent_map, save_figure
+
+    latent_map, rng = fitted
+    query = latent_map.rank(rng.normal([2.0, 0, 0], 1, (300, 3)))
+    fig = plot_latent_map(latent_map, query, "a box with a long name")
+    ax = fig.axes[0]
+    assert len(ax.collections) == 4 and len(ax.patches) == 3  # dots of 3 models + the query; 3 ellipses
+    np.testing.assert_array_equal(ax.collections[-1].get_offsets(), query.latent)
+    assert "shifted" in ax.get_legend().get_texts()[0].get_text().splitlines()[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. "constrained_layout not applied": the axes collapsed
+        assert save_figure(fig, tmp_path / "map.png").stat().st_size > 0

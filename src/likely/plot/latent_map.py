@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.colors import to_hex
 from matplotlib.patches import Ellipse
 
 from likely.plot.common import figure, styled
@@ -22,18 +23,21 @@ def plot_latent_map(latent_map, query=None, query_label: str = "query", max_poin
         raise ValueError(f"the map needs latent_dim >= 2 to be drawn in a plane; it has {latent_map.latent_dim}")
     fig, axes = figure(width=8.0, height=7.0)
     ax = axes[0, 0]
-    colors = [f"C{i % 10}" for i in range(len(latent_map.models_))]
+    # resolved now, in the style's colour cycle: "C<i>" would be looked up again when the figure is saved
+    colors = [to_hex(f"C{i % 10}") for i in range(len(latent_map.models_))]
     for name, color, centre, covariance in zip(latent_map.models_, colors, latent_map.centroids_,
                                                latent_map.covariances_, strict=True):
         points = latent_map.reference_latents_[name][:max_points]
         ax.scatter(points[:, 0], points[:, 1], s=4, alpha=0.3, color=color)
         ax.add_patch(_ellipse(centre[:2], covariance[:2, :2], color))
-        ax.annotate(name, centre[:2], fontsize="small", fontweight="bold", color=color, ha="center", va="center")
+        label = ax.annotate(name, centre[:2], fontsize="x-small", fontweight="bold", color=color, ha="center",
+                            va="bottom", clip_on=True)
+        label.set_in_layout(False)  # a name near the edge must not shrink the axes
     if query is not None:
-        closest = ", ".join(f"{name} ({d:.2f})" for name, d in zip(query.names[:3], query.distances[:3], strict=False))
+        closest = "\n".join(f"{name} ({d:.2f})" for name, d in zip(query.names[:3], query.distances[:3], strict=False))
         ax.scatter(query.latent[:max_points, 0], query.latent[:max_points, 1], s=18, marker="x", color="black",
-                   label=f"{query_label}: closest {closest}")
-        ax.legend(fontsize="x-small", loc="upper left")
+                   label=f"{query_label}, closest:\n{closest}")
+        ax.legend(fontsize="xx-small", loc="best").set_in_layout(False)  # a long name must not shrink the axes
     ax.set(xlabel=r"latent $z_1$", ylabel=r"latent $z_2$",
            title=f"{len(latent_map.models_)} models, sets of {latent_map.set_size} events")
     return fig
