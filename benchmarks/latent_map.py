@@ -109,7 +109,7 @@ def model_table(maps, args) -> None:
     for i, name in enumerate(names):
         nearest = [int(d[i].argmin()) for d in others]
         most = max(set(nearest), key=nearest.count)
-        distance = [d[i][most] for d in others]
+        distance = [d[i].min() for d in others]
         centre = maps[0][0].centroids_[i]
         rows.append([name, f"({centre[0]:+.2f}, {centre[1]:+.2f})", f"{names[most]} ({nearest.count(most)}/{len(maps)})",
                      spread(distance)])
@@ -120,7 +120,7 @@ def model_table(maps, args) -> None:
             f"<= {args.epochs} epochs, seeds {args.seeds}; training {seconds} s per map on 1 CPU thread. "
             "Paper (arXiv:2407.20315): indistinguishable models overlap, different ones land apart (no number to "
             "compare with: its models are MSSM, DM-mediator and Dark Machines samples)",
-            ["model", "centroid (seed 0)", "nearest other model (seeds)", "energy distance to it"], rows,
+            ["model", "centroid (seed 0)", "nearest other model (seeds)", "energy distance to the nearest"], rows,
             footer="Energy distance between latent clouds of held-out sets, latent units (margin 1); about 0 for "
                    "one distribution. The twin is the reference W' point generated again with other seeds.")
 
