@@ -17,7 +17,7 @@ from likely.calo import CaloFlow, EnergyRegressor
 from likely.classify import Ensemble, NNClassifier, NNRegressor, TreeClassifier
 from likely.density import Flow, FlowMatching
 from likely.nn import Trainer
-from likely.search import Decorrelator
+from likely.search import Decorrelator, LatentMap
 
 from calo_toy import tiny_caloflow, toy_showers
 
@@ -78,6 +78,11 @@ CASES = {
     Decorrelator: (lambda: Decorrelator(flow=Flow(transforms=2, hidden=(16,), trainer=_trainer(), device="cpu"),
                                         random_state=0),
                    lambda est, data: (est.fit(data[0], data[1]), lambda m: m.transform(data[0][:50], data[1][:50]))),
+    LatentMap: (lambda: LatentMap(set_size=5, hidden=(8,), sets_per_model=50, trainer=_trainer(), device="cpu",
+                                  random_state=0),
+                lambda est, data: (est.fit(data[0], data[2]),
+                                   lambda m: np.concatenate([m.transform(data[0][:50]).ravel(),
+                                                             m.rank(data[0][:50]).distances]))),
 }
 #: saveable classes whose round trip is tested where their (slow or structured) fixtures live
 ELSEWHERE = {

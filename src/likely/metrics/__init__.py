@@ -2,7 +2,7 @@
 at fixed signal efficiency, bands over repeated runs and bootstrap uncertainties, the
 result of a classifier two-sample test (the test itself, which trains a classifier, is
 :func:`likely.classify.classifier_two_sample_test`) and the separation power of
-histograms. NumPy only: importing this package does not import torch."""
+histograms, the energy distance of two samples. NumPy only: importing this package does not import torch."""
 
 from .curves import (
     auc,
@@ -13,6 +13,7 @@ from .curves import (
     sic_curve,
     sic_vs_rejection,
 )
+from .distances import energy_distance
 from .histograms import common_bins, separation_power
 from .two_sample import ClassifierTestResult
 from .uncertainty import band, bootstrap
@@ -23,6 +24,7 @@ __all__ = [
     "band",
     "bootstrap",
     "common_bins",
+    "energy_distance",
     "max_sic",
     "rejection_at_signal_efficiency",
     "roc_curve",

@@ -1,10 +1,11 @@
 """Resonant anomaly detection: windows, signal injection, the method family, studies, scans and
-discovery on unlabelled data; the ABCD tail search."""
+discovery on unlabelled data; the ABCD tail search; the latent map of known models an excess is compared with."""
 
 from likely.search.abcd import ABCD, abcd, tail_search
 from likely.search.curtains import CURTAINs
 from likely.search.decorrelation import Decorrelator
 from likely.search.discover import Discovery, WindowTest, discover
+from likely.search.latent_map import LatentMap, Resemblance
 from likely.search.methods import (
     ANODE, CATHODE, DEFAULT_FEATURES, RANODE, SIGMA, BackgroundDensityMixin, ClassifyAgainstSamples, CWoLa,
     IdealizedAD, ResonantMethod, Supervised,
@@ -18,7 +19,7 @@ from likely.search.windows import Window
 __all__ = [
     "ABCD", "ANODE", "BackgroundDensityMixin", "CATHODE", "CURTAINs", "CWoLa", "ClassifyAgainstSamples", "DEFAULT_FEATURES", "Decorrelator",
     "Discovery",
-    "IdealizedAD", "METHODS", "RANODE", "ResonantMethod", "SIGMA", "ScanConfig", "ScanError", "SearchSample",
+    "IdealizedAD", "LatentMap", "METHODS", "RANODE", "ResonantMethod", "Resemblance", "SIGMA", "ScanConfig", "ScanError", "SearchSample",
     "Supervised", "Window", "WindowTest", "abcd", "discover", "make_method", "make_search_sample", "read_scan_config", "register_method", "run_scan",
     "run_study", "tail_search",
 ]
