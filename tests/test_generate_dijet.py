@@ -130,7 +130,7 @@ def test_vectorized_nsubjettiness_equals_a_slow_reference(rng):
 def test_nsubjettiness_agrees_with_fastjet_contrib(rng):
     import fastjet
 
-    from likely.data.generate.jets import KT_AXES_R, _jagged
+    from likely.data.jets import KT_AXES_R, _jagged
 
     px, py, pz, E, counts = _toy_jets(rng, rng.integers(1, 60, size=200), phi_center=3.0)
     sequence = fastjet.ClusterSequence(

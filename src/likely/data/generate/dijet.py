@@ -16,7 +16,7 @@ The recipe of the LHC Olympics 2020 R&D data set, without detector simulation:
   ``leading_pt_min``, ``leading_pt_max`` and ``subleading_pt_min`` change it (the F+M study
   uses 450, 800 and 200 GeV);
 * per event, the two leading jets' px, py, pz, mass and N-subjettiness τ1, τ2, τ3 (β = 1,
-  exclusive-kT axes; :func:`likely.data.generate.jets.nsubjettiness`), the LHCO features schema.
+  exclusive-kT axes; :func:`likely.data.jets.nsubjettiness`), the LHCO features schema.
 
 A jet made of one particle has τ1 = τ2 = τ3 = 0, so its τ21 is NaN (rare: 1 of 175k QCD and 5
 of 105k signal events in the reference sample). Such events stay in the file with their τ values as computed; readers
@@ -49,7 +49,7 @@ from likely._checks import check_choice, check_positive
 from likely.data.generate.driver import (
     ChunkedGenerator, RunPlan, generate_in_chunks, load_chunk, plan_run, save_chunk, work_dir,
 )
-from likely.data.generate.jets import cluster_jets, nsubjettiness
+from likely.data.jets import JET_PT_MIN, JET_R, cluster_jets, first_jets, jet_columns
 
 __all__ = [
     "DIJET_COLUMNS",
@@ -74,8 +74,6 @@ DIJET_COLUMNS = (
 LABELS = {"qcd": 0, "wprime": 1, "zprime": 1}
 
 E_CM = 13000.0
-JET_R = 1.0
-JET_PT_MIN = 20.0
 TRIGGER_PT_MIN = 1200.0
 #: Pythia's largest seed (``Random:seed``); 0 would mean "seed from the clock".
 MAX_SEED = 900_000_000
@@ -301,7 +299,7 @@ def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool, cut
     )
     if len(jets["pt"]) == 0:
         return np.zeros(0, dtype=np.int64), empty
-    first = np.cumsum(jet_counts) - jet_counts  # index of each event's hardest jet
+    first = first_jets(jet_counts)
     lead_pt = np.where(jet_counts > 0, jets["pt"][np.minimum(first, len(jets["pt"]) - 1)], 0.0)
     passed = (jet_counts >= 2) & (lead_pt > cuts["leading_pt_min"])
     if cuts["subleading_pt_min"] > JET_PT_MIN:  # every clustered jet already has pT > JET_PT_MIN
@@ -313,13 +311,7 @@ def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool, cut
         return np.zeros(0, dtype=np.int64), empty
     # the two leading jets of each selected event: j1 j2 j1 j2 ...
     chosen = np.stack([first[passed], first[passed] + 1], axis=1).ravel()
-    sizes = offsets[chosen + 1] - offsets[chosen]
-    shifts = np.repeat(offsets[chosen] - (np.cumsum(sizes) - sizes), sizes)
-    members = constituents[np.arange(sizes.sum()) + shifts]
-    tau = nsubjettiness(px[members], py[members], pz[members], E[members], sizes, n_max=3, R0=JET_R)
-    jx, jy, jz, je = (jets[f][chosen] for f in ("px", "py", "pz", "E"))
-    mass = np.sqrt(np.maximum(je * je - jx * jx - jy * jy - jz * jz, 0.0))
-    per_jet = np.column_stack([jx, jy, jz, mass, tau])  # (2n, 7)
+    per_jet = jet_columns(px, py, pz, E, jets, constituents, offsets, chosen, R0=JET_R)  # (2n, 7)
     return candidates[passed], per_jet.reshape(-1, 2 * per_jet.shape[1])
 
 
