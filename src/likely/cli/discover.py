@@ -29,7 +29,9 @@ def add_parser(commands) -> None:
                     "(docs/search.md, 'From scores to a p-value').")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", type=Path, nargs="+", metavar="FILE",
-                        help="LHC Olympics features files (labels, if any, are only used to report the truth)")
+                        help="LHC Olympics features files or raw event files (R&D events_anomalydetection*.h5, "
+                             "black boxes events_LHCO2020_BlackBox*.h5; clustered into the features first); "
+                             "labels, if any, are only used to report the truth")
     source.add_argument("--bundled", action="store_true", help="the bundled dijet sample, with --inject signal")
     source.add_argument("--toy", type=positive_int, metavar="N", help="N events of the dijet-like toy, with --inject")
     parser.add_argument("--inject", type=int, default=0,
