@@ -170,7 +170,8 @@ def read_lhco_events(path: str | os.PathLike, start: int | None = None, stop: in
     Returns
     -------
     hadrons : ndarray (N, 700, 3), float64
-        pT (GeV), η, φ of each event's hadrons as stored, padding included (pT = 0).
+        pT (GeV), η, φ of each event's hadrons as stored, padding included (pT = 0), NaN/inf
+        too if the file has them (:func:`cluster_lhco_events` marks such events invalid).
     label : ndarray (N,) of int64, or None
         The truth label (1 = signal) of a file with the 2101st column; None for a black box.
 
@@ -214,7 +215,8 @@ def cluster_lhco_events(hadrons: Any) -> dict[str, np.ndarray]:
         20 GeV of all hadrons, ``j1`` / ``j2`` the jets of highest / second-highest pT (a
         features file's order; :func:`~likely.data.lhco.derive_features` orders by mass).
         An event with fewer than two jets has NaN for the missing jet, and one with a
-        NaN/inf or negative pT has NaN for both: the readers' ``on_invalid`` policy decides.
+        negative pT, a NaN/inf value in a hadron or a momentum too large for float64 has NaN
+        for both: the readers' ``on_invalid`` policy decides.
 
     Raises
     ------
@@ -223,16 +225,20 @@ def cluster_lhco_events(hadrons: Any) -> dict[str, np.ndarray]:
     """
     hadrons = _check_hadrons(hadrons, "hadrons")
     n_events = len(hadrons)
-    valid = np.isfinite(hadrons).all(axis=(1, 2)) & (hadrons[..., 0] >= 0).all(axis=1)
-    real = (hadrons[..., 0] > 0) & valid[:, None]
-    counts = real.sum(axis=1)
-    px, py, pz, E = massless_momenta(*(hadrons[..., i][real] for i in range(3)))
-    columns = np.full((n_events, 2, len(JET_QUANTITIES)), np.nan)
-    jets, jet_counts, constituents, offsets = cluster_jets(px, py, pz, E, counts, R=JET_R, pt_min=JET_PT_MIN)
-    first = first_jets(jet_counts)
-    for slot in (0, 1):
-        has = jet_counts > slot
-        columns[has, slot] = jet_columns(px, py, pz, E, jets, constituents, offsets, first[has] + slot, R0=JET_R)
+    real = hadrons[..., 0] != 0  # NaN too: only an exact 0 is padding
+    with np.errstate(all="ignore"):  # hostile values (1e300) overflow; their events become NaN below
+        momenta = massless_momenta(*(hadrons[..., i] for i in range(3)))
+        finite = np.isfinite(hadrons).all(axis=2) & np.logical_and.reduce([np.isfinite(p) for p in momenta])
+        valid = (finite | ~real).all(axis=1) & ~(hadrons[..., 0] < 0).any(axis=1)
+        real &= valid[:, None]
+        px, py, pz, E = (p[real] for p in momenta)
+        columns = np.full((n_events, 2, len(JET_QUANTITIES)), np.nan)
+        jets, jet_counts, constituents, offsets = cluster_jets(px, py, pz, E, real.sum(axis=1), R=JET_R,
+                                                               pt_min=JET_PT_MIN)
+        first = first_jets(jet_counts)
+        for slot in (0, 1):
+            has = jet_counts > slot
+            columns[has, slot] = jet_columns(px, py, pz, E, jets, constituents, offsets, first[has] + slot, R0=JET_R)
     flat = columns.reshape(n_events, len(CLUSTERED_COLUMNS))
     return {name: np.ascontiguousarray(flat[:, i]) for i, name in enumerate(CLUSTERED_COLUMNS)}
 
