@@ -206,9 +206,9 @@ def test_signal_masses_are_configurable():
 def count_chunks(monkeypatch):
     calls = []
 
-    def counting(path, process, n_events, seed, **kwargs):
+    def counting(path, process, n_events, seed, *args, **kwargs):
         calls.append(seed)
-        return run_chunk(path, process, n_events, seed, **kwargs)
+        return run_chunk(path, process, n_events, seed, *args, **kwargs)
 
     run_chunk = dijet_module.run_chunk
     monkeypatch.setattr(dijet_module, "run_chunk", counting)

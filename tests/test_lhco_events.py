@@ -6,7 +6,7 @@ import pytest
 
 from likely.data.lhco import JET_COLUMNS, derive_features, read_lhco, read_lhco_raw
 from likely.data.lhco_events import (
-    CLUSTERED_COLUMNS, HADRONS, cluster_lhco_events, cluster_lhco_file, inspect_lhco_events, pad_hadrons,
+    CLUSTERED_COLUMNS, HADRONS, EventsFile, cluster_lhco_events, cluster_lhco_file, inspect_lhco_events, pad_hadrons,
     read_lhco_events, write_lhco_events,
 )
 
@@ -241,3 +241,13 @@ def test_discover_command_runs_on_a_raw_event_file(tmp_path):
     results = json.loads((out / "results.json").read_text())
     assert results["input"]["n_read"] == n and results["truth"]["signal_events"] > 0
     assert len(results["tests"]) >= 1
+
+
+def test_generate_command_writes_the_raw_format(tmp_path):
+    from likely.cli import main
+
+    out = tmp_path / "events_w.h5"
+    assert main(["-q", "generate", "dijet", "--process", "wprime", "--events", "3", "--format", "lhco-events",
+                 "--out", str(out)]) == 0
+    assert inspect_lhco_events(out) == EventsFile("df", 3, True)
+    assert len(read_lhco(out)) == 3
