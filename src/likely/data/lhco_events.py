@@ -2,8 +2,8 @@
 
 The R&D file (``events_anomalydetection.h5``, ``events_anomalydetection_v2.h5``: 1.1M
 events) and the black boxes (``events_LHCO2020_BlackBox1.h5`` … ``BlackBox3.h5``: 1M
-events each) are pandas HDF stores holding one DataFrame (written by pandas under the key
-``df``; a store with another single key is read too). One row is one event::
+events each) are pandas HDF stores holding one DataFrame (read without a key, so any single
+key; ``df`` is preferred, and is what :func:`write_lhco_events` uses). One row is one event::
 
     column 3i, 3i + 1, 3i + 2   pT (GeV), pseudorapidity η, azimuth φ of hadron i, i = 0..699
     column 2100                 the truth label, 1 = signal (R&D file only)
