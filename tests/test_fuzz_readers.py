@@ -113,6 +113,28 @@ def test_fuzz_lhco_readers_on_hostile_tables(table, reader):
         check_reader(LHCO_READERS[reader], path)
 
 
+@st.composite
+def lhco_event_tables(draw) -> pd.DataFrame:
+    """Tables near the raw LHCO event layout: 2099-2101 columns, a few physical hadrons, hostile values anywhere."""
+    n = draw(st.integers(0, 4))
+    width = draw(st.sampled_from([2100, 2100, 2101, 2101, 2099]))
+    values = np.zeros((n, width))
+    if n:
+        values[:, :60:3] = draw(hnp.arrays(np.float64, (n, 20), elements=st.floats(0, 2000)))  # pT
+        values[:, 1:60:3] = draw(hnp.arrays(np.float64, (n, 20), elements=st.floats(-3, 3)))  # eta
+        for _ in range(draw(st.integers(0, 6))):
+            values[draw(st.integers(0, n - 1)), draw(st.integers(0, width - 1))] = draw(HOSTILE_FLOATS)
+    return pd.DataFrame(values)
+
+
+@FUZZ
+@given(table=lhco_event_tables(), reader=st.sampled_from(sorted(LHCO_READERS)))
+def test_fuzz_lhco_readers_on_hostile_event_files(table, reader):
+    with scratch("hostile_events.h5") as path:
+        table.to_hdf(path, key="df")
+        check_reader(LHCO_READERS[reader], path)
+
+
 def _valid_lhco(path: Path, n: int = 300) -> Path:
     rng = np.random.default_rng(0)
     raw = {name: rng.uniform(0.1, 1.0, n).astype(np.float32) for name in JET_COLUMNS}

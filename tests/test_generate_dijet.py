@@ -130,7 +130,7 @@ def test_vectorized_nsubjettiness_equals_a_slow_reference(rng):
 def test_nsubjettiness_agrees_with_fastjet_contrib(rng):
     import fastjet
 
-    from likely.data.generate.jets import KT_AXES_R, _jagged
+    from likely.data.jets import KT_AXES_R, _jagged
 
     px, py, pz, E, counts = _toy_jets(rng, rng.integers(1, 60, size=200), phi_center=3.0)
     sequence = fastjet.ClusterSequence(
@@ -217,9 +217,9 @@ def test_a_forced_wprime_width_widens_the_mjj_peak():
 def count_chunks(monkeypatch):
     calls = []
 
-    def counting(path, process, n_events, seed, **kwargs):
+    def counting(path, process, n_events, seed, *args, **kwargs):
         calls.append(seed)
-        return run_chunk(path, process, n_events, seed, **kwargs)
+        return run_chunk(path, process, n_events, seed, *args, **kwargs)
 
     run_chunk = dijet_module.run_chunk
     monkeypatch.setattr(dijet_module, "run_chunk", counting)

@@ -29,7 +29,9 @@ def add_parser(commands) -> None:
                     "(docs/search.md, 'From scores to a p-value').")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", type=Path, nargs="+", metavar="FILE",
-                        help="LHC Olympics features files (labels, if any, are only used to report the truth)")
+                        help="LHC Olympics features files or raw event files (R&D events_anomalydetection*.h5, "
+                             "black boxes events_LHCO2020_BlackBox*.h5; clustered into the features first); "
+                             "labels, if any, are only used to report the truth")
     source.add_argument("--bundled", action="store_true", help="the bundled dijet sample, with --inject signal")
     source.add_argument("--toy", type=positive_int, metavar="N", help="N events of the dijet-like toy, with --inject")
     parser.add_argument("--inject", type=int, default=0,
@@ -76,7 +78,7 @@ def run_discover(args) -> Path:
     check_windows(windows, edges)
     events, invalid = _events(args)
     out = prepare_run_dir(args.out, args.force)
-    write_json(out / "config.json", {key: (str(v) if isinstance(v, Path) else v) for key, v in vars(args).items()
+    write_json(out / "config.json", {key: _plain(v) for key, v in vars(args).items()
                                      if key not in ("run", "quiet", "force")} | {"command": "search discover"})
     events = events.shuffle(args.seed)  # the folds see the files' order otherwise
     result = discover(events, windows, edges, method=CWoLa(n_folds=args.folds),
@@ -90,6 +92,13 @@ def run_discover(args) -> Path:
     write_text(out / "report.md", discovery_report(summary))
     log.info("report written to %s", out / "report.md")
     return out
+
+
+def _plain(value):
+    """A command-line value as JSON: paths (also the list of --data files) as strings."""
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return str(value) if isinstance(value, Path) else value
 
 
 def _events(args) -> tuple[EventSet, object]:

@@ -119,6 +119,13 @@ def add_parser(subparsers) -> None:
             help=f"jet cut: {name.replace('-', ' ')} pT in GeV (default: {default}; F+M study: 450, 800, 200)",
         )
     dijet.add_argument(
+        "--format",
+        choices=("features", "lhco-events"),
+        default="features",
+        help="output: the LHCO features file of the two leading jets (default), or the raw LHCO event file "
+             "of every event's visible particles (pT, eta, phi, at most 700; with the label column)",
+    )
+    dijet.add_argument(
         "--force",
         action="store_true",
         help="overwrite an existing output file and regenerate chunks made with other settings",
@@ -151,6 +158,7 @@ def run_dijet(args) -> Path:
         seed=args.seed,
         overwrite=args.force,
         progress=not args.quiet,
+        format=args.format,
     )
 
 

@@ -70,7 +70,11 @@ def on_invalid(args: argparse.Namespace) -> str:
 
 
 def read_events(files, on_invalid: str = "drop", **options) -> tuple[EventSet, InvalidRows]:
-    """The LHCO features ``files`` as one EventSet, and the account of their non-finite events."""
+    """LHC Olympics ``files`` as one EventSet, and the account of their non-finite events.
+
+    Each file is a features file or a raw event file (R&D or black box), told apart by its
+    columns; event files are clustered into the features first (a progress bar per file).
+    """
     from likely.data.lhco import read_lhco
 
     parts = [read_lhco(path, on_invalid=on_invalid, return_invalid=True, **options) for path in files]

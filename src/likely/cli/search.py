@@ -27,7 +27,7 @@ def add_parser(subparsers) -> None:
     run = commands.add_parser("run", help="inject signal, run methods, write results and a report")
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", type=Path, nargs="+", metavar="FILE",
-                        help="LHC Olympics features files; their labels split background from signal")
+                        help="LHC Olympics features or raw event files; their labels split background from signal")
     source.add_argument("--bundled", action="store_true",
                         help="use the small dijet sample shipped with likely (made by 'likely generate dijet')")
     source.add_argument("--toy", type=positive_int, metavar="N",
@@ -47,7 +47,7 @@ def add_parser(subparsers) -> None:
     score = commands.add_parser("score", help="score events with a method saved by 'search run' or 'search scan'")
     score.add_argument("model", type=Path, help="a saved method's folder, e.g. RUN/models/cathode_seed0")
     score.add_argument("--data", type=Path, nargs="+", required=True, metavar="FILE",
-                       help="LHC Olympics features files holding the method's features and mjj")
+                       help="LHC Olympics features or raw event files holding the method's features and mjj")
     score.add_argument("--out", type=Path, required=True, help="scores file to write (.npz)")
     score.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     score.add_argument("--trust", action="store_true",

@@ -2,6 +2,7 @@
 
 from likely.data.events import EventSet
 from likely.data.lhco import derive_features, read_lhco, read_lhco_raw, write_lhco
+from likely.data.lhco_events import cluster_lhco_events, cluster_lhco_file, read_lhco_events, write_lhco_events
 from likely.data.showers import (
     MEV_PER_GEV,
     Showers,
@@ -17,6 +18,7 @@ from likely.data.toy import conditional_gaussian_mixture, resonant_toy
 __all__ = [
     "EventSet", "conditional_gaussian_mixture", "derive_features", "read_lhco", "read_lhco_raw",
     "resonant_toy", "write_lhco",
+    "cluster_lhco_events", "cluster_lhco_file", "read_lhco_events", "write_lhco_events",
     "MEV_PER_GEV", "Showers", "read_calochallenge", "read_calogan", "read_showers", "write_calochallenge",
     "write_calogan", "write_showers",
 ]

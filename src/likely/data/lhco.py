@@ -11,6 +11,11 @@ Momenta and masses are in GeV, τN are N-subjettiness values, ``label`` is 1 for
 :func:`derive_features` order the jets by **mass** instead (CATHODE's convention) and are
 in **TeV**.
 
+The readers also take the raw event files the features file was made from (the R&D
+``events_anomalydetection*.h5`` and the black boxes ``events_LHCO2020_BlackBox*.h5``):
+they are recognized from their columns and clustered into these columns
+(:mod:`likely.data.lhco_events`).
+
 Examples
 --------
 >>> events = read_lhco("events_anomalydetection_v2.features.h5")  # doctest: +SKIP
@@ -31,6 +36,9 @@ import numpy as np
 from likely._io import atomic_path, names_the_file, unreadable
 from likely.data.events import EventSet
 from likely.data.invalid import InvalidRows, drop_invalid
+from likely.data.lhco_events import (
+    HADRON_COLUMNS, KEY, check_binary, cluster_lhco_file, positional_layout, table_key,
+)
 
 __all__ = [
     "DEFAULT_FEATURES",
@@ -69,8 +77,6 @@ FM_FEATURES = (
     "pzj1", "mj1", "tau1j1", "tau2j1", "tau3j1",
     "ptj2", "pzj2", "mj2", "tau1j2", "tau2j2", "tau3j2",
 )  # fmt: skip
-#: the HDF key of the published file (pandas stores it as "/df")
-KEY = "df"
 _DTYPE = np.float32  # the published file's dtype
 _KINEMATIC = tuple(name for name in JET_COLUMNS if not name.startswith("tau"))
 
@@ -208,8 +214,12 @@ def _delta_phi(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- reading
 @names_the_file
-def read_lhco_raw(path: str | os.PathLike, *, on_invalid: str = "drop"):
+def read_lhco_raw(path: str | os.PathLike, *, on_invalid: str = "drop", progress: bool = True):
     """Read a features file as published: a validated ``pandas.DataFrame`` of raw columns.
+
+    A raw event file (:mod:`likely.data.lhco_events`: the R&D or black-box hadrons, 2100
+    or 2101 columns named by position) is recognized from its columns and clustered into
+    the same columns, a chunk of events at a time (:func:`~likely.data.lhco_events.cluster_lhco_file`).
 
     Parameters
     ----------
@@ -218,13 +228,16 @@ def read_lhco_raw(path: str | os.PathLike, *, on_invalid: str = "drop"):
         with another single key is read too).
     on_invalid : {"drop", "raise", "keep"}
         Events with NaN/inf in any of the 14 jet columns: drop them and log how many per
-        column (the default), raise, or keep them (:mod:`likely.data.invalid`).
+        column (the default), raise, or keep them (:mod:`likely.data.invalid`). Clustered
+        events with fewer than two jets have NaN in the missing jet's columns.
+    progress : bool
+        Show a progress bar while clustering a raw event file.
 
     Returns
     -------
     pandas.DataFrame (N, 14 or 15)
-        The :data:`RAW_COLUMNS` in the file's dtype and units (GeV); ``label`` only if the
-        file has it. Other columns of the file are dropped.
+        The :data:`RAW_COLUMNS` in the file's dtype and units (GeV; float64 for a clustered
+        event file); ``label`` only if the file has it. Other columns of the file are dropped.
 
     Raises
     ------
@@ -232,7 +245,8 @@ def read_lhco_raw(path: str | os.PathLike, *, on_invalid: str = "drop"):
         If ``path`` is not a file (the message names the path).
     ValueError
         If the file is not a readable pandas HDF file, holds several tables but none under
-        ``df``, lacks jet columns (named in the message) or has labels other than 0 and 1.
+        ``df``, is neither a features file (jet columns missing, named in the message) nor an
+        event file (2100 or 2101 columns), or has labels other than 0 and 1.
     """
     import pandas as pd
 
@@ -241,25 +255,23 @@ def read_lhco_raw(path: str | os.PathLike, *, on_invalid: str = "drop"):
         raise FileNotFoundError(f"no such LHC Olympics features file: {path}")
     try:
         with pd.HDFStore(path, mode="r") as store:
-            keys = store.keys()
-            if f"/{KEY}" in keys:
-                key = KEY
-            elif len(keys) == 1:
-                key = keys[0]
-            else:
-                raise ValueError(f"{path} holds {len(keys)} tables {keys} and none under the key {KEY!r}; "
-                                 "an LHC Olympics features file holds one")
-            table = store[key]
+            key = table_key(store, path, "LHC Olympics features file")
+            header = store.select(key, stop=0)
+            is_events = isinstance(header, pd.DataFrame) and positional_layout(header.columns, path) is not None
+            table = None if is_events else store[key]
     except ValueError:
         raise
     except Exception as error:  # PyTables / HDF5 raise their own exception types
         raise unreadable(path, "pandas HDF file", error) from error
+    if is_events:
+        table = pd.DataFrame(cluster_lhco_file(path, progress=progress))
     if not isinstance(table, pd.DataFrame):
         raise ValueError(f"{path} holds a {type(table).__name__}, not an LHC Olympics features table")
     missing = [name for name in JET_COLUMNS if name not in table.columns]
     if missing:
         raise ValueError(f"{path} is not an LHC Olympics features file: missing column(s) {missing} "
-                         f"(it has {list(map(str, table.columns))})")
+                         f"(it has {list(map(str, table.columns))}), nor an event file ({HADRON_COLUMNS} or "
+                         f"{HADRON_COLUMNS + 1} columns named by position)")
     duplicated = sorted({str(name) for name in table.columns[table.columns.duplicated()]})
     if duplicated:
         raise ValueError(f"{path} has the column(s) {duplicated} more than once")
@@ -268,31 +280,23 @@ def read_lhco_raw(path: str | os.PathLike, *, on_invalid: str = "drop"):
     if numeric:
         raise TypeError(f"{path}: column(s) {numeric} must hold numbers; got {[str(table[n].dtype) for n in numeric]}")
     if "label" in table.columns:
-        _check_binary(table["label"].to_numpy(), f"{path}: column 'label'")
+        check_binary(table["label"].to_numpy(), f"{path}: column 'label'")
     keep, _ = drop_invalid({name: table[name].to_numpy() for name in JET_COLUMNS}, source=str(path),
                            on_invalid=on_invalid)
     return table if keep.all() else table[keep]
 
 
-def _check_binary(labels: np.ndarray, what: str) -> None:
-    """Raise a ValueError naming ``what`` unless every label is 0 or 1."""
-    bad = ~np.isin(labels, (0, 1))
-    if bad.any():
-        raise ValueError(f"{what} must contain only 0 and 1; found {int(bad.sum())} other value(s), "
-                         f"e.g. {labels[bad][:3].tolist()}")
-
-
 @names_the_file
 def read_lhco(
     path: str | os.PathLike, *, features: Sequence[str] = DEFAULT_FEATURES, on_invalid: str = "drop",
-    return_invalid: bool = False,
+    return_invalid: bool = False, progress: bool = True,
 ) -> EventSet | tuple[EventSet, InvalidRows]:
     """Read an LHC Olympics features file into an :class:`EventSet` of derived features.
 
     Parameters
     ----------
     path : path
-        The HDF file (see :func:`read_lhco_raw` for the format).
+        A features file or a raw event file (see :func:`read_lhco_raw`).
     features : sequence of str
         Which of :data:`FEATURES` to derive, in this order (default
         :data:`DEFAULT_FEATURES`: ``mjj``, the conditioning variable, and CATHODE's four).
@@ -304,6 +308,8 @@ def read_lhco(
         (:mod:`likely.data.invalid`).
     return_invalid : bool
         Also return the :class:`~likely.data.invalid.InvalidRows` account.
+    progress : bool
+        Show a progress bar while clustering a raw event file.
 
     Returns
     -------
@@ -323,7 +329,7 @@ def read_lhco(
         message gives their count per column).
     """
     features = _check_features(features)
-    raw = read_lhco_raw(path, on_invalid="keep")
+    raw = read_lhco_raw(path, on_invalid="keep", progress=progress)
     derived = derive_features(raw)
     used = dict.fromkeys(column for name in features for column in FEATURE_INPUTS[name])
     keep, account = drop_invalid({**{column: raw[column].to_numpy() for column in used},
@@ -389,7 +395,7 @@ def write_lhco(path: str | os.PathLike, raw: Mapping[str, Any], *, overwrite: bo
         if label.shape != (len(columns["pxj1"]),):
             raise ValueError(f"raw['label'] must have shape ({len(columns['pxj1'])},) like the jet columns; "
                              f"got {label.shape}")
-        _check_binary(label, "raw['label']")
+        check_binary(label, "raw['label']")
         columns["label"] = label
     with np.errstate(over="ignore"):
         columns = {name: values.astype(_DTYPE) for name, values in columns.items()}

@@ -13,7 +13,7 @@ from likely.data.generate.dijet import (
     run_chunk,
 )
 from likely.data.generate.driver import ChunkedGenerator, generate_in_chunks, plan_run
-from likely.data.generate.jets import cluster_jets, nsubjettiness
+from likely.data.jets import cluster_jets, nsubjettiness
 from likely.data.generate.showers import SamplingMedium, Source, generate_showers, simulate_showers
 
 __all__ = [

@@ -16,7 +16,7 @@ The recipe of the LHC Olympics 2020 R&D data set, without detector simulation:
   ``leading_pt_min``, ``leading_pt_max`` and ``subleading_pt_min`` change it (the F+M study
   uses 450, 800 and 200 GeV);
 * per event, the two leading jets' px, py, pz, mass and N-subjettiness τ1, τ2, τ3 (β = 1,
-  exclusive-kT axes; :func:`likely.data.generate.jets.nsubjettiness`), the LHCO features schema.
+  exclusive-kT axes; :func:`likely.data.jets.nsubjettiness`), the LHCO features schema.
 
 A jet made of one particle has τ1 = τ2 = τ3 = 0, so its τ21 is NaN (rare: 1 of 175k QCD and 5
 of 105k signal events in the reference sample). Such events stay in the file with their τ values as computed; readers
@@ -49,10 +49,12 @@ from likely._checks import check_choice, check_positive
 from likely.data.generate.driver import (
     ChunkedGenerator, RunPlan, generate_in_chunks, load_chunk, plan_run, save_chunk, work_dir,
 )
-from likely.data.generate.jets import cluster_jets, nsubjettiness
+from likely.data.jets import JET_PT_MIN, JET_R, cluster_jets, first_jets, jet_columns
+from likely.data.lhco_events import HADRONS, pad_hadrons, write_lhco_events
 
 __all__ = [
     "DIJET_COLUMNS",
+    "FORMATS",
     "PROCESSES",
     "DijetSettings",
     "generate_chunk",
@@ -66,6 +68,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PROCESSES = ("qcd", "wprime", "zprime")
+#: output formats: the LHCO features file, or the raw LHCO event file of the events' visible particles
+FORMATS = ("features", "lhco-events")
 #: The LHC Olympics features-file columns (GeV), jets ordered by pT; ``label`` is added on writing.
 DIJET_COLUMNS = (
     "pxj1", "pyj1", "pzj1", "mj1", "tau1j1", "tau2j1", "tau3j1",
@@ -74,8 +78,6 @@ DIJET_COLUMNS = (
 LABELS = {"qcd": 0, "wprime": 1, "zprime": 1}
 
 E_CM = 13000.0
-JET_R = 1.0
-JET_PT_MIN = 20.0
 TRIGGER_PT_MIN = 1200.0
 #: Pythia's largest seed (``Random:seed``); 0 would mean "seed from the clock".
 MAX_SEED = 900_000_000
@@ -283,8 +285,10 @@ def _visible(pythia, ids: np.ndarray, cache: dict[int, bool]) -> np.ndarray:
     return ~np.isin(np.abs(ids), invisible)
 
 
-def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool, cuts: Mapping[str, Any]):
-    """Cluster a batch, apply the jet cuts; (event positions selected, (n, 14) features)."""
+def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool, cuts: Mapping[str, Any],
+            keep_hadrons: bool = False):
+    """Cluster a batch, apply the jet cuts; (event positions selected, (n, 14) features, and the
+    selected events' visible particles as (n, 700, 3) pT, η, φ with ``keep_hadrons``, else None)."""
     import awkward as ak
 
     prt = events["prt"]
@@ -305,16 +309,17 @@ def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool, cut
         candidates = np.flatnonzero(ht > 2 * cuts["leading_pt_min"] - 1.0)
     keep = final & _visible(pythia, ids, visible_cache) & np.isin(event, candidates)
     n_kept = np.bincount(event[keep], minlength=n_events)[candidates]
-    empty = np.zeros((0, len(DIJET_COLUMNS)))
+    nothing = np.zeros(0, dtype=np.int64), np.zeros((0, len(DIJET_COLUMNS))), _hadrons_of(
+        np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), keep_hadrons)
     if len(candidates) == 0:
-        return np.zeros(0, dtype=np.int64), empty
+        return nothing
     px, py, pz, E = px[keep], py[keep], pz[keep], E[keep]
     jets, jet_counts, constituents, offsets = cluster_jets(
         px, py, pz, E, n_kept, R=JET_R, pt_min=JET_PT_MIN
     )
     if len(jets["pt"]) == 0:
-        return np.zeros(0, dtype=np.int64), empty
-    first = np.cumsum(jet_counts) - jet_counts  # index of each event's hardest jet
+        return nothing
+    first = first_jets(jet_counts)
     lead_pt = np.where(jet_counts > 0, jets["pt"][np.minimum(first, len(jets["pt"]) - 1)], 0.0)
     passed = (jet_counts >= 2) & (lead_pt > cuts["leading_pt_min"])
     if cuts["subleading_pt_min"] > JET_PT_MIN:  # every clustered jet already has pT > JET_PT_MIN
@@ -323,21 +328,31 @@ def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool, cut
     if cuts["leading_pt_max"] is not None:
         passed &= lead_pt < cuts["leading_pt_max"]
     if not passed.any():
-        return np.zeros(0, dtype=np.int64), empty
+        return nothing
     # the two leading jets of each selected event: j1 j2 j1 j2 ...
     chosen = np.stack([first[passed], first[passed] + 1], axis=1).ravel()
-    sizes = offsets[chosen + 1] - offsets[chosen]
-    shifts = np.repeat(offsets[chosen] - (np.cumsum(sizes) - sizes), sizes)
-    members = constituents[np.arange(sizes.sum()) + shifts]
-    tau = nsubjettiness(px[members], py[members], pz[members], E[members], sizes, n_max=3, R0=JET_R)
-    jx, jy, jz, je = (jets[f][chosen] for f in ("px", "py", "pz", "E"))
-    mass = np.sqrt(np.maximum(je * je - jx * jx - jy * jy - jz * jz, 0.0))
-    per_jet = np.column_stack([jx, jy, jz, mass, tau])  # (2n, 7)
-    return candidates[passed], per_jet.reshape(-1, 2 * per_jet.shape[1])
+    per_jet = jet_columns(px, py, pz, E, jets, constituents, offsets, chosen, R0=JET_R)  # (2n, 7)
+    mine = np.repeat(passed, n_kept)  # the particles of the selected events
+    hadrons = _hadrons_of(px[mine], py[mine], pz[mine], n_kept[passed], keep_hadrons)
+    return candidates[passed], per_jet.reshape(-1, 2 * per_jet.shape[1]), hadrons
+
+
+def _hadrons_of(px, py, pz, counts, wanted: bool) -> np.ndarray | None:
+    """Events' particles as the raw LHCO format holds them (massless pT, η, φ; 700 at most), if ``wanted``."""
+    if not wanted:
+        return None
+    pt = np.hypot(px, py)
+    moving = pt > 0  # a particle along the beam has no η; the format would read it as padding
+    event = np.repeat(np.arange(len(counts)), counts)[moving]
+    pt, px, py, pz = pt[moving], px[moving], py[moving], pz[moving]
+    hadrons, cut = pad_hadrons(pt, np.arcsinh(pz / pt), np.arctan2(py, px), np.bincount(event, minlength=len(counts)))
+    if cut:
+        log.info("%d event(s) have more than %d visible particles; the raw file keeps the hardest", cut, HADRONS)
+    return hadrons
 
 
 def generate_chunk(
-    settings: DijetSettings, n_events: int, seed: int, *, prefilter: bool = True
+    settings: DijetSettings, n_events: int, seed: int, *, prefilter: bool = True, hadrons: bool = False,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Generate events of ``settings`` with one Pythia seed until ``n_events`` pass its jet cuts.
 
@@ -347,6 +362,9 @@ def generate_chunk(
     chunk), the Pythia settings, the jet cuts and the wall time. The events are the first
     ``n_events`` selected with this seed, so a smaller ``n_events`` gives a prefix of a larger
     one. ``prefilter=False`` clusters every event (slower, same result; used by the tests).
+    ``hadrons=True`` also keeps each event's visible particles, the content of a raw LHCO
+    event file: column ``hadrons`` (n, 700, 3) of pT (GeV), η, φ, zero padded
+    (:func:`likely.data.lhco_events.pad_hadrons`).
     """
     import awkward as ak
     import pythia8mc
@@ -362,7 +380,7 @@ def generate_chunk(
     if not pythia.init():
         raise RuntimeError(f"Pythia failed to initialize with settings {lines}")
 
-    rows, attempts, failures = [], [], []
+    rows, attempts, failures, particles = [], [], [], []
     tried = selected = 0
     visible_cache: dict[int, bool] = {}
     while selected < n_events:
@@ -379,8 +397,10 @@ def generate_chunk(
         ok = ~ak.to_numpy(ak.is_none(events, axis=0))
         positions = np.flatnonzero(ok)
         failures.extend((tried + np.flatnonzero(~ok) + 1).tolist())
-        where, features = _select(ak.drop_none(events, axis=0), pythia, visible_cache, prefilter, cuts)
+        where, features, kept = _select(ak.drop_none(events, axis=0), pythia, visible_cache, prefilter, cuts,
+                                        hadrons)
         rows.append(features)
+        particles.append(kept)
         attempts.append(tried + positions[where] + 1)
         tried += batch
         selected += len(where)
@@ -402,19 +422,23 @@ def generate_chunk(
         "seconds": round(time.perf_counter() - start, 3),
         "settings": lines,
         "cuts": cuts,
+        "hadrons": hadrons,
     }
     columns = {name: np.ascontiguousarray(data[:, i]) for i, name in enumerate(DIJET_COLUMNS)}
     columns["attempt"] = attempt.astype(np.int64)
+    if hadrons:
+        columns["hadrons"] = np.concatenate(particles)[:n_events]
     return columns, record
 
 
-def run_chunk(path: str | os.PathLike, settings: DijetSettings, n_events: int, seed: int) -> dict[str, Any]:
-    """Generate one chunk (:func:`generate_chunk`) and save it atomically to ``path`` (.npz).
+def run_chunk(path: str | os.PathLike, settings: DijetSettings, n_events: int, seed: int, hadrons: bool = False,
+              ) -> dict[str, Any]:
+    """Generate one chunk (:func:`generate_chunk`, with ``hadrons``) and save it atomically to ``path`` (.npz).
 
     A top-level function of plain arguments: submit it to a ``ProcessPoolExecutor`` or a
     Dask client as it is. Returns the chunk's record (also stored in the file).
     """
-    columns, record = generate_chunk(settings, n_events, seed)
+    columns, record = generate_chunk(settings, n_events, seed, hadrons=hadrons)
     record["file"] = Path(path).name
     save_chunk(path, columns, record)
     return record
@@ -447,8 +471,9 @@ def generate_dijet(
     overwrite: bool = False,
     progress: bool = True,
     executor: concurrent.futures.Executor | None = None,
+    format: str = "features",
 ) -> Path:
-    """Generate ``n_events`` selected dijet events and write them as an LHCO features file.
+    """Generate ``n_events`` selected dijet events and write them as an LHCO features or event file.
 
     Parameters
     ----------
@@ -473,6 +498,13 @@ def generate_dijet(
     executor : concurrent.futures.Executor, optional
         Run the chunks here instead (for example ``dask.distributed.Client(...).get_executor()``);
         ``workers`` is then ignored and the executor is not shut down.
+    format : {"features", "lhco-events"}
+        ``"features"``: the two leading jets (:func:`likely.data.lhco.write_lhco`).
+        ``"lhco-events"``: the events' visible particles in the raw LHC Olympics event layout,
+        R&D style with the label column (:func:`likely.data.lhco_events.write_lhco_events`):
+        massless pT, η, φ, at most 700 per event (the hardest), so the readers recluster
+        them; jet masses come out slightly different from the features format's, which uses
+        the particles' true masses.
 
     Finished chunks are saved atomically in ``<out>.chunks/``; a rerun skips them (and reuses a
     longer chunk's first events), so a killed run resumes where it stopped. The folder is kept
@@ -485,6 +517,8 @@ def generate_dijet(
     settings = DijetSettings() if settings is None else settings
     if not isinstance(settings, DijetSettings):
         raise TypeError(f"settings must be a DijetSettings; got {settings!r}")
+    check_choice(format, "format", FORMATS)
+    hadrons = format == "lhco-events"
     plan = plan_run(out, n_events, chunk_size, workers, overwrite)
     _validate_seed(seed, len(plan.sizes))
     # chunks made before the cuts were recorded used the default ones
@@ -492,26 +526,27 @@ def generate_dijet(
 
     def matches(k: int, record: dict, size: int) -> bool:
         return (record.get("format") == CHUNK_FORMAT and record.get("settings") == pythia_settings(settings, seed + k)
-                and record.get("cuts", default_cuts) == settings.cuts)
+                and record.get("cuts", default_cuts) == settings.cuts and record.get("hadrons", False) >= hadrons)
 
     generator = ChunkedGenerator(
         name=f"{settings.process} events", count="selected",
         chunk_name=lambda k: f"chunk{k:05d}_seed{seed + k}.npz",
-        run_chunk=run_chunk, chunk_args=lambda k, path, size: (path, settings, size, seed + k),
+        run_chunk=run_chunk, chunk_args=lambda k, path, size: (path, settings, size, seed + k, hadrons),
         matches=matches, trim=_trimmed,
-        write=lambda path, columns: _write(path, columns, settings.label, overwrite),
-        summary=lambda columns, records: _summary(settings, plan, seed, records),
+        write=lambda path, columns: _write(path, columns, settings.label, overwrite, format),
+        summary=lambda columns, records: _summary(settings, plan, seed, records) | {"format": format},
         chunk_keys=CHUNK_KEYS, versions=_versions(),
     )
     return generate_in_chunks(generator, plan, workers=workers, executor=executor, progress=progress)
 
 
-def _write(out: Path, columns: Mapping[str, np.ndarray], label: int, overwrite: bool) -> Path:
+def _write(out: Path, columns: Mapping[str, np.ndarray], label: int, overwrite: bool, format: str) -> Path:
     from likely.data.lhco import write_lhco
 
-    raw = {name: columns[name] for name in DIJET_COLUMNS}
-    raw["label"] = np.full(len(raw[DIJET_COLUMNS[0]]), float(label))
-    return write_lhco(out, raw, overwrite=overwrite)
+    labels = np.full(len(columns[DIJET_COLUMNS[0]]), float(label))
+    if format == "lhco-events":
+        return write_lhco_events(out, columns["hadrons"], label=labels, overwrite=overwrite)
+    return write_lhco(out, {**{name: columns[name] for name in DIJET_COLUMNS}, "label": labels}, overwrite=overwrite)
 
 
 def _versions() -> dict[str, str]:

@@ -1,4 +1,7 @@
-"""Jet tools for the generators: anti-kT clustering and N-subjettiness, vectorized over jets.
+"""Jet tools: anti-kT clustering and N-subjettiness, vectorized over jets.
+
+Used by the dijet generator and by the reader of the raw LHC Olympics event files, so that
+both compute the features-file columns with the same code (:func:`jet_columns`).
 
 FastJet does the clustering (its multi-event interface takes all events of a batch in one
 call); everything else is NumPy over flat constituent arrays, without a Python loop over
@@ -22,7 +25,14 @@ import warnings
 
 import numpy as np
 
-__all__ = ["cluster_jets", "exclusive_kt_axes", "nsubjettiness", "phi", "rapidity"]
+__all__ = [
+    "JET_PT_MIN", "JET_R", "cluster_jets", "exclusive_kt_axes", "first_jets", "jet_columns", "massless_momenta",
+    "nsubjettiness", "phi", "rapidity",
+]
+
+#: the LHC Olympics jets: anti-kT with R = 1.0, every jet above 20 GeV
+JET_R = 1.0
+JET_PT_MIN = 20.0
 
 #: FastJet's largest allowed jet radius (``JetDefinition::max_allowable_R``), used for the
 #: kT reclustering that finds the N-subjettiness axes (as fastjet-contrib's ``KT_Axes``).
@@ -188,3 +198,44 @@ def nsubjettiness(px, py, pz, E, counts, *, n_max: int = 3, R0: float = 1.0) -> 
         tau[:, n - 1] = np.bincount(jet, weights=pt * distance, minlength=n_jets)
     norm = norm[:, None]
     return np.where(norm > 0, tau / np.where(norm > 0, norm, 1.0), 0.0)
+
+
+def massless_momenta(pt, eta, phi_) -> tuple[np.ndarray, ...]:
+    """(px, py, pz, E) in GeV of massless particles given pT (GeV), pseudorapidity and azimuth."""
+    pt, eta, phi_ = (np.asarray(v, dtype=np.float64) for v in (pt, eta, phi_))
+    return pt * np.cos(phi_), pt * np.sin(phi_), pt * np.sinh(eta), pt * np.cosh(eta)
+
+
+def first_jets(jet_counts: np.ndarray) -> np.ndarray:
+    """Index (into the flat jet arrays of :func:`cluster_jets`) of each event's hardest jet."""
+    jet_counts = np.asarray(jet_counts, dtype=np.int64)
+    return np.cumsum(jet_counts) - jet_counts
+
+
+def jet_columns(px, py, pz, E, jets, constituents, offsets, chosen, *, R0: float = JET_R) -> np.ndarray:
+    """The LHC Olympics features of the jets ``chosen`` out of a :func:`cluster_jets` result.
+
+    Parameters
+    ----------
+    px, py, pz, E : array (n_particles,)
+        The particles that were clustered (GeV).
+    jets, constituents, offsets
+        What :func:`cluster_jets` returned for them.
+    chosen : array of int (n,)
+        Indices of the jets wanted, into the flat jet arrays.
+    R0 : float
+        The jet radius that normalizes N-subjettiness.
+
+    Returns
+    -------
+    ndarray (n, 7), float64
+        Per jet: px, py, pz, mass (GeV, √max(E² − |p|², 0)) and τ1, τ2, τ3 (β = 1,
+        exclusive-kT axes, :func:`nsubjettiness`): one row of a features file's jet columns.
+    """
+    chosen = np.asarray(chosen, dtype=np.int64)
+    sizes = offsets[chosen + 1] - offsets[chosen]
+    members = constituents[_ranges(offsets[chosen], sizes)]
+    tau = nsubjettiness(px[members], py[members], pz[members], E[members], sizes, n_max=3, R0=R0)
+    jx, jy, jz, je = (jets[f][chosen] for f in ("px", "py", "pz", "E"))
+    mass = np.sqrt(np.maximum(je * je - jx * jx - jy * jy - jz * jz, 0.0))
+    return np.column_stack([jx, jy, jz, mass, tau])
