@@ -102,7 +102,7 @@ def test_discover_command_writes_results_report_and_figures(tmp_path):
 
     out = tmp_path / "run"
     assert main(["-q", "search", "discover", "--toy", "20000", "--inject", "300", "--windows", "3.2", "3.8", "0.4",
-                 "0.2", "--range", "2.8", "4.8", "--efficiencies", "0.2", "0.02", "--folds", "3", "--pseudo", "5",
+                 "0.2", "--range", "2.8", "4.8", "--efficiencies", "0.2", "0.02", "--folds", "3", "--pseudo", "5", "--no-decorrelate",
                  "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     assert len(results["tests"]) == 4 and results["pseudo_experiments"] == 5

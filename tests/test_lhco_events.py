@@ -237,7 +237,7 @@ def test_discover_command_runs_on_a_raw_event_file(tmp_path):
     out = tmp_path / "run"
     assert main(["-q", "search", "discover", "--data", str(tmp_path / "events_anomalydetection_tiny.h5"),
                  "--windows", "3.2", "3.8", "0.4", "0.2", "--range", "2.8", "4.8", "--efficiencies", "0.5",
-                 "--folds", "2", "--pseudo", "2", "--out", str(out)]) == 0
+                 "--folds", "2", "--pseudo", "2", "--no-decorrelate", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["input"]["n_read"] == n and results["truth"]["signal_events"] > 0
     assert len(results["tests"]) >= 1

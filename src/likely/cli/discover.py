@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 from pathlib import Path
 
@@ -46,10 +47,11 @@ def add_parser(commands) -> None:
     parser.add_argument("--efficiencies", type=float, nargs="+", default=DEFAULT_EFFICIENCIES, metavar="EPS",
                         help="fractions of events kept by the cuts, decreasing (default: 0.1 0.01 0.001)")
     parser.add_argument("--folds", type=positive_int, default=5, help="CWoLa's k folds (default: 5)")
-    parser.add_argument("--decorrelate", action="store_true",
+    parser.add_argument("--decorrelate", action=argparse.BooleanOptionalAction, default=True,
                         help="map the features to z = f^-1(x | mjj) of a conditional flow, out of fold on the "
-                             "whole fit range (2 folds, once for all windows), before CWoLa: for features that "
-                             "depend on mjj (jet masses), whose cut would otherwise sculpt a bump")
+                             "whole fit range (2 folds, once for all windows), before CWoLa (default: on). The "
+                             "LHCO jet masses follow mjj and a cut on them sculpts a bump; --no-decorrelate only "
+                             "for features that do not depend on mjj")
     parser.add_argument("--pseudo", type=positive_int, default=200,
                         help="pseudo-experiments for the global p-value (default: 200)")
     parser.add_argument("--seed", type=int, default=0)
