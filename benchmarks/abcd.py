@@ -30,7 +30,7 @@ from search_quality import REFERENCE, load_reference
 from likely.data import EventSet
 from likely.data.lhco import read_lhco
 from likely.nn import set_progress_bars
-from likely.search import ABCD, DEFAULT_FEATURES, abcd, tail_search
+from likely.search import ABCD, DEFAULT_FEATURES, abcd_at, tail_search
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,8 +58,7 @@ def search(data: EventSet, reference: EventSet, args, seed: int) -> list[ABCD]:
     mjj = data.column("mjj")
     first, score = tail_search(data.array(features), mjj, reference.array(features), reference.column("mjj"),
                                t_cut=args.t_cut, efficiency=args.efficiencies[0], random_state=seed)
-    control = score[mjj <= args.t_cut]
-    return [first] + [abcd(score, mjj, float(np.quantile(control, 1 - e)), args.t_cut) for e in args.efficiencies[1:]]
+    return [first] + [abcd_at(score, mjj, args.t_cut, e) for e in args.efficiencies[1:]]
 
 
 def pull(regions) -> float:

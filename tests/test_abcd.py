@@ -93,3 +93,50 @@ def test_a_tail_signal_is_found(reference):
 def test_bad_efficiency_is_refused(reference):
     with pytest.raises(ValueError, match="efficiency"):
         tail_search(*reference, *reference, t_cut=T_CUT, efficiency=1.0)
+
+
+@pytest.fixture(scope="module")
+def lhco_halves(tmp_path_factory):
+    """Two files of 3000 bundled background events each, in the raw LHCO columns: (data, reference)."""
+    from likely.data.lhco import read_lhco_raw, write_lhco
+    from likely.data.samples import bundled_dijet_paths
+
+    raw = read_lhco_raw(bundled_dijet_paths()[0])
+    folder = tmp_path_factory.mktemp("tail")
+    paths = folder / "data.h5", folder / "reference.h5"
+    for k, path in enumerate(paths):
+        write_lhco(path, raw.iloc[k * 3000:(k + 1) * 3000])
+    return paths
+
+
+def test_tail_command_writes_regions_report_and_figure(lhco_halves, tmp_path):
+    import json
+
+    from likely.cli import main
+
+    data, reference = lhco_halves
+    out = tmp_path / "run"
+    assert main(["-q", "search", "tail", "--data", str(data), "--reference", str(reference), "--t-cut", "3.6",
+                 "--efficiencies", "0.2", "0.05", "--folds", "2", "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [c["efficiency"] for c in results["cuts"]] == [0.2, 0.05]
+    for cut in results["cuts"]:
+        assert cut["A"] + cut["B"] + cut["C"] + cut["D"] == results["n_data"] == 3000
+        assert cut["C"] / (cut["C"] + cut["D"]) == pytest.approx(cut["efficiency"], abs=0.01)
+    assert "predicted A" in (out / "report.md").read_text() and (out / "efficiency_vs_t.png").is_file()
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--features", "mjj", "mj1"], "tail feature"),
+    (["--efficiencies", "1.5"], "--efficiencies"),
+    (["--folds", "1"], "--folds"),
+])
+def test_tail_command_refuses_bad_settings_before_any_work(lhco_halves, tmp_path, capsys, args, match):
+    from likely.cli import main
+
+    data, reference = lhco_halves
+    with pytest.raises(SystemExit):
+        main(["-q", "search", "tail", "--data", str(data), "--reference", str(reference), "--t-cut", "3.6", *args,
+              "--out", str(tmp_path / "run")])
+    assert match in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from likely._io import atomic_write, write_json
-from likely.cli import discover, latent_map
+from likely.cli import discover, latent_map, tail
 from likely.cli.report import write_scan_report, write_search_report
 from likely.cli.rundir import (
     add_strict, fresh_file, input_record, on_invalid, positive_int, prepare_run_dir, read_events,
@@ -58,6 +58,7 @@ def add_parser(subparsers) -> None:
 
     discover.add_parser(commands)
     latent_map.add_parser(commands)
+    tail.add_parser(commands)
 
     scan = commands.add_parser("scan", help="methods x injections x seeds x windows as resumable jobs on Dask")
     scan.add_argument("config", type=Path, help="TOML scan config (see docs/search.md, 'Scans')")

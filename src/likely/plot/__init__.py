@@ -1,5 +1,6 @@
 """Figures in the HEP style (matplotlib + mplhep)."""
 
+from likely.plot.abcd import plot_abcd
 from likely.plot.calo import (
     plot_calibration, plot_feature_histograms, plot_log_likelihoods, plot_sic_heatmap, plot_sic_vs_rejection,
 )
@@ -13,7 +14,7 @@ from likely.plot.search import (
 )
 
 __all__ = [
-    "figure", "plot_bump_hunts", "plot_calibration", "plot_conditional_marginals", "plot_feature_histograms", "plot_history", "plot_latent_map", "plot_log_likelihoods",
+    "figure", "plot_abcd", "plot_bump_hunts", "plot_calibration", "plot_conditional_marginals", "plot_feature_histograms", "plot_history", "plot_latent_map", "plot_log_likelihoods",
     "plot_max_sic_vs_s_over_b", "plot_max_sic_vs_window", "plot_score_distributions", "plot_score_vs_condition", "plot_sculpting",
     "plot_significance_scan", "plot_sic", "plot_sic_heatmap", "plot_sic_vs_rejection", "save_figure", "styled",
 ]

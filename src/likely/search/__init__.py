@@ -1,7 +1,7 @@
 """Resonant anomaly detection: windows, signal injection, the method family, studies, scans and
 discovery on unlabelled data; the ABCD tail search; the latent map of known models an excess is compared with."""
 
-from likely.search.abcd import ABCD, abcd, tail_search
+from likely.search.abcd import ABCD, abcd, abcd_at, tail_search
 from likely.search.curtains import CURTAINs
 from likely.search.decorrelation import Decorrelator
 from likely.search.discover import Discovery, WindowTest, discover
@@ -20,6 +20,6 @@ __all__ = [
     "ABCD", "ANODE", "BackgroundDensityMixin", "CATHODE", "CURTAINs", "CWoLa", "ClassifyAgainstSamples", "DEFAULT_FEATURES", "Decorrelator",
     "Discovery",
     "IdealizedAD", "LatentMap", "METHODS", "RANODE", "ResonantMethod", "Resemblance", "SIGMA", "ScanConfig", "ScanError", "SearchSample",
-    "Supervised", "Window", "WindowTest", "abcd", "discover", "make_method", "make_search_sample", "read_scan_config", "register_method", "run_scan",
+    "Supervised", "Window", "WindowTest", "abcd", "abcd_at", "discover", "make_method", "make_search_sample", "read_scan_config", "register_method", "run_scan",
     "run_study", "tail_search",
 ]

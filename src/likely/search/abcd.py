@@ -32,7 +32,7 @@ from likely.classify import Ensemble, TreeClassifier
 from likely.search.decorrelation import Decorrelator
 from likely.stats import excess_pvalue, p_to_z
 
-__all__ = ["ABCD", "abcd", "tail_search"]
+__all__ = ["ABCD", "abcd", "abcd_at", "tail_search"]
 
 
 @dataclass(frozen=True)
@@ -121,9 +121,16 @@ def tail_search(data_X, data_t, reference_X, reference_t, *, t_cut: float, effic
     y = np.concatenate([np.ones(len(z_data), int), np.zeros(len(z_reference), int)])
     ensemble = Ensemble(member, n_members=n_folds, mode="kfold", random_state=random_state).fit(X, y)
     score = ensemble.oof_proba_[: len(z_data)].astype(np.float64)
-    t = np.asarray(data_t, dtype=np.float64)
+    return abcd_at(score, data_t, t_cut, efficiency), score
+
+
+def abcd_at(score, t, t_cut: float, efficiency: float) -> ABCD:
+    """The ABCD regions with the score cut keeping ``efficiency`` of the events with ``t <= t_cut``."""
+    if not 0 < efficiency < 1:
+        raise ValueError(f"efficiency must be in (0, 1); got {efficiency!r}")
+    score = np.asarray(score, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
     control = t <= t_cut
     if not control.any():
         raise ValueError(f"no data event has t <= t_cut = {t_cut}")
-    score_cut = float(np.quantile(score[control], 1 - efficiency))
-    return abcd(score, t, score_cut, t_cut), score
+    return abcd(score, t, float(np.quantile(score[control], 1 - efficiency)), t_cut)
