@@ -109,7 +109,8 @@ def test_discover_command_writes_results_report_and_figures(tmp_path):
     assert results["truth"]["signal_events"] == 300 and results["input"]["n_read"] is None
     report = (out / "report.md").read_text()
     assert "local significance" in report and "global significance" in report and "## Truth" in report
-    assert (out / "significance_scan.png").is_file() and (out / "spectra_best_window.png").is_file()
+    for figure in ("significance_scan", "spectra_best_window", "features_best_window", "null_pvalues"):
+        assert (out / f"{figure}.png").is_file() and f"({figure}.png)" in report
     with np.load(out / "scores.npz") as scores:
         assert scores["scores"].shape == (2, len(scores["mjj"]))
 

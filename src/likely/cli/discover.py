@@ -83,14 +83,15 @@ def run_discover(args) -> Path:
     write_json(out / "config.json", {key: _plain(v) for key, v in vars(args).items()
                                      if key not in ("run", "quiet", "force")} | {"command": "search discover"})
     events = events.shuffle(args.seed)  # the folds see the files' order otherwise
-    result = discover(events, windows, edges, method=CWoLa(n_folds=args.folds),
+    method = CWoLa(n_folds=args.folds)
+    result = discover(events, windows, edges, method=method,
                       efficiencies=args.efficiencies, n_pseudo=args.pseudo,
                       decorrelator=Decorrelator() if args.decorrelate else None, random_state=args.seed,
                       progress=not args.quiet)
     summary = result.summary() | {"input": input_record(invalid), "truth": _truth(events, windows, edges)}
     write_json(out / "results.json", summary)
     _write_scores(out / "scores.npz", events, edges, result)
-    _write_figures(out, result)
+    _write_figures(out, result, _in_range(events, edges), list(method.features))
     write_text(out / "report.md", discovery_report(summary))
     log.info("report written to %s", out / "report.md")
     return out
@@ -130,21 +131,33 @@ def _truth(events: EventSet, windows, edges) -> dict | None:
     return {"windows": rows, "signal_events": int((events.label == 1).sum())}
 
 
+def _in_range(events: EventSet, edges) -> EventSet:
+    """The events of the fit range, in the order of the discovery's scores."""
+    return events[(events.column("mjj") >= edges[0]) & (events.column("mjj") < edges[-1])]
+
+
 def _write_scores(path: Path, events: EventSet, edges, result: Discovery) -> None:
-    in_range = (events.column("mjj") >= edges[0]) & (events.column("mjj") < edges[-1])
-    arrays = {"mjj": events.column("mjj")[in_range], "scores": np.stack(result.scores)}
+    events = _in_range(events, edges)
+    arrays = {"mjj": events.column("mjj"), "scores": np.stack(result.scores)}
     if events.label is not None:
-        arrays["label"] = events.label[in_range]
+        arrays["label"] = events.label
     with atomic_write(path) as stream:
         np.savez_compressed(stream, **arrays)
 
 
-def _write_figures(out: Path, result: Discovery) -> None:
-    from likely.plot import plot_bump_hunts, plot_significance_scan, save_figure
+def _write_figures(out: Path, result: Discovery, events: EventSet, features: list[str]) -> None:
+    """The report's figures; ``events``: the fit range's, in the order of the scores, with the method's ``features``."""
+    from likely.plot import (
+        plot_bump_hunts, plot_null_pvalues, plot_selected_features, plot_significance_scan, save_figure,
+    )
 
     save_figure(plot_significance_scan(result), out / "significance_scan.png")
-    best_row = next(row for row in result.tests if result.best in row)
-    save_figure(plot_bump_hunts(best_row, result.edges), out / "spectra_best_window.png")
+    best = result.best
+    i = next(i for i, row in enumerate(result.tests) if best in row)
+    save_figure(plot_bump_hunts(result.tests[i], result.edges), out / "spectra_best_window.png")
+    save_figure(plot_selected_features(events.array(features), features, events.column("mjj"), result.scores[i],
+                                       best), out / "features_best_window.png")
+    save_figure(plot_null_pvalues(result), out / "null_pvalues.png")
 
 
 def discovery_report(summary: dict) -> str:
@@ -166,6 +179,11 @@ def discovery_report(summary: dict) -> str:
         input_line(summary.get("input")), "",
         "![significance scan](significance_scan.png)", "",
         "![kept spectra of the best window](spectra_best_window.png)", "",
+        "The features of the events the best cut keeps, in its signal region and in the sidebands:", "",
+        "![features of the kept events](features_best_window.png)", "",
+        "Local p-values of every window and cut in the background-only pseudo-experiments (uniform when the "
+        "fits are unbiased) and of the data:", "",
+        "![p-values of the pseudo-experiments](null_pvalues.png)", "",
         "## Every window and cut", "",
         "| SR [TeV] | ε | observed | background | Z local | fit | χ²/ndof |", "|---|---|---|---|---|---|---|",
     ]

@@ -115,17 +115,27 @@ class WindowTest:
 class Discovery:
     """All bump hunts of a search and their look-elsewhere correction.
 
-    ``tests[i][j]``: window ``i`` at efficiency ``j``. ``null_min_p``: the smallest local
-    p-value of each pseudo-experiment. ``scores[i]``: the out-of-fold scores of window
-    ``i`` (N,), for the selected events' plots.
+    ``tests[i][j]``: window ``i`` at efficiency ``j``. ``null_z`` (n, C, W): the local
+    significance of every cut ``C`` and window ``W`` in each of ``n`` background-only
+    pseudo-experiments (-inf where the test was not made). ``scores[i]``: the out-of-fold
+    scores of window ``i`` (N,), for the selected events' plots.
     """
 
     edges: np.ndarray
     efficiencies: tuple[float, ...]
     tests: list[list[WindowTest]]
-    null_min_p: np.ndarray
-    gv_upcrossings: float
+    null_z: np.ndarray = field(repr=False)
     scores: list[np.ndarray] = field(repr=False, default_factory=list)
+
+    @property
+    def null_min_p(self) -> np.ndarray:
+        """The smallest local p-value of each pseudo-experiment (n,)."""
+        return _z_to_min_p(self.null_z)
+
+    @property
+    def gv_upcrossings(self) -> float:
+        """Mean upcrossings of Z = 0.5 along the windows, summed over cuts, in the pseudo-experiments."""
+        return float(upcrossings(self.null_z, _GV_LEVEL).sum(axis=-1).mean())
 
     @property
     def best(self) -> WindowTest:
@@ -265,10 +275,9 @@ def discover(events: EventSet, windows: Sequence[Window], edges, *, method: Reso
             callback(i, fitted)
         log.info("window %s: smallest local p %.3g", window, min(t.p_local for t in tests[-1]))
     uncut = np.histogram(mjj, edges)[0].astype(np.float64)
-    null_min_p, null_z = pseudo_experiments(uncut, edges, tests, n_pseudo, np.random.default_rng(random_state),
-                                            progress=progress)
-    mean_up = float(upcrossings(null_z, _GV_LEVEL).sum(axis=-1).mean())
-    return Discovery(edges, efficiencies, tests, null_min_p, mean_up, scores)
+    _, null_z = pseudo_experiments(uncut, edges, tests, n_pseudo, np.random.default_rng(random_state),
+                                   progress=progress)
+    return Discovery(edges, efficiencies, tests, null_z, scores)
 
 
 def _decorrelated(events: EventSet, mjj: np.ndarray, features: Sequence[str], decorrelator: Decorrelator,
