@@ -30,9 +30,9 @@ BAD = {
     "oversampling": (0, ValueError), "density": ("maf", TypeError), "prefit": (1, TypeError),
     "interpolation": ("linear", ValueError), "margin": (-0.1, ValueError), "signal_fraction": (1.0, ValueError),
     "loss": ("l2", ValueError), "network": (FlowMatching(), TypeError), "blur": (0, ValueError),
-    "sideband_width": (-1.0, ValueError),
+    "sideband_width": (-1.0, ValueError), "train_once": (1, TypeError), "fitted_transport": (Flow(), TypeError),
 }
-CONSTRAINED = [(name, param) for name, cls in sorted(BUILTIN.items()) for param in parameter_constraints(cls)]
+CONSTRAINED = [(name, param) for name in sorted(BUILTIN) for param in parameter_constraints(type(make_method(name)))]
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +154,7 @@ def test_register_method_refuses_bad_names_factories_and_silent_replacement():
 
 def test_scans_share_the_densities_methods_declare_window_independent(sample):
     assert shares_density(SIGMA()) and not shares_density(CATHODE()) and not shares_density(CWoLa())
+    assert shares_density(CURTAINs(train_once=True)) and not shares_density(CURTAINs())
 
     class AllData(CATHODE):
         window_independent_density = True

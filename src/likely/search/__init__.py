@@ -2,7 +2,7 @@
 discovery on unlabelled data; the ABCD tail search."""
 
 from likely.search.abcd import ABCD, abcd, tail_search
-from likely.search.curtains import CURTAINs
+from likely.search.curtains import CURTAINs, CURTAINsTransport
 from likely.search.decorrelation import Decorrelator
 from likely.search.discover import Discovery, WindowTest, discover
 from likely.search.methods import (
@@ -16,7 +16,7 @@ from likely.search.study import METHODS, make_method, register_method, run_study
 from likely.search.windows import Window
 
 __all__ = [
-    "ABCD", "ANODE", "BackgroundDensityMixin", "CATHODE", "CURTAINs", "CWoLa", "ClassifyAgainstSamples", "DEFAULT_FEATURES", "Decorrelator",
+    "ABCD", "ANODE", "BackgroundDensityMixin", "CATHODE", "CURTAINs", "CURTAINsTransport", "CWoLa", "ClassifyAgainstSamples", "DEFAULT_FEATURES", "Decorrelator",
     "Discovery",
     "IdealizedAD", "METHODS", "RANODE", "ResonantMethod", "SIGMA", "ScanConfig", "ScanError", "SearchSample",
     "Supervised", "Window", "WindowTest", "abcd", "discover", "make_method", "make_search_sample", "read_scan_config", "register_method", "run_scan",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -33,6 +34,7 @@ METHODS: dict[str, Callable[..., ResonantMethod]] = {
     "ranode": RANODE,
     "sigma": SIGMA,
     "curtains": CURTAINs,
+    "curtains-once": functools.partial(CURTAINs, train_once=True),  # one transport for every window of a scan
 }
 
 #: what a method's name may look like: it names run and job folders
