@@ -13,7 +13,7 @@ from likely._checks import parameter_constraints, validate_params
 from likely.classify import TreeClassifier
 from likely.cli import main
 from likely.data import resonant_toy
-from likely.density import Flow, FlowMatching
+from likely.density import Flow
 from likely.nn import Trainer
 from likely.search import (
     CATHODE, CURTAINs, METHODS, SIGMA, ClassifyAgainstSamples, CWoLa, ResonantMethod, ScanConfig, Window,
@@ -29,7 +29,7 @@ BAD = {
     "features": ("mj1", TypeError), "classifier": ("trees", TypeError), "n_folds": (1, ValueError),
     "oversampling": (0, ValueError), "density": ("maf", TypeError), "prefit": (1, TypeError),
     "interpolation": ("linear", ValueError), "margin": (-0.1, ValueError), "signal_fraction": (1.0, ValueError),
-    "loss": ("l2", ValueError), "network": (FlowMatching(), TypeError), "blur": (0, ValueError),
+    "loss": ("l2", ValueError), "network": ("coupling", TypeError), "blur": (0, ValueError),
     "sideband_width": (-1.0, ValueError), "train_once": (1, TypeError), "fitted_transport": (Flow(), TypeError),
 }
 CONSTRAINED = [(name, param) for name in sorted(BUILTIN) for param in parameter_constraints(type(make_method(name)))]

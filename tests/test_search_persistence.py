@@ -14,7 +14,7 @@ from likely.data.samples import bundled_dijet_paths
 from likely.density import Flow, FlowMatching
 from likely.nn import Trainer
 from likely.search import (
-    ANODE, CATHODE, CURTAINs, RANODE, SIGMA, CWoLa, IdealizedAD, ResonantMethod, Supervised, Window,
+    ANODE, CATHODE, CURTAINs, RANODE, SIGMA, CWoLa, IdealizedAD, ResonantMethod, SkyCURTAINs, Supervised, Window,
     make_search_sample, run_scan,
 )
 from likely.search.scan_config import ScanConfig
@@ -55,6 +55,8 @@ METHODS = {
     "curtains-once": lambda: CURTAINs(train_once=True, network=Flow(kind="coupling", transforms=2, hidden=(8, 8),
                                                                     bins=4, trainer=_trainer()),
                                       density=_flow(), classifier=_trees(), random_state=0),
+    "skycurtains": lambda: SkyCURTAINs(network=FlowMatching(hidden=(16, 16), trainer=_trainer()), sideband_width=0.2,
+                                       classifier=_trees(), random_state=0),
     "curtains-sinkhorn": lambda: CURTAINs(loss="sinkhorn", network=Flow(kind="coupling", transforms=2, hidden=(8, 8),
                                                                         bins=4, trainer=_trainer(1)),
                                           classifier=_network(), random_state=0),

@@ -2,7 +2,7 @@
 discovery on unlabelled data; the ABCD tail search."""
 
 from likely.search.abcd import ABCD, abcd, tail_search
-from likely.search.curtains import CURTAINs, CURTAINsTransport
+from likely.search.curtains import CURTAINs, CURTAINsTransport, PairTransport, TransportMethod
 from likely.search.decorrelation import Decorrelator
 from likely.search.discover import Discovery, WindowTest, discover
 from likely.search.methods import (
@@ -11,14 +11,15 @@ from likely.search.methods import (
 )
 from likely.search.sample import SearchSample, make_search_sample
 from likely.search.scan import ScanError, run_scan
+from likely.search.skycurtains import FlowMatchingTransport, SkyCURTAINs
 from likely.search.scan_config import ScanConfig, read_scan_config
 from likely.search.study import METHODS, make_method, register_method, run_study
 from likely.search.windows import Window
 
 __all__ = [
     "ABCD", "ANODE", "BackgroundDensityMixin", "CATHODE", "CURTAINs", "CURTAINsTransport", "CWoLa", "ClassifyAgainstSamples", "DEFAULT_FEATURES", "Decorrelator",
-    "Discovery",
-    "IdealizedAD", "METHODS", "RANODE", "ResonantMethod", "SIGMA", "ScanConfig", "ScanError", "SearchSample",
-    "Supervised", "Window", "WindowTest", "abcd", "discover", "make_method", "make_search_sample", "read_scan_config", "register_method", "run_scan",
+    "Discovery", "FlowMatchingTransport",
+    "IdealizedAD", "METHODS", "PairTransport", "RANODE", "ResonantMethod", "SIGMA", "ScanConfig", "ScanError", "SearchSample", "SkyCURTAINs",
+    "Supervised", "TransportMethod", "Window", "WindowTest", "abcd", "discover", "make_method", "make_search_sample", "read_scan_config", "register_method", "run_scan",
     "run_study", "tail_search",
 ]

@@ -28,12 +28,12 @@ from likely.classify import BinaryClassifier
 from likely.density import DensityEstimator, Flow
 from likely.nn import Trainer, resolve_device, seeded, to_numpy, to_tensor
 from likely.search.methods import (
-    DEFAULT_FEATURES, BackgroundDensityMixin, ClassifyAgainstSamples, _prefitted, default_flow,
+    DEFAULT_FEATURES, BackgroundDensityMixin, ClassifyAgainstSamples, _check_column, _prefitted, default_flow,
 )
 from likely.search.windows import Window
 from likely.transforms import make_preprocessing
 
-__all__ = ["CURTAINs", "CURTAINsTransport", "default_transport"]
+__all__ = ["CURTAINs", "CURTAINsTransport", "PairTransport", "TransportMethod", "default_transport"]
 
 #: epsilon-scaling factor of geomloss's Sinkhorn iterations (the authors' code: 0.7)
 SINKHORN_SCALING = 0.7
@@ -68,10 +68,13 @@ class _Transport(torch.nn.Module):
         self.mean.fill_(float(mean))
         self.scale.fill_(float(scale))
 
+    def context(self, m_in: torch.Tensor, m_out: torch.Tensor) -> torch.Tensor:
+        """The network's condition (B, 2) for moves from ``m_in`` to ``m_out`` (B,)."""
+        return torch.stack([(m_in - self.mean) / self.scale, (m_out - m_in) / self.scale], dim=1)
+
     def bijection(self, m_in: torch.Tensor, m_out: torch.Tensor):
         """The zuko transformation for masses ``m_in``, ``m_out`` (B,): call it, ``.inv``, ``.call_and_ladj``."""
-        context = torch.stack([(m_in - self.mean) / self.scale, (m_out - m_in) / self.scale], dim=1)
-        return self.flow.transform(context)
+        return self.flow.transform(self.context(m_in, m_out))
 
     def forward(self, z: torch.Tensor, m_in: torch.Tensor, m_out: torch.Tensor):
         """Transported ``z`` (B, D) and log |det df/dz| (B,)."""
@@ -84,12 +87,111 @@ def _partners(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
     return tuple(t.roll(shift, dims=0) for t in tensors)
 
 
-class CURTAINsTransport(Saveable, BaseEstimator):
-    """The transport ``f(x; m_in, m_out)`` of CURTAINs, trained on pairs of events.
+class PairTransport(Saveable, BaseEstimator):
+    """Base class: a map ``f(x; m_in, m_out)`` trained on pairs of events, and its use.
 
     Each event of a (shuffled) batch is paired with the event half a batch away, so that
     moves up, down and between nearby masses all occur; the network learns to carry an
-    event observed at ``m_in`` to what it would look like at ``m_out``.
+    event observed at ``m_in`` to what it would look like at ``m_out``. Subclasses say how
+    the features are preprocessed (:meth:`_preprocessing`), which network ``module_`` is
+    (``init_module``, a module with ``set_scale`` and ``bijection(m_in, m_out)``, e.g. the
+    ``_Transport`` of a flow) and how it is trained (``_loss_function``, ``_trainer``).
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained map, in ``preprocessing_``'s coordinates.
+    preprocessing_ : Transform
+        The feature preprocessing ``f`` acts behind.
+    history_ : History
+        The training record of ``f``.
+    n_features_in_ : int
+        Feature columns seen at fit.
+    """
+
+    def fit(self, X, m) -> PairTransport:
+        """Train ``f`` on events ``X`` (N, D) observed at masses ``m`` (N,)."""
+        validate_params(self)
+        X = check_array(X, "X")
+        m = check_cond(m, len(X), "m", n_features=1)[:, 0]
+        self.n_features_in_ = X.shape[1]
+        self.preprocessing_, device = self._preprocessing(X, m)
+        z, _ = self.preprocessing_(to_tensor(X, device))
+        m = to_tensor(m, device)
+        with seeded(self.random_state):
+            self.module_ = self.init_module("module_").to(device)
+            self.module_.set_scale(m.mean(), m.std())
+            trainer = self._trainer()
+            self.history_ = trainer.fit(self.module_, self._loss_function(), (z, m), random_state=self.random_state)
+        self.module_.eval()
+        return self
+
+    def _network_template(self):
+        """The estimator whose architecture, ``preprocessing`` and ``trainer`` the network takes."""
+        raise NotImplementedError
+
+    def _preprocessing(self, X: np.ndarray, m: np.ndarray):
+        """The network's ``preprocessing`` fitted to ``X``, and the device to train on."""
+        template = self._network_template()
+        device = resolve_device(template.device)
+        return make_preprocessing(template.preprocessing).fit(to_tensor(X, device)), device
+
+    def _trainer(self) -> Trainer:
+        template = self._network_template()
+        return template.trainer if template.trainer is not None else Trainer()
+
+    def _loss_function(self):
+        """The batch loss ``loss(z, m)`` of ``module_``."""
+        raise NotImplementedError
+
+    def transport(self, X, m_in, m_out, *, inverse: bool = False) -> np.ndarray:
+        """Move events ``X`` (N, D), observed at masses ``m_in`` (N,), to masses ``m_out`` (N,).
+
+        With ``inverse=True`` applies ``f^-1(.; m_in, m_out)``: ``X`` is then at ``m_out`` and
+        is moved back to ``m_in``. Returns float32 features (N, D) in the original units.
+        """
+        X, m_in, m_out = self._check_moves(X, m_in, m_out)
+        with torch.no_grad():
+            z = self._latent(X)
+            f = self.module_.bijection(m_in, m_out)
+            return self._features(f.inv(z) if inverse else f(z))
+
+    def transport_interpolated(self, X, m_in, m_out, low: float, high: float) -> np.ndarray:
+        """Move events to masses ``m_out`` (N,) in ``[low, high]`` without evaluating ``f`` there.
+
+        Each event is moved to both anchors, ``y_low = f(x; m_in, low)`` and ``y_high =
+        f(x; m_in, high)``, and the result is ``(1 - a) y_low + a y_high`` with ``a = (m_out -
+        low) / (high - low)``, in the preprocessed coordinates (as SIGMA interpolates its
+        velocity field): a network trained on data with a signal between the anchors never
+        generates at the signal's masses. Returns float32 features (N, D) in the original units.
+        """
+        X, m_in, m_out = self._check_moves(X, m_in, m_out)
+        if not low < high:
+            raise ValueError(f"need low < high for the anchors; got low={low}, high={high}")
+        with torch.no_grad():
+            z = self._latent(X)
+            anchors = (torch.full_like(m_in, low), torch.full_like(m_in, high))
+            y_low, y_high = (self.module_.bijection(m_in, anchor)(z) for anchor in anchors)
+            a = ((m_out - low) / (high - low))[:, None]
+            return self._features((1 - a) * y_low + a * y_high)
+
+    def _check_moves(self, X, m_in, m_out):
+        check_fitted(self, "module_")
+        X = check_array(X, "X", n_features=self.n_features_in_)
+        device = self.module_.mean.device
+        masses = (to_tensor(check_cond(m, len(X), name, n_features=1)[:, 0], device)
+                  for m, name in ((m_in, "m_in"), (m_out, "m_out")))
+        return X, *masses
+
+    def _latent(self, X: np.ndarray) -> torch.Tensor:
+        return self.preprocessing_(to_tensor(X, self.module_.mean.device))[0]
+
+    def _features(self, z: torch.Tensor) -> np.ndarray:
+        return to_numpy(self.preprocessing_.inverse(z)).astype(np.float32)
+
+
+class CURTAINsTransport(PairTransport):
+    """The invertible transport ``f(x; m_in, m_out)`` of CURTAINs, trained on pairs of events.
 
     Parameters
     ----------
@@ -116,16 +218,10 @@ class CURTAINsTransport(Saveable, BaseEstimator):
 
     Attributes
     ----------
-    module_ : torch.nn.Module
-        The trained bijection, in ``preprocessing_``'s coordinates.
+    module_, preprocessing_, history_, n_features_in_
+        See :class:`PairTransport` (``preprocessing_`` is ``density_``'s with ``loss="mle"``).
     density_ : DensityEstimator
         The fitted, frozen ``q(x | m)`` (``loss="mle"`` only).
-    preprocessing_ : Transform
-        The feature preprocessing ``f`` acts behind (``density_``'s with ``loss="mle"``).
-    history_ : History
-        The training record of ``f``.
-    n_features_in_ : int
-        Feature columns seen at fit.
     """
 
     _parameter_constraints = {
@@ -143,29 +239,12 @@ class CURTAINsTransport(Saveable, BaseEstimator):
         self.blur = blur
         self.random_state = random_state
 
-    def fit(self, X, m) -> CURTAINsTransport:
-        """Train ``f`` (and, for MLE, ``q``) on events ``X`` (N, D) observed at masses ``m`` (N,)."""
-        validate_params(self)
-        X = check_array(X, "X")
-        m = check_cond(m, len(X), "m", n_features=1)[:, 0]
-        self.n_features_in_ = X.shape[1]
-        template = self._network_template()
+    def _preprocessing(self, X, m):
         if self.loss == "mle":
             self.density_ = self._fitted_density(X, m)
             self.density_.model_.requires_grad_(False)
-            self.preprocessing_, device = self.density_.preprocessing_, self.density_.device_
-        else:
-            device = resolve_device(template.device)
-            self.preprocessing_ = make_preprocessing(template.preprocessing).fit(to_tensor(X, device))
-        z, _ = self.preprocessing_(to_tensor(X, device))
-        m = to_tensor(m, device)
-        with seeded(self.random_state):
-            self.module_ = self.init_module("module_").to(device)
-            self.module_.set_scale(m.mean(), m.std())
-            trainer = template.trainer if template.trainer is not None else Trainer()
-            self.history_ = trainer.fit(self.module_, self._loss_function(), (z, m), random_state=self.random_state)
-        self.module_.eval()
-        return self
+            return self.density_.preprocessing_, self.density_.device_
+        return super()._preprocessing(X, m)
 
     def _fitted_density(self, X: np.ndarray, m: np.ndarray) -> DensityEstimator:
         if self.prefit:
@@ -205,77 +284,119 @@ class CURTAINsTransport(Saveable, BaseEstimator):
 
         return sinkhorn
 
+
+class TransportMethod(ClassifyAgainstSamples):
+    """Base class: move real events into the SR with a :class:`PairTransport`; classify SR data against them.
+
+    Subclasses say which transport (``_transport_template``); this class chooses the
+    events to move, trains (or takes) the transport and moves them. Two ways to train it
+    in a sliding-window scan:
+
+    - per window (``train_once=False``): on pairs of events of the window's two sidebands
+      only, each event paired with a random partner from either sideband; the moved
+      events are ``f(x; m_in, m)`` at SR masses ``m`` drawn from a KDE of the SR's.
+    - once for all windows (``train_once=True``): on pairs of **all** events, whatever the
+      window, so that :meth:`fit_density` fits it once and a scan hands it to every
+      window (:meth:`with_prefit`, ``fitted_transport``), as for SIGMA. The network has
+      then seen the SR, and any signal in it; so, as SIGMA does, it is never evaluated at
+      an SR mass: the sources are the events in sidebands ``sideband_width`` wide beyond
+      the anchors ``low - margin`` and ``high + margin``, each moved to both anchors and
+      interpolated linearly between the two results
+      (:meth:`PairTransport.transport_interpolated`). Neither the moved events nor the
+      masses the network is evaluated at come from the window plus its margins.
+    """
+
+    _parameter_constraints = {
+        "sideband_width": positive() | None, "train_once": instance(bool), "margin": positive(allow_zero=True),
+        "fitted_transport": instance(PairTransport) | None,
+    }
+
+    #: training data kept for inspection, not saved with the method
+    _not_saved = ("samples_", "sources_")
+
+    @property
+    def window_independent_density(self) -> bool:
+        """With ``train_once`` the transport is fitted on all events, so a scan fits it once."""
+        return self.train_once
+
+    @property
+    def history_(self):
+        return self.transport_.history_
+
+    def _fit(self, events, *, background, signal):
+        if self.sideband_width is not None and self.window_.sideband_width is None:
+            self.window_ = dataclasses.replace(self.window_, sideband_width=self.sideband_width)
+        super()._fit(events, background=background, signal=signal)
+
+    def fit_background(self, events):
+        """Train (or, with ``fitted_transport``, take) ``transport_``; choose the events to move."""
+        if self.train_once:
+            self.anchors_ = (self.window_.low - self.margin, self.window_.high + self.margin)
+            sources = Window(*self.anchors_, sideband_width=self.window_.sideband_width,
+                             variable=self.window_.variable).sidebands(events, "events beyond the anchors")
+        else:
+            self.anchors_ = None
+            sources = self.window_.sidebands(events)
+        self.sources_ = (self._X(sources), self._m(sources))
+        if self.fitted_transport is not None:
+            self.transport_ = self._checked(self.fitted_transport)
+        elif self.train_once:
+            self.transport_ = self._transport_template().fit(self._X(events), self._m(events))
+        else:
+            self.transport_ = self._transport_template().fit(*self.sources_)
+
+    def _checked(self, transport: PairTransport) -> PairTransport:
+        check_fitted(transport, "module_")
+        if transport.n_features_in_ != len(self.features_):
+            raise ValueError(f"fitted_transport moves {transport.n_features_in_} feature(s); "
+                             f"this method has {len(self.features_)}")
+        return transport
+
+    def _transport_template(self) -> PairTransport:
+        raise NotImplementedError(f"{type(self).__name__} must implement _transport_template()")
+
+    def fit_density(self, events, window: Window | None = None) -> PairTransport:
+        """The transport fitted as :meth:`fit` fits it, on all events with ``train_once``
+        (else on the window's sidebands); what :meth:`with_prefit` takes."""
+        validate_params(self)
+        window = window or Window()
+        for name in (*self.features, window.variable):
+            _check_column(events, name)
+        if self.sideband_width is not None and window.sideband_width is None:
+            window = dataclasses.replace(window, sideband_width=self.sideband_width)
+        if not self.train_once:
+            events = window.sidebands(events)
+        features = list(self.features)
+        return self._transport_template().fit(events.array(features), events.column(window.variable))
+
+    def with_prefit(self, model: PairTransport) -> TransportMethod:
+        """This method, set to use the transport ``model`` as it is (``fitted_transport=model``)."""
+        return self.set_params(fitted_transport=model)
+
+    def sample_background(self, m):
+        """Source events, each used about equally often, moved to the masses ``m``."""
+        X, m_in = self.sources_
+        rng = np.random.default_rng(self.random_state)
+        pick = rng.permutation(np.resize(np.arange(len(m_in)), len(m)))  # each source used ~equally often
+        if self.anchors_ is None:
+            return self.transport_.transport(X[pick], m_in[pick], m)
+        return self.transport_.transport_interpolated(X[pick], m_in[pick], m, *self.anchors_)
+
     def transport(self, X, m_in, m_out, *, inverse: bool = False) -> np.ndarray:
-        """Move events ``X`` (N, D), observed at masses ``m_in`` (N,), to masses ``m_out`` (N,).
-
-        With ``inverse=True`` applies ``f^-1(.; m_in, m_out)``: ``X`` is then at ``m_out`` and
-        is moved back to ``m_in``. Returns float32 features (N, D) in the original units.
-        """
-        X, m_in, m_out = self._check_moves(X, m_in, m_out)
-        with torch.no_grad():
-            z = self._latent(X)
-            f = self._bijection(m_in, m_out)
-            return self._features(f.inv(z) if inverse else f(z))
-
-    def transport_interpolated(self, X, m_in, m_out, low: float, high: float) -> np.ndarray:
-        """Move events to masses ``m_out`` (N,) in ``[low, high]`` without evaluating ``f`` there.
-
-        Each event is moved to both anchors, ``y_low = f(x; m_in, low)`` and ``y_high =
-        f(x; m_in, high)``, and the result is ``(1 - a) y_low + a y_high`` with ``a = (m_out -
-        low) / (high - low)``, in the preprocessed coordinates (as SIGMA interpolates its
-        velocity field): a network trained on data with a signal between the anchors never
-        generates at the signal's masses. Returns float32 features (N, D) in the original units.
-        """
-        X, m_in, m_out = self._check_moves(X, m_in, m_out)
-        if not low < high:
-            raise ValueError(f"need low < high for the anchors; got low={low}, high={high}")
-        with torch.no_grad():
-            z = self._latent(X)
-            anchors = (torch.full_like(m_in, low), torch.full_like(m_in, high))
-            y_low, y_high = (self._bijection(m_in, anchor)(z) for anchor in anchors)
-            a = ((m_out - low) / (high - low))[:, None]
-            return self._features((1 - a) * y_low + a * y_high)
-
-    def _check_moves(self, X, m_in, m_out):
-        check_fitted(self, "module_")
-        X = check_array(X, "X", n_features=self.n_features_in_)
-        device = self.module_.mean.device
-        masses = (to_tensor(check_cond(m, len(X), name, n_features=1)[:, 0], device)
-                  for m, name in ((m_in, "m_in"), (m_out, "m_out")))
-        return X, *masses
-
-    def _latent(self, X: np.ndarray) -> torch.Tensor:
-        return self.preprocessing_(to_tensor(X, self.module_.mean.device))[0]
-
-    def _bijection(self, m_in: torch.Tensor, m_out: torch.Tensor):
-        return self.module_.bijection(m_in, m_out)
-
-    def _features(self, z: torch.Tensor) -> np.ndarray:
-        return to_numpy(self.preprocessing_.inverse(z)).astype(np.float32)
+        """``transport_.transport``: move events ``X`` (N, D) from masses ``m_in`` (N,) to ``m_out`` (N,)."""
+        check_fitted(self, "transport_")
+        return self.transport_.transport(X, m_in, m_out, inverse=inverse)
 
 
-class CURTAINs(BackgroundDensityMixin, ClassifyAgainstSamples):
+class CURTAINs(BackgroundDensityMixin, TransportMethod):
     """CURTAINs (Raine et al. 2022) and CURTAINsF4F (Sengupta et al. 2023).
 
     An invertible network ``f(x; m_in, m_out)`` (:class:`CURTAINsTransport`) maps events
     at ``m_in`` to ``m_out``. SB events, each reused about ``oversampling`` times, are moved
     to masses drawn from a KDE of the SR's ``mjj``, and a classifier separates SR data (1)
-    from the moved events (0); its output is the anomaly score.
-
-    Two ways to train ``f`` in a sliding-window scan:
-
-    - per window (``train_once=False``): on pairs of events of the
-      window's two sidebands only, each event paired with a random partner from either
-      sideband; the moved events are ``f(x; m_in, m)`` at the SR masses ``m``.
-    - once for all windows (``train_once=True``): ``f`` (and ``q``) are trained on pairs of
-      **all** events, whatever the window, so that :meth:`fit_density` fits them once and a
-      scan hands them to every window (``fitted_transport``), as for SIGMA. The network has
-      then seen the SR, and any signal in it; so, as SIGMA does, it is never evaluated at
-      an SR mass: the sources are the events in sidebands ``sideband_width`` wide beyond
-      the anchors ``low - margin`` and ``high + margin``, each moved to both anchors and
-      interpolated linearly between the two results
-      (:meth:`CURTAINsTransport.transport_interpolated`). Neither the moved events nor the
-      network's targets come from the window plus its margins.
+    from the moved events (0); its output is the anomaly score. The network is trained
+    per window or, with ``train_once``, once for every window (see
+    :class:`TransportMethod`).
 
     Parameters
     ----------
@@ -290,7 +411,7 @@ class CURTAINs(BackgroundDensityMixin, ClassifyAgainstSamples):
         The density ``q(x | m)`` of ``loss="mle"`` (default: the sideband flow of ANODE and
         R-ANODE, standardized), fitted where ``f`` is trained.
     prefit : bool
-        ``density`` is already fitted to the sidebands of the window (per-window mode; e.g.
+        ``density`` is already fitted where ``f`` is trained (the window's sidebands; e.g.
         shared with ANODE or R-ANODE): it is used as is.
     sideband_width : float or None
         Width of each sideband (units of ``mjj``) used when ``window`` does not set one:
@@ -298,13 +419,14 @@ class CURTAINs(BackgroundDensityMixin, ClassifyAgainstSamples):
         None uses the window's sidebands as they are (with ``train_once``: all events
         beyond the anchors).
     train_once : bool
-        Train ``f`` once on all events and interpolate between anchors (see above).
+        Train ``f`` once on all events and interpolate between anchors (see
+        :class:`TransportMethod`).
     margin : float
         Distance of the anchors from the SR edges with ``train_once`` (units of ``mjj``;
         SIGMA's 0.1 TeV).
-    fitted_transport : CURTAINsTransport or None
-        With ``train_once``: a transport already fitted on all events (what
-        :meth:`fit_density` returns), used as it is.
+    fitted_transport : PairTransport or None
+        A transport already fitted (what :meth:`fit_density` returns with ``train_once``),
+        used as it is.
     classifier, oversampling, n_folds, random_state
         As in :class:`~likely.search.CATHODE`.
 
@@ -332,14 +454,12 @@ class CURTAINs(BackgroundDensityMixin, ClassifyAgainstSamples):
 
     _parameter_constraints = {
         "loss": options("mle", "sinkhorn"), "network": instance(Flow) | None, "blur": positive(),
-        "sideband_width": positive() | None, "train_once": instance(bool), "margin": positive(allow_zero=True),
-        "fitted_transport": instance(CURTAINsTransport) | None,
     }
 
     def __init__(self, *, features: Sequence[str] = DEFAULT_FEATURES, loss: str = "mle",
                  network: Flow | None = None, density: DensityEstimator | None = None, prefit: bool = False,
                  blur: float = 0.01, sideband_width: float | None = 0.2, train_once: bool = False,
-                 margin: float = 0.1, fitted_transport: CURTAINsTransport | None = None,
+                 margin: float = 0.1, fitted_transport: PairTransport | None = None,
                  classifier: BinaryClassifier | None = None, oversampling: float = 4.0,
                  n_folds: int | None = None, random_state: int | None = None) -> None:
         self.features = features
@@ -357,79 +477,23 @@ class CURTAINs(BackgroundDensityMixin, ClassifyAgainstSamples):
         self.n_folds = n_folds
         self.random_state = random_state
 
-    #: training data kept for inspection, not saved with the method
-    _not_saved = ("samples_", "sources_")
-
-    @property
-    def window_independent_density(self) -> bool:
-        """With ``train_once`` the transport is fitted on all events, so a scan fits it once."""
-        return self.train_once
-
     @property
     def density_(self) -> DensityEstimator:
         return self.transport_.density_
 
-    @property
-    def history_(self):
-        return self.transport_.history_
-
-    # ------------------------------------------------------------------ fitting
-    def _fit(self, events, *, background, signal):
-        if self.sideband_width is not None and self.window_.sideband_width is None:
-            self.window_ = dataclasses.replace(self.window_, sideband_width=self.sideband_width)
-        super()._fit(events, background=background, signal=signal)
-
-    def fit_background(self, events):
-        """Train (or, with ``fitted_transport``, take) ``transport_``; choose the events to move."""
-        if self.train_once:
-            self.anchors_ = (self.window_.low - self.margin, self.window_.high + self.margin)
-            sources = Window(*self.anchors_, sideband_width=self.window_.sideband_width,
-                             variable=self.window_.variable).sidebands(events, "events beyond the anchors")
-            self.transport_ = self._once_trained(events)
-        else:
-            self.anchors_ = None
-            sources = self.window_.sidebands(events)
-            self.transport_ = self._transport_template(self.density, self.prefit).fit(self._X(sources),
-                                                                                     self._m(sources))
-        self.sources_ = (self._X(sources), self._m(sources))
-
-    def _once_trained(self, events) -> CURTAINsTransport:
-        if self.fitted_transport is None:
-            return self._fit_density(events, self.window_)
-        check_fitted(self.fitted_transport, "module_")
-        if self.fitted_transport.n_features_in_ != len(self.features_):
-            raise ValueError(f"fitted_transport moves {self.fitted_transport.n_features_in_} feature(s); "
-                             f"this method has {len(self.features_)}")
-        return self.fitted_transport
-
-    def _transport_template(self, density, prefit: bool) -> CURTAINsTransport:
-        return CURTAINsTransport(loss=self.loss, network=self.network, density=density, prefit=prefit,
+    def _transport_template(self) -> CURTAINsTransport:
+        return CURTAINsTransport(loss=self.loss, network=self.network, density=self.density, prefit=self.prefit,
                                  blur=self.blur, random_state=self.random_state)
 
-    def _fit_density(self, events, window):
-        """Per window: ``q`` on the window's sidebands; with ``train_once``: the transport on all events."""
-        if not self.train_once:
-            return super()._fit_density(events, window)
-        features = list(self.features)
-        return self._transport_template(self.density, False).fit(events.array(features), events.column(window.variable))
+    def fit_density(self, events, window: Window | None = None):
+        """With ``train_once``: the transport fitted on all events; else ``q`` fitted on the window's
+        sidebands (for ``prefit=True``, as for ANODE)."""
+        if self.train_once:
+            return TransportMethod.fit_density(self, events, window)
+        return BackgroundDensityMixin.fit_density(self, events, window)
 
     def with_prefit(self, model):
         """This method, set to use ``model`` (from :meth:`fit_density`) as it is."""
-        if not self.train_once:
-            return super().with_prefit(model)
-        return self.set_params(fitted_transport=model)
-
-    def sample_background(self, m):
-        """Source events, each used about equally often, moved to the masses ``m``."""
-        X, m_in = self.sources_
-        rng = np.random.default_rng(self.random_state)
-        pick = rng.permutation(np.resize(np.arange(len(m_in)), len(m)))  # each source used ~equally often
-        if self.anchors_ is None:
-            return self.transport_.transport(X[pick], m_in[pick], m)
-        return self.transport_.transport_interpolated(X[pick], m_in[pick], m, *self.anchors_)
-
-    # ---------------------------------------------------------------- transport
-    def transport(self, X, m_in, m_out, *, inverse: bool = False) -> np.ndarray:
-        """``transport_.transport``: move events ``X`` (N, D) from masses ``m_in`` (N,) to ``m_out`` (N,)."""
-        check_fitted(self, "transport_")
-        return self.transport_.transport(X, m_in, m_out, inverse=inverse)
+        if self.train_once:
+            return TransportMethod.with_prefit(self, model)
+        return BackgroundDensityMixin.with_prefit(self, model)
