@@ -71,6 +71,9 @@ def test_table_round_trip(tmp_path):
         write_table(tmp_path / "bad.h5", EventSet({"label": [1.0]}))
     with pytest.raises(FileNotFoundError, match="no table file"):
         read_table(tmp_path / "missing.h5")
+    (tmp_path / "text.h5").write_text("not HDF5")
+    with pytest.raises(ValueError, match="is not a readable events table"):
+        read_table(tmp_path / "text.h5")
 
 
 def test_command_writes_the_generator_output(tmp_path):

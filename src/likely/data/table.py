@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from likely._io import atomic_path
+from likely._io import atomic_path, unreadable
 from likely.data.events import EventSet
 
 __all__ = ["read_table", "write_table"]
@@ -48,6 +48,9 @@ def read_table(path: str | os.PathLike) -> EventSet:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no table file {path}")
-    frame = pd.read_hdf(path, key=KEY)
+    try:
+        frame = pd.read_hdf(path, key=KEY)
+    except Exception as error:  # PyTables / HDF5 raise their own exception types
+        raise unreadable(path, f"events table (a pandas DataFrame under key {KEY!r})", error) from error
     label = frame.pop("label").to_numpy() if "label" in frame else None
     return EventSet({name: frame[name].to_numpy() for name in frame.columns}, label=label)
