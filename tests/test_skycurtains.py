@@ -77,6 +77,18 @@ def test_finds_injected_signal(background, signal):
     assert auc(sample.test.label, method.score(sample.test)) > 0.9
 
 
+@pytest.mark.slow
+def test_without_signal_nothing_is_found(background, signal):
+    """As for the other classifier methods (tests/test_search.py): the mean AUC over three
+    signal-free data sets lies within 0.5 +- 0.25."""
+    aucs = []
+    for seed in range(3):
+        sample = make_search_sample(background, signal, 0, random_state=seed)
+        method = _skycurtains(seed, members=3, sideband_width=0.2).fit(sample.data)
+        aucs.append(auc(sample.test.label, method.score(sample.test)))
+    assert abs(np.mean(aucs) - 0.5) < 0.25, aucs
+
+
 def test_bad_inputs(shifting):  # noqa: F811
     with pytest.raises(TypeError, match="network"):
         SkyCURTAINs(features=("a", "b"), network="mlp").fit(shifting, WINDOW)
