@@ -17,7 +17,7 @@ from likely.calo import CaloFlow, EnergyRegressor
 from likely.classify import Ensemble, NNClassifier, NNRegressor, TreeClassifier
 from likely.density import Flow, FlowMatching
 from likely.nn import Trainer
-from likely.search import Decorrelator, LatentMap
+from likely.search import CURTAINsTransport, Decorrelator, FlowMatchingTransport, LatentMap
 
 from calo_toy import tiny_caloflow, toy_showers
 
@@ -83,6 +83,16 @@ CASES = {
                 lambda est, data: (est.fit(data[0], data[2]),
                                    lambda m: np.concatenate([m.transform(data[0][:50]).ravel(),
                                                              m.rank(data[0][:50]).distances]))),
+    CURTAINsTransport: (lambda: CURTAINsTransport(network=Flow(kind="coupling", transforms=2, hidden=(8,), bins=4,
+                                                               trainer=_trainer(), device="cpu"),
+                                                  density=Flow(transforms=2, hidden=(8,), trainer=_trainer(),
+                                                               device="cpu"), random_state=0),
+                        lambda est, data: (est.fit(data[0], data[1]),
+                                           lambda m: m.transport(data[0][:50], data[1][:50], data[1][:50] + 0.2))),
+    FlowMatchingTransport: (lambda: FlowMatchingTransport(network=FlowMatching(hidden=(16,), trainer=_trainer(),
+                                                                               device="cpu"), random_state=0),
+                            lambda est, data: (est.fit(data[0], data[1]),
+                                               lambda m: m.transport(data[0][:50], data[1][:50], data[1][:50] + 0.2))),
 }
 #: saveable classes whose round trip is tested where their (slow or structured) fixtures live
 ELSEWHERE = {

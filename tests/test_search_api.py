@@ -13,7 +13,7 @@ from likely._checks import parameter_constraints, validate_params
 from likely.classify import TreeClassifier
 from likely.cli import main
 from likely.data import resonant_toy
-from likely.density import Flow, FlowMatching
+from likely.density import Flow
 from likely.nn import Trainer
 from likely.search import (
     CATHODE, CURTAINs, METHODS, SIGMA, ClassifyAgainstSamples, CWoLa, ResonantMethod, ScanConfig, Window,
@@ -29,10 +29,10 @@ BAD = {
     "features": ("mj1", TypeError), "classifier": ("trees", TypeError), "n_folds": (1, ValueError),
     "oversampling": (0, ValueError), "density": ("maf", TypeError), "prefit": (1, TypeError),
     "interpolation": ("linear", ValueError), "margin": (-0.1, ValueError), "signal_fraction": (1.0, ValueError),
-    "loss": ("l2", ValueError), "network": (FlowMatching(), TypeError), "blur": (0, ValueError),
-    "sideband_width": (-1.0, ValueError),
+    "loss": ("l2", ValueError), "network": ("coupling", TypeError), "blur": (0, ValueError),
+    "sideband_width": (-1.0, ValueError), "train_once": (1, TypeError), "fitted_transport": (Flow(), TypeError),
 }
-CONSTRAINED = [(name, param) for name, cls in sorted(BUILTIN.items()) for param in parameter_constraints(cls)]
+CONSTRAINED = [(name, param) for name in sorted(BUILTIN) for param in parameter_constraints(type(make_method(name)))]
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +154,7 @@ def test_register_method_refuses_bad_names_factories_and_silent_replacement():
 
 def test_scans_share_the_densities_methods_declare_window_independent(sample):
     assert shares_density(SIGMA()) and not shares_density(CATHODE()) and not shares_density(CWoLa())
+    assert shares_density(CURTAINs(train_once=True)) and not shares_density(CURTAINs())
 
     class AllData(CATHODE):
         window_independent_density = True

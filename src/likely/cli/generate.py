@@ -4,7 +4,9 @@
 and writes an LHC Olympics features file with a JSON record of every chunk beside it.
 ``likely generate showers`` runs the GFLASH-type shower simulator
 (:func:`likely.data.generate.showers.generate_showers`) and writes CaloGAN- or
-CaloChallenge-style HDF5 with a JSON record beside it.
+CaloChallenge-style HDF5 with a JSON record beside it. ``likely generate stream`` draws the
+synthetic Gaia-like sky patch with a stellar stream (:func:`likely.data.generate.generate_stream`)
+and writes it as an HDF5 table (:func:`likely.data.write_table`).
 """
 
 from __future__ import annotations
@@ -132,6 +134,39 @@ def add_parser(subparsers) -> None:
     )
     dijet.set_defaults(run=run_dijet)
     add_showers_parser(kinds)
+    add_stream_parser(kinds)
+
+
+def add_stream_parser(kinds) -> None:
+    """``likely generate stream``: the synthetic sky patch with a stellar stream."""
+    stream = kinds.add_parser(
+        "stream",
+        help="a synthetic Gaia-like sky patch with a thin stellar stream (SkyCURTAINs' test case)",
+        description=(
+            "Field stars of a disk-like and a halo-like population and a GD-1-like stream (label 1) in a "
+            "10 x 10 degree patch: columns phi, lambda (deg), mu_phi, mu_lambda (mas/yr), bp_rp, g (mag); "
+            "G < 20.2. Synthetic: no survey data is downloaded (docs/generate.md). Writes an HDF5 table "
+            "(likely.data.read_table reads it)."
+        ),
+    )
+    stream.add_argument("--field", required=True, type=positive_int, help="number of field (background) stars")
+    stream.add_argument("--stream", required=True, type=int, help="number of stream stars (0 for none)")
+    stream.add_argument("--out", required=True, type=Path, help="output file (.h5)")
+    stream.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    stream.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    stream.set_defaults(run=run_stream)
+
+
+def run_stream(args) -> Path:
+    from likely.data import write_table
+    from likely.data.generate import generate_stream
+
+    if args.stream < 0:
+        raise ValueError(f"--stream must be >= 0; got {args.stream}")
+    path = write_table(args.out, generate_stream(args.field, args.stream, random_state=args.seed),
+                       overwrite=args.force)
+    log.info("wrote %d field and %d stream stars to %s", args.field, args.stream, path)
+    return path
 
 
 def run_dijet(args) -> Path:

@@ -13,11 +13,12 @@ from likely.data.showers import (
     write_calogan,
     write_showers,
 )
+from likely.data.table import read_table, write_table
 from likely.data.toy import conditional_gaussian_mixture, resonant_toy
 
 __all__ = [
     "EventSet", "conditional_gaussian_mixture", "derive_features", "read_lhco", "read_lhco_raw",
-    "resonant_toy", "write_lhco",
+    "read_table", "resonant_toy", "write_lhco", "write_table",
     "cluster_lhco_events", "cluster_lhco_file", "read_lhco_events", "write_lhco_events",
     "MEV_PER_GEV", "Showers", "read_calochallenge", "read_calogan", "read_showers", "write_calochallenge",
     "write_calogan", "write_showers",

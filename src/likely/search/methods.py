@@ -174,6 +174,10 @@ class BackgroundDensityMixin:
             _check_column(events, name)
         return self._fit_density(events, window)
 
+    def with_prefit(self, model: Any) -> BackgroundDensityMixin:
+        """This method, set to use ``model`` (what :meth:`fit_density` returned) as it is: ``density=model, prefit=True``."""
+        return self.set_params(density=model, prefit=True)
+
     def _fit_density(self, events: EventSet, window: Window) -> DensityEstimator:
         if not self.window_independent_density:
             events = window.sidebands(events)

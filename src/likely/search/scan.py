@@ -102,7 +102,7 @@ def run_job(background: EventSet, signal: EventSet, job: Job,
     """Rebuild the job's injected sample, fit and score its method (see :func:`run_method`).
 
     ``shared``: ``(density, seconds)`` from :func:`fit_shared_density` for the job's
-    injection and seed; the method then runs with ``density=density, prefit=True`` and the
+    injection and seed; the method then runs with it (``with_prefit(density)``) and the
     record gets ``density_fit_seconds``. ``keep_model``: the record keeps the fitted method
     (``model``).
     """
@@ -121,9 +121,9 @@ def run_job(background: EventSet, signal: EventSet, job: Job,
 def shares_density(method: ResonantMethod) -> bool:
     """Whether a scan fits ``method``'s density once per (injection, seed) for every window.
 
-    True for methods that declare ``window_independent_density`` (SIGMA): the density is
-    fitted by their ``fit_density`` and handed to each window's method as ``density=...,
-    prefit=True``.
+    True for methods that declare ``window_independent_density`` (SIGMA, CURTAINs with
+    ``train_once``): the model is fitted by their ``fit_density`` and handed to each
+    window's method with ``with_prefit(model)`` (for SIGMA ``density=..., prefit=True``).
     """
     return method.window_independent_density
 
@@ -146,7 +146,7 @@ def _shares_density(factory, job: Job) -> bool:
 
 
 def _prefit(factory, density, name, seed):
-    return factory(name, seed).set_params(density=density, prefit=True)
+    return factory(name, seed).with_prefit(density)
 
 
 def _quiet_workers(client_pid: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -15,6 +16,7 @@ from likely.metrics import auc, max_sic
 from likely.search.curtains import CURTAINs
 from likely.search.methods import ANODE, CATHODE, RANODE, SIGMA, CWoLa, IdealizedAD, ResonantMethod, Supervised
 from likely.search.sample import SearchSample, make_search_sample
+from likely.search.skycurtains import SkyCURTAINs
 from likely.search.windows import Window
 
 __all__ = ["ARRAYS", "METHODS", "make_method", "register_method", "run_method", "run_study", "split_arrays"]
@@ -33,6 +35,8 @@ METHODS: dict[str, Callable[..., ResonantMethod]] = {
     "ranode": RANODE,
     "sigma": SIGMA,
     "curtains": CURTAINs,
+    "curtains-once": functools.partial(CURTAINs, train_once=True),  # one transport for every window of a scan
+    "skycurtains": SkyCURTAINs,
 }
 
 #: what a method's name may look like: it names run and job folders

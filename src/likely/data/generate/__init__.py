@@ -1,6 +1,7 @@
 """Generators of real physics data: Pythia 8 + FastJet dijet events (LHC Olympics schema) and
 GFLASH-parametrized calorimeter showers (CaloGAN / CaloChallenge layouts), both run by the one
-chunked, resumable driver of :mod:`likely.data.generate.driver`."""
+chunked, resumable driver of :mod:`likely.data.generate.driver`; and a synthetic Gaia-like sky
+patch with a stellar stream (:mod:`likely.data.generate.stream`, NumPy only, made in one go)."""
 
 from likely.data.generate.dijet import (
     DIJET_COLUMNS,
@@ -15,19 +16,23 @@ from likely.data.generate.dijet import (
 from likely.data.generate.driver import ChunkedGenerator, generate_in_chunks, plan_run
 from likely.data.jets import cluster_jets, nsubjettiness
 from likely.data.generate.showers import SamplingMedium, Source, generate_showers, simulate_showers
+from likely.data.generate.stream import STREAM_COLUMNS, StreamSettings, generate_stream
 
 __all__ = [
     "DIJET_COLUMNS",
     "PROCESSES",
+    "STREAM_COLUMNS",
     "ChunkedGenerator",
     "DijetSettings",
     "SamplingMedium",
     "Source",
+    "StreamSettings",
     "cluster_jets",
     "generate_chunk",
     "generate_dijet",
     "generate_in_chunks",
     "generate_showers",
+    "generate_stream",
     "load_chunk",
     "nsubjettiness",
     "plan_run",
