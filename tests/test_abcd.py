@@ -60,6 +60,12 @@ def test_cross_transform_maps_every_event_out_of_fold():
     assert np.all(np.abs(z.std(0) - 1) < 0.15)
     # a flow fitted on all rows maps them differently from the out-of-fold clones
     assert not np.allclose(z, decorrelator.fit(x, t).transform(x, t), atol=1e-3)
+    # rows that are not trainable are only mapped: shifted rows keep their shift in z
+    shifted = np.arange(len(x)) % 4 == 0
+    z = decorrelator.cross_transform(np.where(shifted[:, None], x + 3.0, x), t, trainable=~shifted)
+    assert np.all(z[shifted].mean(0) > 1.5) and np.all(np.abs(z[~shifted].mean(0)) < 0.15)
+    with pytest.raises(ValueError, match="trainable"):
+        decorrelator.cross_transform(x, t, trainable=np.zeros(len(x), bool))
     with pytest.raises(ValueError, match="n_folds"):
         decorrelator.cross_transform(x, t, n_folds=1)
     with pytest.raises(ValueError, match="t has"):

@@ -8,7 +8,10 @@ independent of ``t`` on background:
 1. a conditional flow ``p(x | t)`` of the auxiliary features, fitted on a background-like
    *reference* sample (a control process or simulation), maps every event's features to
    ``z = f⁻¹(x | t)``: standard normal whatever ``t`` for background, so independent of it
-   (:class:`Decorrelator`);
+   (:class:`Decorrelator`). It is fitted out of fold (two flows on halves of the reference,
+   each mapping the other half and half of the data): a flow maps its own training events
+   closer to normal than others, most where it has few of them (the tail), and the
+   classifier of step 2 would learn that difference as an excess in the tail;
 2. a classifier of data against reference on ``z`` (k-folded: every data event gets an
    out-of-fold score) approximates the optimal ``p_data / p_ref``; since it sees only
    ``z``, its score is independent of ``t`` on background;
@@ -113,14 +116,13 @@ def tail_search(data_X, data_t, reference_X, reference_t, *, t_cut: float, effic
     if not 0 < efficiency < 1:
         raise ValueError(f"efficiency must be in (0, 1); got {efficiency!r}")
     decorrelator = clone(decorrelator if decorrelator is not None else Decorrelator())
-    decorrelator.set_params(random_state=random_state).fit(reference_X, reference_t)
-    z_data = decorrelator.transform(data_X, data_t)
-    z_reference = decorrelator.transform(reference_X, reference_t)
+    n_data = len(data_X)
+    y = np.concatenate([np.ones(n_data, int), np.zeros(len(reference_X), int)])
+    z = decorrelator.set_params(random_state=random_state).cross_transform(
+        np.concatenate([data_X, reference_X]), np.concatenate([data_t, reference_t]), trainable=y == 0)
     member = classifier if classifier is not None else TreeClassifier(random_state=random_state)
-    X = np.concatenate([z_data, z_reference])
-    y = np.concatenate([np.ones(len(z_data), int), np.zeros(len(z_reference), int)])
-    ensemble = Ensemble(member, n_members=n_folds, mode="kfold", random_state=random_state).fit(X, y)
-    score = ensemble.oof_proba_[: len(z_data)].astype(np.float64)
+    ensemble = Ensemble(member, n_members=n_folds, mode="kfold", random_state=random_state).fit(z, y)
+    score = ensemble.oof_proba_[:n_data].astype(np.float64)
     return abcd_at(score, data_t, t_cut, efficiency), score
 
 

@@ -53,13 +53,16 @@ class Decorrelator(Saveable, BaseEstimator):
         check_fitted(self, "flow_")
         return self.flow_.to_base(X, cond=t)
 
-    def cross_transform(self, X, t, n_folds: int = 2) -> np.ndarray:
+    def cross_transform(self, X, t, n_folds: int = 2, trainable=None) -> np.ndarray:
         """``z`` (N, D) of every event by a clone fitted on the other folds of ``(X, t)``.
 
         No event is mapped by a flow that saw it, so training events and the others are
         alike in ``z``: a flow maps its own training data closer to normal than new data,
-        and a classifier separating regions of ``t`` would learn that difference.
-        ``n_folds`` >= 2 folds, drawn at random (seeded by ``random_state``).
+        and a classifier separating regions of ``t``, or data from reference, would learn
+        that difference. ``n_folds`` >= 2 folds, drawn at random (seeded by
+        ``random_state``). ``trainable`` (N,) bool: the rows the clones may be fitted on
+        (default all), e.g. the reference rows of data and reference stacked; the other
+        rows are only mapped, each by the clone of its own fold.
         """
         X = check_array(X, "X")
         t = check_array(t, "t", ndim=1)
@@ -67,9 +70,13 @@ class Decorrelator(Saveable, BaseEstimator):
             raise ValueError(f"n_folds must be an integer >= 2; got {n_folds!r}")
         if len(t) != len(X):
             raise ValueError(f"t has {len(t)} rows, X has {len(X)}")
+        trainable = np.ones(len(X), bool) if trainable is None else np.asarray(trainable, dtype=bool)
+        if trainable.shape != (len(X),) or not trainable.any():
+            raise ValueError(f"trainable must be a boolean mask of the {len(X)} rows with at least one True")
         z = np.empty(X.shape, dtype=np.float32)
         folds = KFold(n_folds, shuffle=True, random_state=self.random_state)
         for k, (train, held_out) in enumerate(folds.split(X)):
+            train = train[trainable[train]]
             seed = None if self.random_state is None else self.random_state + k
             fitted = clone(self).set_params(random_state=seed).fit(X[train], t[train])
             z[held_out] = fitted.transform(X[held_out], t[held_out])
