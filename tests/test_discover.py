@@ -87,6 +87,7 @@ def test_too_sparse_a_cut_is_reported_not_faked():
     (dict(windows=[Window(5.0, 5.4)]), "no bin"),
     (dict(windows=[Window(3.2, 3.6, sideband_width=0.4)]), "sideband_width"),
     (dict(method=CWoLa(features=("f0",), n_folds=None)), "n_folds"),
+    (dict(decorrelate_on="signal region"), "decorrelate_on"),
 ])
 def test_bad_settings_are_refused(kwargs, match):
     arguments = dict(windows=WINDOWS[:1], method=FAST, n_pseudo=2, progress=False) | kwargs
@@ -139,8 +140,9 @@ def _mjj_dependent(events: EventSet) -> EventSet:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("n_signal", [0, 300])
-def test_decorrelated_search_keeps_the_signal_and_finds_none_without(n_signal):
-    """Features that follow mjj, decorrelated out of fold on the fit range: a clean null, the signal found."""
+@pytest.mark.parametrize("decorrelate_on", ["fit range", "sidebands"])
+def test_decorrelated_search_keeps_the_signal_and_finds_none_without(n_signal, decorrelate_on):
+    """Features that follow mjj, decorrelated out of fold: a clean null, the signal found."""
     from likely.density import Flow
     from likely.nn import Trainer
     from likely.search import Decorrelator
@@ -149,7 +151,7 @@ def test_decorrelated_search_keeps_the_signal_and_finds_none_without(n_signal):
     decorrelator = Decorrelator(flow=Flow(transforms=3, hidden=(32, 32),
                                           trainer=Trainer(epochs=30, patience=5, progress=False)))
     best = discover(events, WINDOWS[1:2], EDGES, method=FAST, efficiencies=(0.2, 0.02), n_pseudo=1,
-                    decorrelator=decorrelator, progress=False).best
+                    decorrelator=decorrelator, decorrelate_on=decorrelate_on, progress=False).best
     if n_signal:
         assert best.z_local > 5
     else:

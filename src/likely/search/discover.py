@@ -224,8 +224,8 @@ def _signal_region_test(counts, sr_bins, fit) -> tuple[float, float, float, floa
 
 def discover(events: EventSet, windows: Sequence[Window], edges, *, method: ResonantMethod | None = None,
              efficiencies: Sequence[float] = DEFAULT_EFFICIENCIES, n_pseudo: int = 200,
-             decorrelator: Decorrelator | None = None, random_state: int | None = 0, progress: bool = True,
-             callback: Callable[[int, ResonantMethod], None] | None = None) -> Discovery:
+             decorrelator: Decorrelator | None = None, decorrelate_on: str = "fit range",
+             random_state: int | None = 0, progress: bool = True, callback: Callable[[int, ResonantMethod], None] | None = None) -> Discovery:
     """Search unlabelled ``events`` for a resonance in each of ``windows``.
 
     Parameters
@@ -244,11 +244,15 @@ def discover(events: EventSet, windows: Sequence[Window], edges, *, method: Reso
         Background-only pseudo-experiments of the look-elsewhere correction (>= 1).
     decorrelator : Decorrelator or None
         If given, maps the method's features to ``z = f⁻¹(x | mjj)``, independent of mjj on
-        background, once for all windows and out of fold (:meth:`Decorrelator.cross_transform`,
-        2 folds over the whole fit range: each event mapped by a flow that never saw it); the
-        methods then train on ``z``. For features that depend on mjj (jet masses), whose cut
-        would otherwise sculpt a bump. The flow sees the signal regions too; a narrow signal
-        is a small part of ``p(x | mjj)`` that a smooth flow hardly learns.
+        background, out of fold (:meth:`Decorrelator.cross_transform`, 2 folds: each event
+        mapped by a flow that never saw it); the methods then train on ``z``. For features
+        that depend on mjj (jet masses), whose cut would otherwise sculpt a bump.
+    decorrelate_on : {"fit range", "sidebands"}
+        What the decorrelating flows are fitted on. ``"fit range"``: all events, once for
+        all windows (2 flows); the flows see the signal regions too, and may learn part of
+        a signal where the background is sparse. ``"sidebands"``: each window's sidebands
+        (2 flows per window), interpolated into its signal region, as CATHODE's density:
+        no flow sees the window it tests.
     random_state : int or None
         Seeds the methods and the pseudo-experiments.
     callback : called as ``callback(i, fitted_method)`` after window ``i`` (e.g. to save it).
@@ -262,11 +266,16 @@ def discover(events: EventSet, windows: Sequence[Window], edges, *, method: Reso
     variable = windows[0].variable
     events = events[(events.column(variable) >= edges[0]) & (events.column(variable) < edges[-1])]
     mjj = events.column(variable).astype(np.float64)
-    if decorrelator is not None:
+    if decorrelate_on not in ("fit range", "sidebands"):
+        raise ValueError(f"decorrelate_on must be 'fit range' or 'sidebands'; got {decorrelate_on!r}")
+    once = decorrelator is not None and decorrelate_on == "fit range"
+    if once:
         events = _decorrelated(events, mjj, method.features, decorrelator, random_state)
     tests, scores = [], []
     for i, window in enumerate(progress_bar(windows, desc="windows", enabled=progress)):
-        fitted = clone(method).set_params(random_state=random_state).fit(events, window)
+        inputs = events if decorrelator is None or once else _decorrelated(
+            events, mjj, method.features, decorrelator, random_state, trainable=~window.in_sr(events))
+        fitted = clone(method).set_params(random_state=random_state).fit(inputs, window)
         if getattr(fitted, "data_scores_", None) is None:
             raise ValueError(f"{type(method).__name__} keeps no out-of-fold scores: give it n_folds")
         scores.append(fitted.data_scores_)
@@ -281,11 +290,13 @@ def discover(events: EventSet, windows: Sequence[Window], edges, *, method: Reso
 
 
 def _decorrelated(events: EventSet, mjj: np.ndarray, features: Sequence[str], decorrelator: Decorrelator,
-                  random_state: int | None) -> EventSet:
-    """``events`` with ``features`` replaced by their out-of-fold decorrelation from ``mjj`` (N,)."""
+                  random_state: int | None, trainable: np.ndarray | None = None) -> EventSet:
+    """``events`` with ``features`` replaced by their out-of-fold decorrelation from ``mjj`` (N,),
+    the flows fitted on the ``trainable`` rows (default all)."""
     features = list(features)
     log.info("decorrelating %s from mjj (2 folds)", features)
-    z = clone(decorrelator).set_params(random_state=random_state).cross_transform(events.array(features), mjj)
+    z = clone(decorrelator).set_params(random_state=random_state).cross_transform(events.array(features), mjj,
+                                                                                  trainable=trainable)
     return events.with_columns(**{name: z[:, i] for i, name in enumerate(features)})
 
 
