@@ -52,6 +52,9 @@ def add_parser(commands) -> None:
                              "whole fit range (2 folds, once for all windows), before CWoLa (default: on). The "
                              "LHCO jet masses follow mjj and a cut on them sculpts a bump; --no-decorrelate only "
                              "for features that do not depend on mjj")
+    parser.add_argument("--decorrelate-on", choices=("fit-range", "sidebands"), default="fit-range",
+                        help="fit the decorrelating flows once on the whole fit range (default; 2 flows) or on each "
+                             "window's sidebands (2 flows per window: no flow sees the window it tests)")
     parser.add_argument("--pseudo", type=positive_int, default=200,
                         help="pseudo-experiments for the global p-value (default: 200)")
     parser.add_argument("--seed", type=int, default=0)
@@ -86,7 +89,8 @@ def run_discover(args) -> Path:
     method = CWoLa(n_folds=args.folds)
     result = discover(events, windows, edges, method=method,
                       efficiencies=args.efficiencies, n_pseudo=args.pseudo,
-                      decorrelator=Decorrelator() if args.decorrelate else None, random_state=args.seed,
+                      decorrelator=Decorrelator() if args.decorrelate else None,
+                      decorrelate_on=args.decorrelate_on.replace("-", " "), random_state=args.seed,
                       progress=not args.quiet)
     summary = result.summary() | {"input": input_record(invalid), "truth": _truth(events, windows, edges)}
     write_json(out / "results.json", summary)
