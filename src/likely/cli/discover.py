@@ -48,13 +48,14 @@ def add_parser(commands) -> None:
                         help="fractions of events kept by the cuts, decreasing (default: 0.1 0.01 0.001)")
     parser.add_argument("--folds", type=positive_int, default=5, help="CWoLa's k folds (default: 5)")
     parser.add_argument("--decorrelate", action=argparse.BooleanOptionalAction, default=True,
-                        help="map the features to z = f^-1(x | mjj) of a conditional flow, out of fold on the "
-                             "whole fit range (2 folds, once for all windows), before CWoLa (default: on). The "
+                        help="map the features to z = f^-1(x | mjj) of a conditional flow, out of fold "
+                             "(2 folds; see --decorrelate-on), before CWoLa (default: on). The "
                              "LHCO jet masses follow mjj and a cut on them sculpts a bump; --no-decorrelate only "
                              "for features that do not depend on mjj")
-    parser.add_argument("--decorrelate-on", choices=("fit-range", "sidebands"), default="fit-range",
-                        help="fit the decorrelating flows once on the whole fit range (default; 2 flows) or on each "
-                             "window's sidebands (2 flows per window: no flow sees the window it tests)")
+    parser.add_argument("--decorrelate-on", choices=("sidebands", "fit-range"), default="sidebands",
+                        help="fit the decorrelating flows on each window's sidebands (default; 2 flows per window: "
+                             "no flow sees the window it tests) or once on the whole fit range (2 flows, cheaper, "
+                             "but they learn part of a signal where the background is sparse)")
     parser.add_argument("--pseudo", type=positive_int, default=200,
                         help="pseudo-experiments for the global p-value (default: 200)")
     parser.add_argument("--seed", type=int, default=0)
