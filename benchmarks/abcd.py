@@ -56,9 +56,9 @@ def search(data: EventSet, reference: EventSet, args, seed: int) -> list[ABCD]:
     """ABCD regions of one split at each efficiency (one flow and one classifier, the cut moved)."""
     features = list(DEFAULT_FEATURES)
     mjj = data.column("mjj")
-    first, score = tail_search(data.array(features), mjj, reference.array(features), reference.column("mjj"),
-                               t_cut=args.t_cut, efficiency=args.efficiencies[0], random_state=seed)
-    return [first] + [abcd_at(score, mjj, args.t_cut, e) for e in args.efficiencies[1:]]
+    _, score = tail_search(data.array(features), mjj, reference.array(features), reference.column("mjj"),
+                           t_cut=args.t_cut, efficiency=args.efficiencies[0], random_state=seed)
+    return [abcd_at(score, mjj, args.t_cut, e) for e in args.efficiencies]
 
 
 def pull(regions) -> float:
