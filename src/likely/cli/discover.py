@@ -37,10 +37,10 @@ def add_parser(commands) -> None:
     source.add_argument("--toy", type=positive_int, metavar="N", help="N events of the dijet-like toy, with --inject")
     parser.add_argument("--inject", type=int, default=0,
                         help="signal events added to --bundled or --toy background (default: 0)")
-    parser.add_argument("--windows", type=float, nargs=4, default=(3.0, 4.6, 0.4, 0.2),
-                        metavar=("FIRST", "LAST", "WIDTH", "STEP"),
+    parser.add_argument("--windows", type=float, nargs=4, action="append", metavar=("FIRST", "LAST", "WIDTH", "STEP"),
                         help="signal regions [low, low + WIDTH) for low from FIRST in STEPs while low + WIDTH <= LAST "
-                             "(TeV; default: 3.0 4.6 0.4 0.2)")
+                             "(TeV; default: 3.0 4.6 0.4 0.2). Repeat for several widths, e.g. a second scan "
+                             "3.0 4.6 0.8 0.2 for wide resonances: the look-elsewhere correction covers all")
     parser.add_argument("--range", dest="fit_range", type=float, nargs=2, default=(2.8, 5.2), metavar=("LOW", "HIGH"),
                         help="fit range in mjj, TeV: the method trains and the fit runs here (default: 2.8 5.2)")
     parser.add_argument("--bin-width", type=float, default=0.1, help="mjj bin width, TeV (default: 0.1)")
@@ -65,6 +65,10 @@ def add_parser(commands) -> None:
     parser.set_defaults(run=run_discover)
 
 
+#: the default scan: FIRST LAST WIDTH STEP of --windows (TeV)
+DEFAULT_WINDOWS = (3.0, 4.6, 0.4, 0.2)
+
+
 def binning(low: float, high: float, width: float) -> np.ndarray:
     """Bin edges from ``low`` to ``high`` (TeV) in steps of ``width``; ``high - low`` must be a multiple of it."""
     if not (0 < low < high and width > 0):
@@ -79,7 +83,7 @@ def run_discover(args) -> Path:
     check_run_dir(args.out, args.force)
     if args.inject < 0 or (args.inject and args.data):
         raise ValueError(f"--inject needs --bundled or --toy and must be >= 0; got {args.inject}")
-    windows = sliding_windows(*args.windows)
+    windows = [window for scan in args.windows or [DEFAULT_WINDOWS] for window in sliding_windows(*scan)]
     edges = binning(*args.fit_range, args.bin_width)
     check_windows(windows, edges)
     events, invalid = _events(args)

@@ -47,19 +47,25 @@ def plot_bump_hunts(tests: Sequence, edges: np.ndarray):
 
 @styled
 def plot_significance_scan(discovery):
-    """Local significance vs signal-region centre, one line per cut, with the global significance of the best."""
-    fig, axes = figure(height=5.0)
+    """Local significance vs signal-region centre, one line per cut (colour) and window width
+    (line style), with the global significance of the best."""
+    fig, axes = figure(width=8.0, height=6.0)
     ax = axes[0, 0]
-    centres = [(row[0].window.low + row[0].window.high) / 2 for row in discovery.tests]
-    for j, efficiency in enumerate(discovery.efficiencies):
-        z = [row[j].z_local if row[j].tested else np.nan for row in discovery.tests]
-        ax.plot(centres, z, marker="o", label=rf"$\epsilon$ = {efficiency:g}")
+    scans = discovery.scans
+    for k, scan in enumerate(scans):
+        windows = [discovery.tests[i][0].window for i in scan]
+        centres = [(w.low + w.high) / 2 for w in windows]
+        width = f", width {windows[0].high - windows[0].low:.3g} TeV" if len(scans) > 1 else ""
+        for j, efficiency in enumerate(discovery.efficiencies):
+            tests = [discovery.tests[i][j] for i in scan]
+            ax.plot(centres, [t.z_local if t.tested else np.nan for t in tests], marker="o", color=f"C{j}",
+                    linestyle=("-", "--", ":", "-.")[k % 4], label=rf"$\epsilon$ = {efficiency:g}{width}")
     z_global = float(p_to_z(discovery.p_global))
-    ax.axhline(z_global, color="black", linestyle="--",
+    ax.axhline(z_global, color="black", linewidth=2, alpha=0.5,
                label=f"global Z of the best: {z_global:.2f} ({discovery.null_min_p.size} pseudo-exp.)")
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set(xlabel=r"signal-region centre $m_{jj}$ [TeV]", ylabel=r"local significance Z")
-    ax.legend(fontsize="small")
+    fig.legend(loc="outside lower center", ncols=2, fontsize="x-small")
     return fig
 
 

@@ -134,8 +134,17 @@ class Discovery:
 
     @property
     def gv_upcrossings(self) -> float:
-        """Mean upcrossings of Z = 0.5 along the windows, summed over cuts, in the pseudo-experiments."""
-        return float(upcrossings(self.null_z, _GV_LEVEL).sum(axis=-1).mean())
+        """Mean upcrossings of Z = 0.5 in the pseudo-experiments, along the windows of each width
+        (ordered by position), summed over widths and cuts."""
+        return float(sum(upcrossings(self.null_z[..., scan], _GV_LEVEL).sum(axis=-1).mean() for scan in self.scans))
+
+    @property
+    def scans(self) -> list[list[int]]:
+        """Indices of the windows grouped by width, each group ordered by position: one scan per width."""
+        windows = [row[0].window for row in self.tests]
+        widths = sorted({_width(w) for w in windows})
+        return [sorted((i for i, w in enumerate(windows) if _width(w) == width), key=lambda i: windows[i].low)
+                for width in widths]
 
     @property
     def best(self) -> WindowTest:
@@ -344,10 +353,16 @@ def sliding_windows(first: float, last: float, width: float, step: float) -> lis
     return [Window(round(first + k * step, 6), round(first + k * step + width, 6)) for k in range(count)]
 
 
+def _width(window: Window) -> float:
+    return round(window.high - window.low, 6)
+
+
 def check_windows(windows: Sequence[Window], edges: np.ndarray) -> None:
     """Raise ``ValueError`` unless every window can be hunted with bins ``edges`` (before any training)."""
     if not windows:
         raise ValueError("windows is empty: give at least one signal region")
+    if len(set(windows)) < len(windows):
+        raise ValueError(f"windows holds the same signal region twice: {list(windows)}")
     for window in windows:
         _sr_bins(np.asarray(edges, dtype=np.float64), window)
 
