@@ -52,10 +52,11 @@ def add_parser(commands) -> None:
                              "(2 folds; see --decorrelate-on), before CWoLa (default: on). The "
                              "LHCO jet masses follow mjj and a cut on them sculpts a bump; --no-decorrelate only "
                              "for features that do not depend on mjj")
-    parser.add_argument("--decorrelate-on", choices=("sidebands", "fit-range"), default="sidebands",
-                        help="fit the decorrelating flows on each window's sidebands (default; 2 flows per window: "
-                             "no flow sees the window it tests) or once on the whole fit range (2 flows, cheaper, "
-                             "but they learn part of a signal where the background is sparse)")
+    parser.add_argument("--decorrelate-on", choices=("fit-range", "sidebands"), default="fit-range",
+                        help="fit the decorrelating flows once on the whole fit range (default; 2 flows: a "
+                             "calibrated null, but they learn part of a signal where the background is sparse) "
+                             "or on each window's sidebands (2 flows per window: no flow sees the window it "
+                             "tests, but interpolating into it sculpts signal-free data: local p-values too small)")
     parser.add_argument("--pseudo", type=positive_int, default=200,
                         help="pseudo-experiments for the global p-value (default: 200)")
     parser.add_argument("--seed", type=int, default=0)

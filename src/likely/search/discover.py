@@ -233,7 +233,7 @@ def _signal_region_test(counts, sr_bins, fit) -> tuple[float, float, float, floa
 
 def discover(events: EventSet, windows: Sequence[Window], edges, *, method: ResonantMethod | None = None,
              efficiencies: Sequence[float] = DEFAULT_EFFICIENCIES, n_pseudo: int = 200,
-             decorrelator: Decorrelator | None = None, decorrelate_on: str = "sidebands",
+             decorrelator: Decorrelator | None = None, decorrelate_on: str = "fit range",
              random_state: int | None = 0, progress: bool = True, callback: Callable[[int, ResonantMethod], None] | None = None) -> Discovery:
     """Search unlabelled ``events`` for a resonance in each of ``windows``.
 
@@ -256,12 +256,14 @@ def discover(events: EventSet, windows: Sequence[Window], edges, *, method: Reso
         background, out of fold (:meth:`Decorrelator.cross_transform`, 2 folds: each event
         mapped by a flow that never saw it); the methods then train on ``z``. For features
         that depend on mjj (jet masses), whose cut would otherwise sculpt a bump.
-    decorrelate_on : {"sidebands", "fit range"}
-        What the decorrelating flows are fitted on. ``"sidebands"`` (default): each window's
-        sidebands (2 flows per window), interpolated into its signal region, as CATHODE's
-        density: no flow sees the window it tests. ``"fit range"``: all events, once for all
-        windows (2 flows, cheaper); the flows see the signal regions too and learn much of
-        a signal where the background is sparse (heavy jet masses: docs/search.md).
+    decorrelate_on : {"fit range", "sidebands"}
+        What the decorrelating flows are fitted on. ``"fit range"`` (default): all events,
+        once for all windows (2 flows); the null is calibrated, but the flows see the signal
+        regions too and learn part of a signal where the background is sparse (heavy jet
+        masses). ``"sidebands"``: each window's sidebands (2 flows per window), interpolated
+        into its signal region: no flow sees the window it tests, so more of such a signal is
+        kept, but the interpolation sculpts signal-free data (local p-values too small:
+        docs/search.md, "Why decorrelate").
     random_state : int or None
         Seeds the methods and the pseudo-experiments.
     callback : called as ``callback(i, fitted_method)`` after window ``i`` (e.g. to save it).
