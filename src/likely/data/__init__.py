@@ -15,6 +15,7 @@ from likely.data.showers import (
     write_calogan,
     write_showers,
 )
+from likely.data.toptagging import read_top_tagging
 from likely.data.table import read_table, write_table
 from likely.data.toy import conditional_gaussian_mixture, resonant_toy
 
@@ -22,7 +23,7 @@ __all__ = [
     "EventSet", "conditional_gaussian_mixture", "derive_features", "read_lhco", "read_lhco_raw",
     "read_table", "resonant_toy", "write_lhco", "write_table",
     "cluster_lhco_events", "cluster_lhco_file", "read_lhco_events", "write_lhco_events",
-    "Particles", "jet_images", "read_particles", "write_particles",
+    "Particles", "jet_images", "read_particles", "read_top_tagging", "write_particles",
     "MEV_PER_GEV", "Showers", "read_calochallenge", "read_calogan", "read_showers", "write_calochallenge",
     "write_calogan", "write_showers",
 ]
