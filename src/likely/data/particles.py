@@ -115,6 +115,20 @@ class Particles:
         return cls(values, mask, features, **extras)
 
     @classmethod
+    def from_padded(cls, values: Any, real: Any, features: Sequence[str], **extras: Any) -> Particles:
+        """From padded ``values`` (N, P, F) whose real particles (``real`` (N, P) bool) may sit anywhere in a row.
+
+        The real particles are moved to the front of each row, keeping their order (files
+        such as the top-tagging and JetNet ones do not promise where the padding is).
+        """
+        values, real = np.asarray(values), np.asarray(real, dtype=bool)
+        if real.shape != values.shape[:2]:
+            raise ValueError(f"real must have shape {values.shape[:2]}; got shape {real.shape}")
+        order = np.argsort(~real, axis=1, kind="stable")
+        return cls(np.take_along_axis(values, order[:, :, None], axis=1), np.take_along_axis(real, order, axis=1),
+                   features, **extras)
+
+    @classmethod
     def from_awkward(cls, array: Any, *, features: Sequence[str] | None = None, max_particles: int | None = None,
                      **extras: Any) -> Particles:
         """From an awkward array of records, one variable-length list per set (``N * var * {fields}``).

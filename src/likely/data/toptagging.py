@@ -60,9 +60,6 @@ def read_top_tagging(path: str | os.PathLike, start: int | None = None, stop: in
     label = frame["is_signal_new"].to_numpy()
     check_binary(label, f"{path}: is_signal_new")
     values = frame[wanted].to_numpy(np.float32).reshape(len(frame), n_constituents, len(COMPONENTS))
-    real = values[:, :, 0] != 0
-    order = np.argsort(~real, axis=1, kind="stable")  # padding last, wherever a file puts it
     truth = {f"truth_{c.lower() if c != 'E' else 'E'}": frame[f"truth{c}"].to_numpy()
              for c in COMPONENTS if f"truth{c}" in frame.columns}
-    return Particles(np.take_along_axis(values, order[:, :, None], axis=1), np.take_along_axis(real, order, axis=1),
-                     FEATURES, columns=truth, label=label)
+    return Particles.from_padded(values, values[:, :, 0] != 0, FEATURES, columns=truth, label=label)
