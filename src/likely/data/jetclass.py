@@ -40,35 +40,40 @@ def read_jetclass(path: str | os.PathLike, start: int | None = None, stop: int |
     ``max_particles`` keeps the first constituents of each jet (default: all).
     """
     import awkward as ak
-    import uproot
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no JetClass file {path}")
+    wanted = [*MOMENTA, *extra]
     try:
-        file = uproot.open(path)
-    except Exception as error:  # uproot raises its own types for a file that is not ROOT
+        arrays = _read_tree(path, wanted, start, stop)
+    except ValueError:
+        raise
+    except Exception as error:  # uproot raises its own types (and OSError) for a file that is not whole ROOT
         raise unreadable(path, "JetClass file (ROOT)", error) from error
-    with file:
-        if TREE not in file:
-            raise ValueError(f"{path} is not a JetClass file: it has no TTree {TREE!r} (it has {file.keys()})")
-        tree = file[TREE]
-        branches = set(tree.keys())
-        wanted = [*MOMENTA, *extra]
-        missing = [name for name in [*wanted, *JETCLASS_LABELS] if name not in branches]
-        if missing:
-            raise ValueError(f"{path} is not a JetClass file: its tree lacks the branches {missing}")
-        jet_branches = sorted(name for name in branches if name.startswith("jet_"))
-        try:
-            arrays = tree.arrays([*wanted, *jet_branches, *JETCLASS_LABELS], entry_start=start, entry_stop=stop)
-        except Exception as error:
-            raise unreadable(path, "JetClass file (ROOT)", error) from error
     one_hot = np.stack([ak.to_numpy(arrays[name]) for name in JETCLASS_LABELS], axis=1).astype(np.int8)
     if not np.all(one_hot.sum(axis=1) == 1):
         raise ValueError(f"{path}: every jet must have exactly one label_* branch set")
+    jet_branches = [name for name in arrays.fields if name.startswith("jet_")]
     counts = ak.to_numpy(ak.num(arrays["part_px"], axis=1))
     flat = np.stack([ak.to_numpy(ak.flatten(arrays[name])) for name in wanted], axis=1)
     features = [*MOMENTA.values(), *(name.removeprefix("part_") for name in extra)]
     return Particles.from_counts(flat, counts, features, max_particles=max_particles,
                                  columns={name: ak.to_numpy(arrays[name]) for name in jet_branches},
                                  label=one_hot.argmax(axis=1))
+
+
+def _read_tree(path: Path, wanted: list[str], start: int | None, stop: int | None):
+    """The ``wanted`` constituent branches, every ``jet_*`` branch and the labels of ``path``'s tree."""
+    import uproot
+
+    with uproot.open(path) as file:
+        if TREE not in file:
+            raise ValueError(f"{path} is not a JetClass file: it has no TTree {TREE!r} (it has {file.keys()})")
+        tree = file[TREE]
+        branches = set(tree.keys())
+        missing = [name for name in [*wanted, *JETCLASS_LABELS] if name not in branches]
+        if missing:
+            raise ValueError(f"{path} is not a JetClass file: its tree lacks the branches {missing}")
+        jet_branches = sorted(name for name in branches if name.startswith("jet_"))
+        return tree.arrays([*wanted, *jet_branches, *JETCLASS_LABELS], entry_start=start, entry_stop=stop)
