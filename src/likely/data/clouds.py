@@ -54,7 +54,7 @@ def _check_cloud(cloud: Particles) -> None:
 
 
 def _with(cloud: Particles, pt: np.ndarray, deta: np.ndarray, dphi: np.ndarray, mask: np.ndarray | None = None):
-    return cloud._like(np.stack([pt, deta, dphi], axis=-1), cloud.mask if mask is None else mask)
+    return cloud.with_values(np.stack([pt, deta, dphi], axis=-1), cloud.mask if mask is None else mask)
 
 
 def rotate(cloud: Particles, rng: np.random.Generator) -> Particles:
@@ -108,4 +108,4 @@ def drop_constituents(cloud: Particles, rng: np.random.Generator, *, p: float = 
     values = np.where(kept[:, :, None], cloud.values, 0.0)
     values[:, :, 0] *= scale[:, None]
     values = np.take_along_axis(values, order[:, :, None], axis=1)
-    return cloud._like(values, np.take_along_axis(kept, order, axis=1))
+    return cloud.with_values(values, np.take_along_axis(kept, order, axis=1))

@@ -195,9 +195,11 @@ class Particles:
         if isinstance(key, (str, int, np.integer)):
             raise TypeError("select sets with a slice, indices or a boolean mask; use feature(name) for a feature "
                             "and columns[name] for a column")
-        return self._like(self.values[key], self.mask[key], key)
+        return self.with_values(self.values[key], self.mask[key], rows=key)
 
-    def _like(self, values: np.ndarray, mask: np.ndarray, rows: Any = slice(None)) -> Particles:
+    def with_values(self, values: Any, mask: Any, *, rows: Any = slice(None)) -> Particles:
+        """New particles ``values`` (N', P', F) and ``mask`` with these features, and the columns,
+        labels and weights of the sets ``rows`` (default: all, for values of the same sets)."""
         return Particles(values, mask, self.features, columns={name: c[rows] for name, c in self.columns.items()},
                          label=None if self.label is None else self.label[rows],
                          weight=None if self.weight is None else self.weight[rows])
@@ -209,13 +211,13 @@ class Particles:
         key = np.where(self.mask, -key if descending else key, np.inf)
         order = np.argsort(key, axis=1, kind="stable")
         values = np.take_along_axis(self.values, order[:, :, None], axis=1)
-        return self._like(values, np.take_along_axis(self.mask, order, axis=1))
+        return self.with_values(values, np.take_along_axis(self.mask, order, axis=1))
 
     def truncated(self, max_particles: int) -> Particles:
         """At most ``max_particles`` per set, the first ones (zero-padded up to it if fewer)."""
         if not isinstance(max_particles, (int, np.integer)) or max_particles < 0:
             raise ValueError(f"max_particles must be an integer >= 0; got {max_particles!r}")
-        return self._like(*_pad_to(self.values[:, :max_particles], self.mask[:, :max_particles], max_particles))
+        return self.with_values(*_pad_to(self.values[:, :max_particles], self.mask[:, :max_particles], max_particles))
 
     @staticmethod
     def concat(sets: Iterable[Particles]) -> Particles:
