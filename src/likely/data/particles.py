@@ -198,8 +198,10 @@ class Particles:
         return self.with_values(self.values[key], self.mask[key], rows=key)
 
     def with_values(self, values: Any, mask: Any, *, rows: Any = slice(None)) -> Particles:
-        """New particles ``values`` (N', P', F) and ``mask`` with these features, and the columns,
-        labels and weights of the sets ``rows`` (default: all, for values of the same sets)."""
+        """These sets with new ``values`` (N', P', F) and ``mask``, same features.
+
+        Columns, labels and weights are those of the sets ``rows`` (default: all).
+        """
         return Particles(values, mask, self.features, columns={name: c[rows] for name, c in self.columns.items()},
                          label=None if self.label is None else self.label[rows],
                          weight=None if self.weight is None else self.weight[rows])
