@@ -51,6 +51,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--box", nargs=2, action="append", default=[], metavar=("SIGNAL_FILE", "S_OVER_SQRT_B"),
                         help="a black box: this signal at this S/sqrt(B), searched with the default windows "
                              "(repeatable)")
+    parser.add_argument("--box-widths", type=float, nargs="+", default=[0.4], metavar="WIDTH",
+                        help="window widths (TeV) scanned over 3.0-4.6 TeV in steps of 0.2 for the black boxes "
+                             "(default: 0.4, the command's default)")
     parser.add_argument("--decorrelate", action="store_true",
                         help="decorrelate the features from mjj out of fold (a flow on the whole fit range, 2 folds)")
     parser.add_argument("--on-sidebands", action="store_true",
@@ -139,14 +142,14 @@ def black_boxes(background: EventSet, args) -> None:
         if n_inject > len(signal):
             raise SystemExit(f"{path} has {len(signal)} events; {n_inject} are needed")
         events = EventSet.concat([background, signal[:n_inject]])
-        result, elapsed = run(events, args, n_pseudo=args.pseudo, seed=0,
-                              windows=sliding_windows(3.0, 4.6, 0.4, 0.2))
+        windows = [window for width in args.box_widths for window in sliding_windows(3.0, 4.6, width, 0.2)]
+        result, elapsed = run(events, args, n_pseudo=args.pseudo, seed=0, windows=windows)
         rows.append([Path(path).name, f"{centre:.2f}", strength, f"{n_inject}", *result_cells(result, elapsed)])
         log(f"box {path}: best {result.best.window} Z {result.best.z_local:.2f}")
     publish(args.write, f"Discovery: black boxes{_variant(args)} (benchmarks/discover.py)",
             f"reference background ({len(background)} events) + signals generated with `likely generate dijet`, "
-            f"injected at S/sqrt(B) in the 0.4 TeV window centred on the signal's mjj median; the command's default "
-            f"windows (3.0-4.6 TeV, width 0.4, step 0.2), efficiencies {args.efficiencies}, {args.pseudo} "
+            f"injected at S/sqrt(B) in the 0.4 TeV window centred on the signal's mjj median; windows "
+            f"3.0-4.6 TeV of widths {args.box_widths} TeV, step 0.2, efficiencies {args.efficiencies}, {args.pseudo} "
             "pseudo-experiments; target (issue 13): the injected window found, >= 3 sigma global at S/sqrt(B) 2-3",
             ["signal", "mjj median [TeV]", "S/sqrt(B)", "injected", "best SR [TeV]", "eps", "Z local",
              "Z global (pseudo)", "Z global (GV)", "s"], rows)
