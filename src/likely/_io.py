@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
-    "atomic_dir", "atomic_path", "atomic_write", "check_can_create", "names_the_file", "remove_temporaries", "unreadable",
-    "write_json", "write_text",
+    "atomic_dir", "atomic_path", "atomic_write", "check_can_create", "check_overwrite", "names_the_file", "open_hdf5",
+    "remove_temporaries", "unreadable", "write_json", "write_text",
 ]
 
 
@@ -89,6 +89,33 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
             os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_overwrite(path: str | os.PathLike, overwrite: bool) -> Path:
+    """``path`` as a Path; ``FileExistsError`` if a file is there and ``overwrite`` is false."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    return path
+
+
+@contextlib.contextmanager
+def open_hdf5(path: str | os.PathLike, what: str) -> Iterator:
+    """The HDF5 file ``path`` open for reading; ``what`` names the kind of file in the errors.
+
+    A missing file raises ``FileNotFoundError``; HDF5's errors (not an HDF5 file, a truncated
+    file, damaged headers, heaps or chunks) become one-line ValueErrors (:func:`unreadable`).
+    """
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} {path}")
+    try:
+        with h5py.File(path, "r") as handle:
+            yield handle
+    except (OSError, RuntimeError, KeyError) as error:  # h5py's errors for damaged headers, heaps and chunks
+        raise unreadable(path, what, error) from error
 
 
 def check_can_create(path: str | os.PathLike) -> None:

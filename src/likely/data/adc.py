@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from likely._io import atomic_path, names_the_file, unreadable
+from likely._io import atomic_path, check_overwrite, names_the_file, open_hdf5
 from likely.data.particles import Particles
 
 __all__ = ["ADC_SLOTS", "adc_layout", "read_adc", "write_adc"]
@@ -40,18 +40,10 @@ CLASSES = [b"MET_class_1", b"Four_Ele_class_2", b"Four_Mu_class_3", b"Ten_Jet_cl
 def read_adc(path: str | os.PathLike, start: int | None = None, stop: int | None = None, *,
              label: int | None = None) -> Particles:
     """The events ``start:stop`` of an ADC file as objects ``(pt, eta, phi, id)``; ``label`` labels them all."""
-    import h5py
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no ADC file {path}")
-    try:
-        with h5py.File(path, "r") as file:
-            if "Particles" not in file:
-                raise ValueError(f"{path} is not an ADC file: it has no 'Particles' dataset (it has {sorted(file)})")
-            slots = file["Particles"][start:stop]
-    except OSError as error:
-        raise unreadable(path, "ADC file (HDF5)", error) from error
+    with open_hdf5(path, "ADC file (HDF5)") as file:
+        if "Particles" not in file:
+            raise ValueError(f"{path} is not an ADC file: it has no 'Particles' dataset (it has {sorted(file)})")
+        slots = file["Particles"][start:stop]
     if slots.ndim != 3 or slots.shape[1:] != (N_SLOTS, 4):
         raise ValueError(f"{path}: Particles must have shape (N, {N_SLOTS}, 4); got {slots.shape}")
     ids = slots[:, :, 3]
@@ -83,9 +75,7 @@ def write_adc(path: str | os.PathLike, objects: Particles, *, overwrite: bool = 
     import h5py
 
     slots = adc_layout(objects)
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    path = check_overwrite(path, overwrite)
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as file:
         file.create_dataset("Particles", data=slots, compression="gzip")
         file.create_dataset("Particles_Names", data=NAMES)

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from likely._io import names_the_file, unreadable
+from likely._io import names_the_file, open_hdf5
 
 __all__ = ["CHANNELS", "EventImages", "augment", "read_event_images", "sum_pool", "tracker_mask"]
 
@@ -60,25 +59,17 @@ class EventImages:
 def read_event_images(path: str | os.PathLike, start: int | None = None, stop: int | None = None, *,
                       label: int | None = None) -> EventImages:
     """The events ``start:stop`` of a seed-004 image file; ``label`` (e.g. 1 for SUEP) labels them all."""
-    import h5py
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no event-image file {path}")
     rows = slice(start, stop)
-    try:
-        with h5py.File(path, "r") as file:
-            missing = [name for name in (*DATASETS, N_TRACKS) if name not in file]
-            if missing:
-                raise ValueError(f"{path} is not an event-image file: it has no {missing} (it has {sorted(file)})")
-            shapes = {file[name].shape for name in DATASETS}
-            if len(shapes) != 1 or len(next(iter(shapes))) != 3:
-                raise ValueError(f"{path}: the image datasets {DATASETS} must share one (N, n_eta, n_phi) shape; "
-                                 f"got {sorted(shapes)}")
-            images = np.stack([file[name][rows] for name in DATASETS], axis=1).astype(np.float32)
-            n_tracks = file[N_TRACKS][rows]
-    except OSError as error:
-        raise unreadable(path, "event-image file (HDF5)", error) from error
+    with open_hdf5(path, "event-image file (HDF5)") as file:
+        missing = [name for name in (*DATASETS, N_TRACKS) if name not in file]
+        if missing:
+            raise ValueError(f"{path} is not an event-image file: it has no {missing} (it has {sorted(file)})")
+        shapes = {file[name].shape for name in DATASETS}
+        if len(shapes) != 1 or len(next(iter(shapes))) != 3:
+            raise ValueError(f"{path}: the image datasets {DATASETS} must share one (N, n_eta, n_phi) shape; "
+                             f"got {sorted(shapes)}")
+        images = np.stack([file[name][rows] for name in DATASETS], axis=1).astype(np.float32)
+        n_tracks = file[N_TRACKS][rows]
     if n_tracks.shape != (len(images),):
         raise ValueError(f"{path}: {N_TRACKS} must have one entry per image; got shape {n_tracks.shape}")
     return EventImages(images, n_tracks.astype(np.int64), None if label is None else np.full(len(images), label))

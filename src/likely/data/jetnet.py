@@ -12,11 +12,10 @@ ptrel)`` and the jet features as the columns ``jet_pt, jet_eta, jet_mass, jet_np
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
-from likely._io import names_the_file, unreadable
+from likely._io import names_the_file, open_hdf5
 from likely.data.particles import Particles
 
 __all__ = ["read_jetnet"]
@@ -29,20 +28,12 @@ JET_COLUMNS = ("jet_pt", "jet_eta", "jet_mass", "jet_nparticles")
 def read_jetnet(path: str | os.PathLike, start: int | None = None, stop: int | None = None, *,
                 label: int | None = None) -> Particles:
     """The jets ``start:stop`` of a JetNet file; ``label`` (e.g. 1 for the signal type) labels them all."""
-    import h5py
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no JetNet file {path}")
     rows = slice(start, stop)
-    try:
-        with h5py.File(path, "r") as file:
-            missing = [name for name in ("particle_features", "jet_features") if name not in file]
-            if missing:
-                raise ValueError(f"{path} is not a JetNet file: it has no {missing} (it has {sorted(file)})")
-            particles, jets = file["particle_features"][rows], file["jet_features"][rows]
-    except OSError as error:
-        raise unreadable(path, "JetNet file (HDF5)", error) from error
+    with open_hdf5(path, "JetNet file (HDF5)") as file:
+        missing = [name for name in ("particle_features", "jet_features") if name not in file]
+        if missing:
+            raise ValueError(f"{path} is not a JetNet file: it has no {missing} (it has {sorted(file)})")
+        particles, jets = file["particle_features"][rows], file["jet_features"][rows]
     if particles.ndim != 3 or particles.shape[2] != 4 or jets.shape != (len(particles), 4):
         raise ValueError(f"{path} is not a JetNet file: particle_features must be (N, P, 4) and jet_features "
                          f"(N, 4); got {particles.shape} and {jets.shape}")

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from likely._io import atomic_path, names_the_file, unreadable
+from likely._io import atomic_path, check_overwrite, names_the_file, unreadable
 from likely.data.events import EventSet
 from likely.data.invalid import InvalidRows, drop_invalid
 from likely.data.lhco_events import (
@@ -385,9 +385,7 @@ def write_lhco(path: str | os.PathLike, raw: Mapping[str, Any], *, overwrite: bo
     """
     import pandas as pd
 
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    path = check_overwrite(path, overwrite)
     columns = _jet_columns(raw, "raw")
     has_label = "label" in raw
     if has_label:

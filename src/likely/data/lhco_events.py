@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from likely._io import atomic_path, names_the_file, unreadable
+from likely._io import atomic_path, check_overwrite, names_the_file, unreadable
 from likely.data.jets import JET_PT_MIN, JET_R, cluster_jets, first_jets, jet_columns, massless_momenta
 
 __all__ = [
@@ -340,9 +340,7 @@ def write_lhco_events(path: str | os.PathLike, hadrons: Any, *, label: Any = Non
     """
     import pandas as pd
 
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    path = check_overwrite(path, overwrite)
     hadrons = _check_hadrons(hadrons, "hadrons")
     if hadrons.shape[1] > HADRONS:
         raise ValueError(f"hadrons has {hadrons.shape[1]} hadrons per event; the format holds at most {HADRONS} "

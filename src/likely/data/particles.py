@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from likely._io import atomic_path, names_the_file, unreadable
+from likely._io import atomic_path, check_overwrite, names_the_file, open_hdf5
 from likely.data.events import EventSet
 
 __all__ = ["Particles", "read_particles", "write_particles"]
@@ -271,9 +271,7 @@ def write_particles(path: str | os.PathLike, particles: Particles, *, overwrite:
 
     if not isinstance(particles, Particles):
         raise TypeError(f"particles must be a Particles; got {type(particles).__name__}")
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    path = check_overwrite(path, overwrite)
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as file:
         file.attrs.update(format=FORMAT, version=VERSION, features=list(particles.features))
         file.create_dataset("particles", data=particles.values, compression="gzip", shuffle=True)
@@ -290,22 +288,14 @@ def write_particles(path: str | os.PathLike, particles: Particles, *, overwrite:
 @names_the_file
 def read_particles(path: str | os.PathLike, start: int | None = None, stop: int | None = None) -> Particles:
     """The :class:`Particles` :func:`write_particles` wrote, sets ``start:stop`` (default all)."""
-    import h5py
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no particles file {path}")
     rows = slice(start, stop)
-    try:
-        with h5py.File(path, "r") as file:
-            if file.attrs.get("format") != FORMAT:
-                raise ValueError(f"{path} is not a likely particles file (its 'format' attribute is "
-                                 f"{file.attrs.get('format')!r}, not {FORMAT!r})")
-            if int(file.attrs.get("version", -1)) > VERSION:
-                raise ValueError(f"{path} has particles format version {file.attrs['version']}; this likely "
-                                 f"reads up to {VERSION}")
-            optional = {what: file[what][rows] for what in ("label", "weight") if what in file}
-            return Particles(file["particles"][rows], file["mask"][rows], list(file.attrs["features"]),
-                             columns={name: data[rows] for name, data in file["columns"].items()}, **optional)
-    except (OSError, KeyError) as error:
-        raise unreadable(path, "likely particles file", error) from error
+    with open_hdf5(path, "likely particles file") as file:
+        if file.attrs.get("format") != FORMAT:
+            raise ValueError(f"{path} is not a likely particles file (its 'format' attribute is "
+                             f"{file.attrs.get('format')!r}, not {FORMAT!r})")
+        if int(file.attrs.get("version", -1)) > VERSION:
+            raise ValueError(f"{path} has particles format version {file.attrs['version']}; this likely "
+                             f"reads up to {VERSION}")
+        optional = {what: file[what][rows] for what in ("label", "weight") if what in file}
+        return Particles(file["particles"][rows], file["mask"][rows], list(file.attrs["features"]),
+                         columns={name: data[rows] for name, data in file["columns"].items()}, **optional)

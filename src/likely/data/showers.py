@@ -20,16 +20,15 @@ An optional ``label`` (N,) dataset (0 background, 1 signal) is read and written 
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from likely._checks import check_array, check_choice, check_showers
-from likely._io import atomic_path, names_the_file, unreadable
+from likely._io import atomic_path, check_overwrite, names_the_file, open_hdf5
 from likely.data.invalid import InvalidRows, drop_invalid
 
 __all__ = [
@@ -181,32 +180,10 @@ class Showers:
 
 
 # ------------------------------------------------------------------------ IO
-@contextlib.contextmanager
-def _open_for_reading(path) -> Iterator:
-    """The open HDF5 file; HDF5's errors (not a HDF5 file, truncated datasets) become one-line ValueErrors."""
-    import h5py
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"shower file {path} does not exist")
-    try:
-        with h5py.File(path, "r") as handle:
-            yield handle
-    except (OSError, RuntimeError, KeyError) as error:  # h5py's errors for damaged headers, heaps and chunks
-        raise unreadable(path, "HDF5 shower file", error) from error
-
-
 def _finite_showers(path, arrays: dict[str, np.ndarray], on_invalid: str) -> tuple[np.ndarray, InvalidRows]:
     """Rows of ``arrays`` to keep under the non-finite policy (``"keep"`` is not offered: Showers are finite)."""
     check_choice(on_invalid, "on_invalid", ("drop", "raise"))
     return drop_invalid(arrays, source=str(path), on_invalid=on_invalid)
-
-
-def _check_out(path, overwrite: bool) -> Path:
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    return path
 
 
 def _float32(dataset, scale: float = 1.0) -> np.ndarray:
@@ -237,7 +214,7 @@ def read_calogan(path: str | os.PathLike, incident_unit: str = "GeV", *, on_inva
     :class:`~likely.data.invalid.InvalidRows` account.
     """
     check_choice(incident_unit, "incident_unit", _UNITS)
-    with _open_for_reading(path) as handle:
+    with open_hdf5(path, "HDF5 shower file") as handle:
         names = sorted((k for k in handle if k.startswith("layer_") and k[6:].isdigit()), key=lambda k: int(k[6:]))
         if not names or "energy" not in handle:
             raise ValueError(f"{path} is not a CaloGAN-style file: needs layer_0.. and energy; has {list(handle)}")
@@ -269,7 +246,7 @@ def write_calogan(path: str | os.PathLike, showers: Showers, *, incident_unit: s
     check_choice(incident_unit, "incident_unit", _UNITS)
     if showers.layer_shapes is None:
         raise ValueError("showers.layer_shapes is needed to write CaloGAN layers (N, rows, cols)")
-    path = _check_out(path, overwrite)
+    path = check_overwrite(path, overwrite)
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
         for k, shape in enumerate(showers.layer_shapes):
             handle.create_dataset(f"layer_{k}", data=showers.layer(k).reshape(len(showers), *shape),
@@ -290,7 +267,7 @@ def read_calochallenge(path: str | os.PathLike, layer_sizes: Sequence[int] | Non
     (``on_invalid="drop"``) or refused (``"raise"``); ``return_invalid`` also returns the
     :class:`~likely.data.invalid.InvalidRows` account.
     """
-    with _open_for_reading(path) as handle:
+    with open_hdf5(path, "HDF5 shower file") as handle:
         for name in ("incident_energies", "showers"):
             if name not in handle:
                 raise ValueError(f"{path} is not a CaloChallenge-style file: no dataset {name!r}; has {list(handle)}")
@@ -311,7 +288,7 @@ def write_calochallenge(path: str | os.PathLike, showers: Showers, *, overwrite:
     """Write ``showers`` as a CaloChallenge-style HDF5 file (MeV), atomically."""
     import h5py
 
-    path = _check_out(path, overwrite)
+    path = check_overwrite(path, overwrite)
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
         handle.create_dataset("incident_energies", data=showers.incident_energies[:, None])
         handle.create_dataset("showers", data=showers.energies, compression="gzip", shuffle=True)

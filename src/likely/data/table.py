@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from likely._io import atomic_path, unreadable
+from likely._io import atomic_path, check_overwrite, unreadable
 from likely.data.events import EventSet
 
 __all__ = ["read_table", "write_table"]
@@ -27,9 +27,7 @@ def write_table(path: str | os.PathLike, events: EventSet, *, overwrite: bool = 
     """
     import pandas as pd
 
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    path = check_overwrite(path, overwrite)
     if "label" in events:
         raise ValueError("events has a column named 'label'; the table keeps that name for the truth labels")
     columns = {name: events.column(name) for name in events.names}
