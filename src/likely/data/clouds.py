@@ -66,12 +66,18 @@ def rotate(cloud: Particles, rng: np.random.Generator) -> Particles:
     return _with(cloud, cloud.feature("pt"), cos * deta - sin * dphi, sin * deta + cos * dphi)
 
 
-def _largest_distance(cloud: Particles) -> np.ndarray:
-    """Per jet (N,): the largest (Δη, Δφ) distance between two of its constituents."""
-    points = cloud.values[:, :, 1:]
-    pairs = cloud.mask[:, :, None] & cloud.mask[:, None, :]
-    distance = np.linalg.norm(points[:, :, None] - points[:, None, :], axis=-1)
-    return np.where(pairs, distance, 0.0).max(axis=(1, 2), initial=0.0)
+def _largest_distance(cloud: Particles, chunk: int = 1024) -> np.ndarray:
+    """Per jet (N,): the largest (Δη, Δφ) distance between two of its constituents.
+
+    All pairs of a ``chunk`` of jets at a time, so memory stays at chunk × P² distances.
+    """
+    reach = np.zeros(len(cloud), dtype=np.float32)
+    for first in range(0, len(cloud), chunk):
+        points, mask = cloud.values[first:first + chunk, :, 1:], cloud.mask[first:first + chunk]
+        distance = np.linalg.norm(points[:, :, None] - points[:, None, :], axis=-1)
+        pairs = mask[:, :, None] & mask[:, None, :]
+        reach[first:first + chunk] = np.where(pairs, distance, 0.0).max(axis=(1, 2), initial=0.0)
+    return reach
 
 
 def translate(cloud: Particles, rng: np.random.Generator) -> Particles:
