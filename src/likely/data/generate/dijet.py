@@ -49,6 +49,9 @@ from likely._checks import check_choice, check_positive
 from likely.data.generate.driver import (
     ChunkedGenerator, RunPlan, generate_in_chunks, load_chunk, plan_run, save_chunk, work_dir,
 )
+from likely.data.generate.pythia import (
+    COMMON, ParticleTable, final_state, num, select_events, start_pythia, validate_seed,
+)
 from likely.data.jets import JET_PT_MIN, JET_R, cluster_jets, first_jets, jet_columns
 from likely.data.lhco_events import HADRONS, pad_hadrons, write_lhco_events
 
@@ -77,13 +80,7 @@ DIJET_COLUMNS = (
 )  # fmt: skip
 LABELS = {"qcd": 0, "wprime": 1, "zprime": 1}
 
-E_CM = 13000.0
 TRIGGER_PT_MIN = 1200.0
-#: Pythia's largest seed (``Random:seed``); 0 would mean "seed from the clock".
-MAX_SEED = 900_000_000
-#: A chunk that has selected nothing after this many tries stops with an error.
-MAX_TRIES_WITHOUT_EVENT = 20_000
-MAX_BATCH = 500
 CHUNK_FORMAT = 1
 
 #: The record entries of every chunk listed in ``<out>.json``.
@@ -192,44 +189,23 @@ def _selection(cuts: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-_COMMON = [
-    f"Beams:eCM = {E_CM:.0f}.",
-    "Next:numberCount = 0",
-    "Next:numberShowEvent = 0",
-    "Next:numberShowInfo = 0",
-    "Next:numberShowProcess = 0",
-    "Init:showProcesses = off",
-    "Init:showMultipartonInteractions = off",
-    "Init:showChangedSettings = off",
-    "Init:showChangedParticleData = off",
-    "Print:quiet = on",
-    "Random:setSeed = on",
-]
-
-
-def _num(value: float) -> str:
-    """Pythia-style number: ``3500.`` for 3500, ``0.5`` for 0.5."""
-    text = f"{float(value):.10g}"
-    return text if any(c in text for c in ".e") else text + "."
-
-
 def _scalar(pid: int, names: str, charge3: int, mass: float) -> str:
     """A narrow colour-singlet scalar: width 1 % of the mass, mass window ±10 %."""
-    width, low, high = (_num(f * mass) for f in (0.01, 0.9, 1.1))
-    return f"{pid}:all = {names} 1 {charge3} 0 {_num(mass)} {width} {low} {high} 0."
+    width, low, high = (num(f * mass) for f in (0.01, 0.9, 1.1))
+    return f"{pid}:all = {names} 1 {charge3} 0 {num(mass)} {width} {low} {high} 0."
 
 
 def pythia_settings(settings: DijetSettings, seed: int) -> list[str]:
     """The Pythia 8 settings (``readString`` lines) of one chunk; they are recorded in the JSON."""
-    _validate_seed(seed, 1)
-    lines = [*_COMMON, f"Random:seed = {int(seed)}"]
+    validate_seed(seed, 1)
+    lines = [*COMMON, f"Random:seed = {int(seed)}"]
     if settings.process == "qcd":
         lines += ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {settings.pthat_min}"]
     elif settings.process == "zprime":
         lines += [
             "NewGaugeBoson:ffbar2gmZZprime = on",
             "Zprime:gmZmode = 3",  # the Z' alone, no gamma*/Z interference
-            f"32:m0 = {_num(settings.mzprime)}",
+            f"32:m0 = {num(settings.mzprime)}",
             "32:onMode = off",
             "32:onIfAny = 6",  # Z' -> t tbar only; the tops decay as in the SM
         ]
@@ -238,12 +214,12 @@ def pythia_settings(settings: DijetSettings, seed: int) -> list[str]:
         reach = 1000.0 if settings.wprime_width is None else max(1000.0, 5 * settings.wprime_width)
         w_min = max(settings.mwprime - reach, 1.1 * (mx + my) + 1.0)
         width = [] if settings.wprime_width is None else [
-            f"34:mWidth = {_num(settings.wprime_width)}", "34:doForceWidth = on",
-            f"34:mMax = {_num(settings.mwprime + reach)}"]
+            f"34:mWidth = {num(settings.wprime_width)}", "34:doForceWidth = on",
+            f"34:mMax = {num(settings.mwprime + reach)}"]
         lines += [
             "NewGaugeBoson:ffbar2Wprime = on",
-            f"34:m0 = {_num(settings.mwprime)}",
-            f"34:mMin = {_num(w_min)}",
+            f"34:m0 = {num(settings.mwprime)}",
+            f"34:mMin = {num(w_min)}",
             *width,
             # X+ (scalar, colour singlet, charge +1) and Y (scalar, neutral): narrow resonances,
             # decayed at parton level before the shower so their quarks radiate normally
@@ -263,60 +239,27 @@ def pythia_settings(settings: DijetSettings, seed: int) -> list[str]:
     return [*lines, "PartonLevel:MPI = off"]
 
 
-# ------------------------------------------------------------------------ validation
-def _validate_seed(seed, n_chunks: int) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an integer; got {seed!r}")
-    if seed < 1 or seed + n_chunks - 1 > MAX_SEED:
-        raise ValueError(
-            f"seed must be in [1, {MAX_SEED - n_chunks + 1}] so that the {n_chunks} chunk seeds "
-            f"seed .. seed + {n_chunks - 1} are valid Pythia seeds; got {seed}"
-        )
-
-
 # ------------------------------------------------------------------------ one chunk
-def _visible(pythia, ids: np.ndarray, cache: dict[int, bool]) -> np.ndarray:
-    """Pythia's ``isVisible`` per particle id, asked once per distinct id."""
-    unique = np.unique(np.abs(ids))
-    for pid in unique.tolist():
-        if pid not in cache:
-            cache[pid] = bool(pythia.particleData.isVisible(pid))
-    invisible = np.array([pid for pid in unique.tolist() if not cache[pid]], dtype=ids.dtype)
-    return ~np.isin(np.abs(ids), invisible)
-
-
-def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool, cuts: Mapping[str, Any],
-            keep_hadrons: bool = False):
-    """Cluster a batch, apply the jet cuts; (event positions selected, (n, 14) features, and the
-    selected events' visible particles as (n, 700, 3) pT, η, φ with ``keep_hadrons``, else None)."""
-    import awkward as ak
-
-    prt = events["prt"]
-    counts = ak.to_numpy(ak.num(prt, axis=1)).astype(np.int64)
-    flat = ak.flatten(prt)
-    status = ak.to_numpy(flat["status"])
-    ids = ak.to_numpy(flat["id"])
-    px, py, pz, E = (ak.to_numpy(flat["p", f]).astype(np.float64) for f in ("px", "py", "pz", "e"))
-    n_events = len(counts)
-    event = np.repeat(np.arange(n_events), counts)
-    final = status > 0
+def _select(events, table: ParticleTable, prefilter: bool, cuts: Mapping[str, Any], keep_hadrons: bool = False):
+    """Cluster a batch, apply the jet cuts; (event positions selected, {"features": (n, 14), and with
+    ``keep_hadrons`` "hadrons": the selected events' visible particles as (n, 700, 3) pT, η, φ})."""
+    state = final_state(events)
+    n_events = len(state.counts)
     candidates = np.arange(n_events)
     if prefilter:
         # exact necessary condition, so it never changes the result: the transverse momenta
         # of all final particles (neutrinos included) sum to zero, so the leading jet's pT is
         # at most half their scalar sum
-        ht = np.bincount(event[final], weights=np.hypot(px, py)[final], minlength=n_events)
+        ht = np.bincount(state.event, weights=np.hypot(state.px, state.py), minlength=n_events)
         candidates = np.flatnonzero(ht > 2 * cuts["leading_pt_min"] - 1.0)
-    keep = final & _visible(pythia, ids, visible_cache) & np.isin(event, candidates)
-    n_kept = np.bincount(event[keep], minlength=n_events)[candidates]
-    nothing = np.zeros(0, dtype=np.int64), np.zeros((0, len(DIJET_COLUMNS))), _hadrons_of(
-        np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), keep_hadrons)
+    state = state.keep(table.visible(state.pid)).events(candidates)
+    n_kept = state.counts
+    nothing = np.zeros(0, dtype=np.int64), {"features": np.zeros((0, len(DIJET_COLUMNS)))} | (
+        {"hadrons": np.zeros((0, HADRONS, 3))} if keep_hadrons else {})
     if len(candidates) == 0:
         return nothing
-    px, py, pz, E = px[keep], py[keep], pz[keep], E[keep]
-    jets, jet_counts, constituents, offsets = cluster_jets(
-        px, py, pz, E, n_kept, R=JET_R, pt_min=JET_PT_MIN
-    )
+    px, py, pz, E = state.px, state.py, state.pz, state.E
+    jets, jet_counts, constituents, offsets = cluster_jets(px, py, pz, E, n_kept, R=JET_R, pt_min=JET_PT_MIN)
     if len(jets["pt"]) == 0:
         return nothing
     first = first_jets(jet_counts)
@@ -332,15 +275,15 @@ def _select(events, pythia, visible_cache: dict[int, bool], prefilter: bool, cut
     # the two leading jets of each selected event: j1 j2 j1 j2 ...
     chosen = np.stack([first[passed], first[passed] + 1], axis=1).ravel()
     per_jet = jet_columns(px, py, pz, E, jets, constituents, offsets, chosen, R0=JET_R)  # (2n, 7)
-    mine = np.repeat(passed, n_kept)  # the particles of the selected events
-    hadrons = _hadrons_of(px[mine], py[mine], pz[mine], n_kept[passed], keep_hadrons)
-    return candidates[passed], per_jet.reshape(-1, 2 * per_jet.shape[1]), hadrons
+    selected = {"features": per_jet.reshape(-1, 2 * per_jet.shape[1])}
+    if keep_hadrons:
+        mine = np.repeat(passed, n_kept)  # the particles of the selected events
+        selected["hadrons"] = _hadrons_of(px[mine], py[mine], pz[mine], n_kept[passed])
+    return candidates[passed], selected
 
 
-def _hadrons_of(px, py, pz, counts, wanted: bool) -> np.ndarray | None:
-    """Events' particles as the raw LHCO format holds them (massless pT, η, φ; 700 at most), if ``wanted``."""
-    if not wanted:
-        return None
+def _hadrons_of(px, py, pz, counts) -> np.ndarray:
+    """Events' particles as the raw LHCO format holds them (massless pT, η, φ; 700 at most)."""
     pt = np.hypot(px, py)
     moving = pt > 0  # a particle along the beam has no η; the format would read it as padding
     event = np.repeat(np.arange(len(counts)), counts)[moving]
@@ -366,68 +309,29 @@ def generate_chunk(
     event file: column ``hadrons`` (n, 700, 3) of pT (GeV), η, φ, zero padded
     (:func:`likely.data.lhco_events.pad_hadrons`).
     """
-    import awkward as ak
-    import pythia8mc
-
     check_positive(n_events, "n_events", integer=True)
     lines = pythia_settings(settings, seed)
-    cuts = settings.cuts
     start = time.perf_counter()
-    pythia = pythia8mc.Pythia("", False)
-    for line in lines:
-        if not pythia.readString(line):
-            raise RuntimeError(f"Pythia rejected the setting {line!r}")
-    if not pythia.init():
-        raise RuntimeError(f"Pythia failed to initialize with settings {lines}")
-
-    rows, attempts, failures, particles = [], [], [], []
-    tried = selected = 0
-    visible_cache: dict[int, bool] = {}
-    while selected < n_events:
-        if selected == 0 and tried >= MAX_TRIES_WITHOUT_EVENT:
-            raise RuntimeError(
-                f"no event passed the trigger in {tried} tries (process {settings.process!r}, "
-                f"settings {lines[len(_COMMON) :]}); the selection is out of reach"
-            )
-        # batch size only sets how many events are generated per call: it never changes
-        # which events a chunk selects
-        efficiency = (selected + 1) / (tried + 1)
-        batch = int(min(MAX_BATCH, max(20, 1.2 * (n_events - selected) / efficiency)))
-        events = pythia.nextBatch(batch, "none")
-        ok = ~ak.to_numpy(ak.is_none(events, axis=0))
-        positions = np.flatnonzero(ok)
-        failures.extend((tried + np.flatnonzero(~ok) + 1).tolist())
-        where, features, kept = _select(ak.drop_none(events, axis=0), pythia, visible_cache, prefilter, cuts,
-                                        hadrons)
-        rows.append(features)
-        particles.append(kept)
-        attempts.append(tried + positions[where] + 1)
-        tried += batch
-        selected += len(where)
-
-    data = np.concatenate(rows)[:n_events]
-    attempt = np.concatenate(attempts)[:n_events]
-    info = pythia.infoPython()
+    pythia = start_pythia(lines)
+    table = ParticleTable(pythia)
+    chosen = select_events(pythia, n_events, lambda events: _select(events, table, prefilter, settings.cuts, hadrons),
+                           describe=f"process {settings.process!r}, settings {lines[len(COMMON):]}")
     record = {
         "format": CHUNK_FORMAT,
         "process": settings.process,
         "label": settings.label,
         "seed": int(seed),
-        "selected": int(n_events),
-        "tried": int(attempt[-1]),
-        "failed": sum(a < attempt[-1] for a in failures),
-        "failed_attempts": [a for a in failures if a < attempt[-1]],
-        "sigma_mb": float(info.sigmaGen()),
-        "sigma_err_mb": float(info.sigmaErr()),
+        **chosen.record(),
         "seconds": round(time.perf_counter() - start, 3),
         "settings": lines,
-        "cuts": cuts,
+        "cuts": settings.cuts,
         "hadrons": hadrons,
     }
+    data = chosen.columns["features"]
     columns = {name: np.ascontiguousarray(data[:, i]) for i, name in enumerate(DIJET_COLUMNS)}
-    columns["attempt"] = attempt.astype(np.int64)
+    columns["attempt"] = chosen.attempt.astype(np.int64)
     if hadrons:
-        columns["hadrons"] = np.concatenate(particles)[:n_events]
+        columns["hadrons"] = chosen.columns["hadrons"]
     return columns, record
 
 
@@ -520,7 +424,7 @@ def generate_dijet(
     check_choice(format, "format", FORMATS)
     hadrons = format == "lhco-events"
     plan = plan_run(out, n_events, chunk_size, workers, overwrite)
-    _validate_seed(seed, len(plan.sizes))
+    validate_seed(seed, len(plan.sizes))
     # chunks made before the cuts were recorded used the default ones
     default_cuts = DijetSettings().cuts
 

@@ -1,0 +1,236 @@
+"""The Pythia 8 plumbing every event generator shares: settings, seeds, the selection loop, final states.
+
+A generator describes its physics as Pythia ``readString`` lines and a *selection*: a
+function of one batch of events (the awkward record of ``Pythia.nextBatch``, failed events
+dropped) that returns which of them it keeps and per-event arrays for those. :func:`select_events`
+runs the batches until enough events are kept and does the bookkeeping every chunk records
+(events tried, failed attempts, cross-section). :func:`final_state` flattens a batch's
+final-state particles into NumPy arrays with an event index, the form FastJet, the
+parametric detector and :class:`~likely.data.Particles` take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "COMMON",
+    "E_CM",
+    "MAX_SEED",
+    "FinalState",
+    "Selection",
+    "final_state",
+    "last_copies",
+    "num",
+    "select_events",
+    "start_pythia",
+    "validate_seed",
+]
+
+E_CM = 13000.0
+#: Pythia's largest seed (``Random:seed``); 0 would mean "seed from the clock".
+MAX_SEED = 900_000_000
+#: A chunk that has selected nothing after this many tries stops with an error.
+MAX_TRIES_WITHOUT_EVENT = 20_000
+MAX_BATCH = 500
+
+#: The lines every generator starts from: 13 TeV, quiet, seeded.
+COMMON = [
+    f"Beams:eCM = {E_CM:.0f}.",
+    "Next:numberCount = 0",
+    "Next:numberShowEvent = 0",
+    "Next:numberShowInfo = 0",
+    "Next:numberShowProcess = 0",
+    "Init:showProcesses = off",
+    "Init:showMultipartonInteractions = off",
+    "Init:showChangedSettings = off",
+    "Init:showChangedParticleData = off",
+    "Print:quiet = on",
+    "Random:setSeed = on",
+]
+
+#: A batch selection: ``(events) -> (positions kept, {name: per-kept-event array})``.
+Selection = Callable[[Any], tuple[np.ndarray, dict[str, np.ndarray]]]
+
+
+def num(value: float) -> str:
+    """Pythia-style number: ``3500.`` for 3500, ``0.5`` for 0.5."""
+    text = f"{float(value):.10g}"
+    return text if any(c in text for c in ".e") else text + "."
+
+
+def validate_seed(seed, n_chunks: int) -> None:
+    """Raise unless ``seed .. seed + n_chunks - 1`` are all valid Pythia seeds."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an integer; got {seed!r}")
+    if seed < 1 or seed + n_chunks - 1 > MAX_SEED:
+        raise ValueError(
+            f"seed must be in [1, {MAX_SEED - n_chunks + 1}] so that the {n_chunks} chunk seeds "
+            f"seed .. seed + {n_chunks - 1} are valid Pythia seeds; got {seed}"
+        )
+
+
+def start_pythia(lines: Sequence[str]):
+    """A Pythia instance initialized with ``lines``; a rejected line or a failed init raises ``RuntimeError``."""
+    import pythia8mc
+
+    pythia = pythia8mc.Pythia("", False)
+    for line in lines:
+        if not pythia.readString(line):
+            raise RuntimeError(f"Pythia rejected the setting {line!r}")
+    if not pythia.init():
+        raise RuntimeError(f"Pythia failed to initialize with settings {list(lines)}")
+    return pythia
+
+
+@dataclass
+class Chosen:
+    """What :func:`select_events` returns: the kept events' arrays and the chunk's bookkeeping."""
+
+    columns: dict[str, np.ndarray]
+    attempt: np.ndarray  # (n,) 1-based attempt number of each kept event
+    failed_attempts: list[int]  # attempts Pythia failed, before the last kept event
+    sigma_mb: float
+    sigma_err_mb: float
+
+    def record(self) -> dict[str, Any]:
+        """The bookkeeping entries of a chunk record."""
+        return {
+            "selected": len(self.attempt),
+            "tried": int(self.attempt[-1]),
+            "failed": len(self.failed_attempts),
+            "failed_attempts": self.failed_attempts,
+            "sigma_mb": self.sigma_mb,
+            "sigma_err_mb": self.sigma_err_mb,
+        }
+
+
+def select_events(pythia, n_events: int, select: Selection, *, describe: str, max_batch: int = MAX_BATCH) -> Chosen:
+    """Generate batches with ``pythia`` until ``select`` has kept ``n_events``; the first ``n_events`` kept.
+
+    The batch size only sets how many events one ``nextBatch`` call makes; it never changes
+    which events are kept, so a smaller ``n_events`` gives a prefix of a larger one.
+    ``describe`` names the process in the error raised when nothing passes in
+    ``MAX_TRIES_WITHOUT_EVENT`` tries. Every selected array must have the same trailing shape
+    in every batch.
+    """
+    import awkward as ak
+
+    parts: list[dict[str, np.ndarray]] = []
+    attempts, failures = [], []
+    tried = selected = 0
+    while selected < n_events:
+        if selected == 0 and tried >= MAX_TRIES_WITHOUT_EVENT:
+            raise RuntimeError(f"no event passed the selection in {tried} tries ({describe}); "
+                               "the selection is out of reach")
+        efficiency = (selected + 1) / (tried + 1)
+        batch = int(min(max_batch, max(20, 1.2 * (n_events - selected) / efficiency)))
+        events = pythia.nextBatch(batch, "none")
+        ok = ~ak.to_numpy(ak.is_none(events, axis=0))
+        positions = np.flatnonzero(ok)
+        failures.extend((tried + np.flatnonzero(~ok) + 1).tolist())
+        where, columns = select(ak.drop_none(events, axis=0))
+        parts.append(columns)
+        attempts.append(tried + positions[where] + 1)
+        tried += batch
+        selected += len(where)
+    attempt = np.concatenate(attempts)[:n_events]
+    columns = {name: np.concatenate([part[name] for part in parts if name in part])[:n_events]
+               for name in parts[-1]}
+    info = pythia.infoPython()
+    return Chosen(columns, attempt, [a for a in failures if a < attempt[-1]], float(info.sigmaGen()),
+                  float(info.sigmaErr()))
+
+
+class ParticleTable:
+    """Per-id properties from Pythia's particle data, asked once per distinct id."""
+
+    def __init__(self, pythia) -> None:
+        self._data = pythia.particleData
+        self._visible: dict[int, bool] = {}
+        self._charge: dict[int, float] = {}
+
+    def _lookup(self, ids: np.ndarray, cache: dict, ask) -> np.ndarray:
+        unique, inverse = np.unique(ids, return_inverse=True)
+        for pid in unique.tolist():
+            if pid not in cache:
+                cache[pid] = ask(pid)
+        return np.array([cache[pid] for pid in unique.tolist()])[inverse.ravel()]
+
+    def visible(self, ids: np.ndarray) -> np.ndarray:
+        """Pythia's ``isVisible`` per particle id (neutrinos and dark-sector invisibles are not)."""
+        return self._lookup(np.abs(ids), self._visible, lambda pid: bool(self._data.isVisible(pid))).astype(bool)
+
+    def charge(self, ids: np.ndarray) -> np.ndarray:
+        """Electric charge (e) per particle id."""
+        return self._lookup(ids, self._charge, lambda pid: float(self._data.charge(pid))).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class FinalState:
+    """Final-state particles of a batch, flat: four-momenta (GeV), ids, and ``counts`` per event."""
+
+    E: np.ndarray
+    px: np.ndarray
+    py: np.ndarray
+    pz: np.ndarray
+    pid: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def event(self) -> np.ndarray:
+        """The event index of every particle."""
+        return np.repeat(np.arange(len(self.counts)), self.counts)
+
+    def keep(self, mask: np.ndarray) -> FinalState:
+        """The particles where ``mask`` (per particle) holds."""
+        counts = np.bincount(self.event[mask], minlength=len(self.counts))
+        return FinalState(self.E[mask], self.px[mask], self.py[mask], self.pz[mask], self.pid[mask], counts)
+
+    def events(self, rows: np.ndarray) -> FinalState:
+        """The particles of events ``rows`` (indices, increasing), in that order."""
+        chosen = np.zeros(len(self.counts), dtype=bool)
+        chosen[rows] = True
+        kept = self.keep(np.repeat(chosen, self.counts))
+        return FinalState(kept.E, kept.px, kept.py, kept.pz, kept.pid, self.counts[rows])
+
+
+def final_state(events) -> FinalState:
+    """The final-state particles (status > 0) of a batch of ``nextBatch`` events."""
+    import awkward as ak
+
+    prt = events["prt"]
+    final = prt[prt["status"] > 0]
+    counts = ak.to_numpy(ak.num(final, axis=1)).astype(np.int64)
+    flat = ak.flatten(final)
+    E, px, py, pz = (ak.to_numpy(flat["p", f]).astype(np.float64) for f in ("e", "px", "py", "pz"))
+    return FinalState(E, px, py, pz, ak.to_numpy(flat["id"]).astype(np.int64), counts)
+
+
+def last_copies(events, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The last copy (no daughter of the same id) of every particle with ``|id|`` in ``ids``.
+
+    Returns flat ``(event index, pid, (M, 4) E, px, py, pz)`` in record order: the tops, W′
+    or dark quarks after their radiation, for truth matching.
+    """
+    import awkward as ak
+
+    prt = events["prt"]
+    counts = ak.to_numpy(ak.num(prt, axis=1))
+    flat = ak.flatten(prt)
+    pid = ak.to_numpy(flat["id"]).astype(np.int64)
+    first, last = (ak.to_numpy(flat[name]).astype(np.int64) for name in ("daughter1", "daughter2"))
+    offset = np.repeat(np.cumsum(counts) - counts, counts)
+    wanted = np.isin(np.abs(pid), np.asarray(ids))
+    # a copy's daughter of the same id sits at daughter1 == daughter2 (Pythia's recoil copies)
+    same = (first > 0) & (first == last)
+    child = np.where(same, offset + first, 0)
+    child_pid = pid[np.minimum(child, len(pid) - 1)]
+    keep = wanted & ~(same & (child_pid == pid))
+    event = np.repeat(np.arange(len(counts)), counts)[keep]
+    p = np.stack([ak.to_numpy(flat["p", f])[keep] for f in ("e", "px", "py", "pz")], axis=1).astype(np.float64)
+    return event, pid[keep], p
