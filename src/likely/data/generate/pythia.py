@@ -21,13 +21,16 @@ __all__ = [
     "COMMON",
     "E_CM",
     "MAX_SEED",
+    "TRUTH_FEATURES",
     "FinalState",
+    "ParticleTable",
     "Selection",
     "final_state",
     "last_copies",
     "num",
     "select_events",
     "start_pythia",
+    "truth_particles",
     "validate_seed",
 ]
 
@@ -226,11 +229,25 @@ def last_copies(events, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.
     first, last = (ak.to_numpy(flat[name]).astype(np.int64) for name in ("daughter1", "daughter2"))
     offset = np.repeat(np.cumsum(counts) - counts, counts)
     wanted = np.isin(np.abs(pid), np.asarray(ids))
-    # a copy's daughter of the same id sits at daughter1 == daughter2 (Pythia's recoil copies)
-    same = (first > 0) & (first == last)
-    child = np.where(same, offset + first, 0)
-    child_pid = pid[np.minimum(child, len(pid) - 1)]
-    keep = wanted & ~(same & (child_pid == pid))
+    # a copy of a particle (after a shower emission or a recoil) is its daughter1 or daughter2
+    copied = np.zeros(len(pid), dtype=bool)
+    for daughter in (first, last):
+        child = np.minimum(offset + daughter, len(pid) - 1)
+        copied |= (daughter > 0) & (pid[child] == pid)
+    keep = wanted & ~copied
     event = np.repeat(np.arange(len(counts)), counts)[keep]
     p = np.stack([ak.to_numpy(flat["p", f])[keep] for f in ("e", "px", "py", "pz")], axis=1).astype(np.float64)
     return event, pid[keep], p
+
+
+#: The features of truth particles as :func:`truth_particles` writes them and the parametric detector reads them.
+TRUTH_FEATURES = ("E", "px", "py", "pz", "pid", "charge")
+
+
+def truth_particles(state: FinalState, table: ParticleTable, **extras: Any):
+    """``state`` as :class:`~likely.data.Particles` of ``TRUTH_FEATURES`` (one row per event, hardest first)."""
+    from likely.data.particles import Particles
+
+    order = np.lexsort((-np.hypot(state.px, state.py), state.event))
+    flat = np.stack([state.E, state.px, state.py, state.pz, state.pid, table.charge(state.pid)], axis=1)[order]
+    return Particles.from_counts(flat, state.counts, TRUTH_FEATURES, **extras)
