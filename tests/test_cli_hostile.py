@@ -87,6 +87,7 @@ WRITERS = [
     ["search", "latent-map", "--models", "a=text.h5", "b=text.h5", "--out", "{run}"],
     ["search", "tail", "--data", "text.h5", "--reference", "text.h5", "--t-cut", "4", "--out", "{run}"],
     ["generate", "dijet", "--process", "qcd", "--events", "10", "--out", "{file}.h5"],
+    ["generate", "jets", "--process", "top", "--jets", "10", "--out", "{file}.h5"],
     [*SHOWERS, "--out", "{file}.h5"],
     ["calo", "train", "--data", "text.h5", "--layers", "4", "--out", "{run}"],
     ["calo", "sample", "--run", "model", "--log-uniform", "1", "10", "--out", "{file}.h5"],

@@ -128,3 +128,23 @@ def test_unknown_preset_and_wrong_settings_type_are_refused(tmp_path):
         JetSettings.preset("berlin")
     with pytest.raises(TypeError, match="JetSettings"):
         generate_jets(tmp_path / "x.h5", {"process": "qcd"}, 3)
+
+
+def test_cli_writes_dark_jets_of_a_preset_with_an_override(tmp_path):
+    from likely.cli import main
+
+    out = tmp_path / "dark.h5"
+    assert main(["--quiet", "generate", "jets", "--process", "dark", "--preset", "aachen", "--r-inv", "0.5",
+                 "--jets", "3", "--out", str(out)]) == 0
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["r_inv"] == 0.5 and record["m_dark_pion"] == 4.0 and record["pt_max"] == 300.0
+    assert len(read_particles(out)) == 3
+
+
+def test_cli_refuses_dark_options_for_other_processes(tmp_path, capsys):
+    from likely.cli import main
+
+    with pytest.raises(SystemExit) as exit:
+        main(["generate", "jets", "--process", "top", "--r-inv", "0.3", "--jets", "3", "--out", str(tmp_path / "t.h5")])
+    assert exit.value.code == 2 and "--r-inv applies only to --process dark" in capsys.readouterr().err
+    assert not (tmp_path / "t.h5").exists()

@@ -56,21 +56,6 @@ def add_parser(subparsers) -> None:
     )
     dijet.add_argument("--out", required=True, type=Path, help="output file (.h5)")
     dijet.add_argument(
-        "--chunk-size",
-        type=positive_int,
-        default=1000,
-        help="selected events per chunk, the unit of parallelism and resuming (default: 1000)",
-    )
-    dijet.add_argument(
-        "--workers", type=positive_int, default=1, help="parallel worker processes (default: 1)"
-    )
-    dijet.add_argument(
-        "--seed",
-        type=positive_int,
-        default=1,
-        help="Pythia seed of chunk 0; chunk k uses seed + k (default: 1)",
-    )
-    dijet.add_argument(
         "--pthat-min",
         type=positive_float,
         default=None,
@@ -127,14 +112,92 @@ def add_parser(subparsers) -> None:
         help="output: the LHCO features file of the two leading jets (default), or the raw LHCO event file "
              "of every event's visible particles (pT, eta, phi, at most 700; with the label column)",
     )
-    dijet.add_argument(
-        "--force",
-        action="store_true",
-        help="overwrite an existing output file and regenerate chunks made with other settings",
-    )
+    add_run_options(dijet, "selected events")
     dijet.set_defaults(run=run_dijet)
+    add_jets_parser(kinds)
     add_showers_parser(kinds)
     add_stream_parser(kinds)
+
+
+#: ``likely generate jets`` options that set a JetSettings field: (flag, field, help)
+JET_OPTIONS = (
+    ("--pt-min", "pt_min", "jet pT window, lower edge (default: 550; dark presets 150)"),
+    ("--pt-max", "pt_max", "jet pT window, upper edge (default: 650; dark presets 300, SVJ none)"),
+    ("--eta-max", "eta_max", "jet |eta| cut (default: 2)"),
+    ("--radius", "R", "anti-kT radius (default: 0.8)"),
+    ("--match-dr", "match_dr", "top/dark: largest Delta R between the jet and the top or dark quark (default: 0.8)"),
+    ("--pthat-min", "pthat_min", "qcd/top: PhaseSpace:pTHatMin in GeV (default: 0.8 x --pt-min)"),
+    ("--mzprime", "mzprime", "dark: Z' mass in GeV (default: 2000)"),
+    ("--m-dark-quark", "m_dark_quark", "dark: dark-quark mass in GeV (default: 0.5)"),
+    ("--m-dark-pion", "m_dark_pion", "dark: dark-pion mass in GeV (default: 4)"),
+    ("--m-dark-rho", "m_dark_rho", "dark: dark-rho mass in GeV (default: 5)"),
+    ("--dark-lambda", "dark_lambda", "dark: confinement scale Lambda_d in GeV (default: the dark-rho mass)"),
+)
+DARK_ONLY = ("mzprime", "m_dark_quark", "m_dark_pion", "m_dark_rho", "dark_lambda", "r_inv")
+
+
+def add_jets_parser(kinds) -> None:
+    """``likely generate jets``: top, dark and QCD jets with their constituents."""
+    from likely.data.generate.jet_samples import DARK_PRESETS, JET_PROCESSES
+
+    jets = kinds.add_parser(
+        "jets",
+        help="jets with their constituents: top tagging (t tbar vs QCD), Hidden Valley dark jets",
+        description=(
+            "pp at 13 TeV (Pythia 8, MPI on), anti-kT R=0.8 jets of visible particles; of each event the "
+            "hardest jet in the pT window and |eta| cut (signal jets matched to a top or dark quark). "
+            "Writes the 200 hardest constituents (E, px, py, pz) and jet columns (pt, eta, phi, mass, "
+            "tau1-3, truth) as a likely particles file (likely.data.read_particles) and a JSON record "
+            "beside it. Finished chunks are kept in <out>.chunks/, so a rerun resumes."
+        ),
+    )
+    jets.add_argument("--process", required=True, choices=JET_PROCESSES,
+                      help="qcd: light-QCD dijets (label 0); top: all-hadronic t tbar; dark: Hidden Valley "
+                           "Z' -> dark quarks (label 1)")
+    jets.add_argument("--preset", choices=tuple(DARK_PRESETS),
+                      help="dark only: named dark sector and pT window (aachen: seed 003's benchmark; svj-M: "
+                           "seed 004's semi-visible jets at a Z' of M TeV); options given as well override it")
+    jets.add_argument("--jets", required=True, type=positive_int, help="number of jets to write")
+    jets.add_argument("--out", required=True, type=Path, help="output file (.h5)")
+    for flag, _, text in JET_OPTIONS:
+        jets.add_argument(flag, type=positive_float, help=text,
+                          metavar="X" if flag in ("--eta-max", "--radius", "--match-dr") else "GEV")
+    jets.add_argument("--r-inv", type=float, metavar="X", help="dark: invisible fraction of dark-meson decays "
+                                                                "(default: 0.75)")
+    jets.add_argument("--max-constituents", type=positive_int, default=200,
+                      help="constituents kept per jet, the hardest (default: 200)")
+    add_run_options(jets, "jets")
+    jets.set_defaults(run=run_jets)
+
+
+def add_run_options(parser, unit: str) -> None:
+    """The options every chunked generator takes: chunk size, workers, seed, --force."""
+    parser.add_argument("--chunk-size", type=positive_int, default=1000,
+                        help=f"{unit} per chunk, the unit of parallelism and resuming (default: 1000)")
+    parser.add_argument("--workers", type=positive_int, default=1, help="parallel worker processes (default: 1)")
+    parser.add_argument("--seed", type=positive_int, default=1,
+                        help="Pythia seed of chunk 0; chunk k uses seed + k (default: 1)")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite an existing output file and regenerate chunks made with other settings")
+
+
+def run_jets(args) -> Path:
+    from likely.data.generate.jet_samples import JetSettings, generate_jets
+
+    options = {field: getattr(args, flag[2:].replace("-", "_")) for flag, field, _ in JET_OPTIONS}
+    options["r_inv"] = args.r_inv
+    options = {name: value for name, value in options.items() if value is not None}
+    if args.process != "dark":
+        given = [name for name in (*DARK_ONLY,) if name in options] + (["preset"] if args.preset else [])
+        if given:
+            raise ValueError(f"--{given[0].replace('_', '-')} applies only to --process dark")
+    options["max_constituents"] = args.max_constituents
+    if args.preset is not None:
+        settings = JetSettings.preset(args.preset, **options)
+    else:
+        settings = JetSettings(args.process, **options)
+    return generate_jets(args.out, settings, args.jets, chunk_size=args.chunk_size, workers=args.workers,
+                         seed=args.seed, overwrite=args.force, progress=not args.quiet)
 
 
 def add_stream_parser(kinds) -> None:

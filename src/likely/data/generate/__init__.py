@@ -1,4 +1,5 @@
-"""Generators of real physics data: Pythia 8 + FastJet dijet events (LHC Olympics schema) and
+"""Generators of real physics data: Pythia 8 + FastJet dijet events (LHC Olympics schema), jets with
+their constituents (top tagging, dark jets; :mod:`likely.data.generate.jet_samples`) and
 GFLASH-parametrized calorimeter showers (CaloGAN / CaloChallenge layouts), both run by the one
 chunked, resumable driver of :mod:`likely.data.generate.driver`; and a synthetic Gaia-like sky
 patch with a stellar stream (:mod:`likely.data.generate.stream`, NumPy only, made in one go)."""
@@ -14,16 +15,20 @@ from likely.data.generate.dijet import (
     run_chunk,
 )
 from likely.data.generate.driver import ChunkedGenerator, generate_in_chunks, plan_run
+from likely.data.generate.jet_samples import DARK_PRESETS, JET_COLUMNS, JetSettings, generate_jets
 from likely.data.jets import cluster_jets, nsubjettiness
 from likely.data.generate.showers import SamplingMedium, Source, generate_showers, simulate_showers
 from likely.data.generate.stream import STREAM_COLUMNS, StreamSettings, generate_stream
 
 __all__ = [
+    "DARK_PRESETS",
     "DIJET_COLUMNS",
+    "JET_COLUMNS",
     "PROCESSES",
     "STREAM_COLUMNS",
     "ChunkedGenerator",
     "DijetSettings",
+    "JetSettings",
     "SamplingMedium",
     "Source",
     "StreamSettings",
@@ -31,6 +36,7 @@ __all__ = [
     "generate_chunk",
     "generate_dijet",
     "generate_in_chunks",
+    "generate_jets",
     "generate_showers",
     "generate_stream",
     "load_chunk",
