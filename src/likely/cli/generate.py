@@ -115,6 +115,7 @@ def add_parser(subparsers) -> None:
     add_run_options(dijet, "selected events")
     dijet.set_defaults(run=run_dijet)
     add_jets_parser(kinds)
+    add_events_parser(kinds)
     add_showers_parser(kinds)
     add_stream_parser(kinds)
 
@@ -168,6 +169,66 @@ def add_jets_parser(kinds) -> None:
                       help="constituents kept per jet, the hardest (default: 200)")
     add_run_options(jets, "jets")
     jets.set_defaults(run=run_jets)
+
+
+def add_events_parser(kinds) -> None:
+    """``likely generate events``: whole events as truth final states (the detector's input)."""
+    from likely.data.generate.events import EVENT_PROCESSES
+
+    listing = "; ".join(f"{p.name} ({', '.join(f'{k}={v}' for k, v in p.defaults.items()) or 'no parameters'})"
+                        for p in EVENT_PROCESSES.values())
+    events = kinds.add_parser(
+        "events",
+        help="whole events as truth final states (QCD multijets, semi-visible jets, ...) for the detector",
+        description=(
+            "pp at 13 TeV (Pythia 8, MPI on); every kept event's final-state particles in |eta| < --eta-max "
+            "(E, px, py, pz, pid, charge) with the columns ht, met, lepton_pt, n_particles, as a likely "
+            "particles file (likely.data.read_particles) and a JSON record beside it; `likely generate "
+            "detector` turns it into event images or multi-object events. Finished chunks are kept in "
+            "<out>.chunks/, so a rerun resumes."
+        ),
+        epilog=f"processes and their parameters (GeV; None: derived): {listing}",
+    )
+    events.add_argument("--process", required=True, choices=tuple(EVENT_PROCESSES),
+                        help="; ".join(f"{p.name}: {p.description}" for p in EVENT_PROCESSES.values()))
+    events.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", type=_param,
+                        help="change a parameter of the process from its default (repeatable; see below)")
+    events.add_argument("--events", required=True, type=positive_int, help="number of events to write")
+    events.add_argument("--out", required=True, type=Path, help="output file (.h5)")
+    events.add_argument("--ht-min", type=float, default=0.0, metavar="GEV",
+                        help="filter: truth-jet H_T (anti-kT 0.4, pT > 30 GeV, |eta| < 2.5) at least this "
+                             "(default: 0, off; looser than the detector-level cut)")
+    events.add_argument("--lepton-pt-min", type=float, default=0.0, metavar="GEV",
+                        help="filter: an electron or muon in |eta| < 2.5 above this pT (default: 0, off)")
+    events.add_argument("--eta-max", type=positive_float, default=5.0, metavar="X",
+                        help="final-state particles beyond this |eta| are not written (default: 5)")
+    add_run_options(events, "events")
+    events.set_defaults(run=run_events)
+
+
+def _param(text: str) -> tuple[str, float | None]:
+    """argparse type of ``--param``: ``NAME=VALUE`` with a number (or ``none``) as the value."""
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE; got {text!r}")
+    if value.strip().lower() == "none":
+        return name.strip(), None
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the value of {name} must be a number or none; got {value!r}") from None
+
+
+def run_events(args) -> Path:
+    from likely.data.generate.events import EventSettings, generate_events
+
+    params = dict(args.param)
+    if len(params) != len(args.param):
+        raise ValueError("--param: a parameter is given twice")
+    settings = EventSettings(args.process, params, ht_min=args.ht_min, lepton_pt_min=args.lepton_pt_min,
+                             eta_max=args.eta_max)
+    return generate_events(args.out, settings, args.events, chunk_size=args.chunk_size, workers=args.workers,
+                           seed=args.seed, overwrite=args.force, progress=not args.quiet)
 
 
 def add_run_options(parser, unit: str) -> None:

@@ -50,6 +50,7 @@ from likely.data.generate.driver import (
     ChunkedGenerator, RunPlan, generate_in_chunks, load_chunk, plan_run, save_chunk, work_dir,
 )
 from likely.data.generate.pythia import (
+    generator_versions,
     COMMON, ParticleTable, final_state, num, select_events, start_pythia, validate_seed,
 )
 from likely.data.jets import JET_PT_MIN, JET_R, cluster_jets, first_jets, jet_columns
@@ -439,7 +440,7 @@ def generate_dijet(
         matches=matches, trim=_trimmed,
         write=lambda path, columns: _write(path, columns, settings.label, overwrite, format),
         summary=lambda columns, records: _summary(settings, plan, seed, records) | {"format": format},
-        chunk_keys=CHUNK_KEYS, versions=_versions(),
+        chunk_keys=CHUNK_KEYS, versions=generator_versions(),
     )
     return generate_in_chunks(generator, plan, workers=workers, executor=executor, progress=progress)
 
@@ -451,12 +452,6 @@ def _write(out: Path, columns: Mapping[str, np.ndarray], label: int, overwrite: 
     if format == "lhco-events":
         return write_lhco_events(out, columns["hadrons"], label=labels, overwrite=overwrite)
     return write_lhco(out, {**{name: columns[name] for name in DIJET_COLUMNS}, "label": labels}, overwrite=overwrite)
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import version
-
-    return {"pythia8mc": version("pythia8mc"), "fastjet": version("fastjet")}
 
 
 def _summary(settings: DijetSettings, plan: RunPlan, seed: int, records: list[dict]) -> dict[str, Any]:

@@ -43,6 +43,7 @@ import numpy as np
 from likely._checks import check_choice, check_positive
 from likely.data.generate.driver import ChunkedGenerator, generate_in_chunks, plan_run, save_chunk
 from likely.data.generate.pythia import (
+    generator_versions,
     COMMON, ParticleTable, final_state, last_copies, num, select_events, start_pythia, validate_seed,
 )
 from likely.data.jets import _ranges, cluster_jets, jet_columns
@@ -155,19 +156,13 @@ class JetSettings:
         if self.pthat_min is not None and self.pthat_min >= self.pt_min:
             raise ValueError(f"pthat_min ({self.pthat_min:g} GeV) must stay below pt_min ({self.pt_min:g} GeV), "
                              "or it removes jets inside the window")
-        if not 0.0 <= self.r_inv <= 1.0:
+        if not 0.0 <= self.r_inv <= 1.0:  # checked for every process: a stray value is a mistake
             raise ValueError(f"r_inv must be in [0, 1]; got {self.r_inv!r}")
         if self.process == "dark":
             self._check_dark()
 
     def _check_dark(self) -> None:
-        if not self.m_dark_pion >= 2 * self.m_dark_quark:
-            raise ValueError(f"m_dark_pion ({self.m_dark_pion:g} GeV) must be at least 2 m_dark_quark "
-                             f"({2 * self.m_dark_quark:g} GeV)")
-        if self.m_dark_rho < self.m_dark_pion:
-            raise ValueError(f"m_dark_rho ({self.m_dark_rho:g} GeV) must be at least m_dark_pion ({self.m_dark_pion:g})")
-        if self.m_dark_pion <= 2 * 0.5:
-            raise ValueError(f"m_dark_pion must exceed 1 GeV so that its s s̄ decay can hadronize; got {self.m_dark_pion:g}")
+        check_dark_sector(self.record())
         if self.mzprime <= 2 * self.m_dark_quark + self.pt_min:
             raise ValueError(f"mzprime ({self.mzprime:g} GeV) is too light to make jets above pt_min = {self.pt_min:g}")
 
@@ -192,18 +187,37 @@ class JetSettings:
         return asdict(self)
 
 
-def _dark_lines(s: JetSettings) -> list[str]:
-    """The Hidden Valley lines: Z′ → q_d q̄_d, dark showers and fragmentation, dark-meson decays."""
-    quark = next((q for q, threshold in QUARK_THRESHOLDS if s.m_dark_pion > threshold), 3)
-    rho_quarks = [q for q in (1, 2, 3, 4, 5) if q <= 3 or any(q == k and s.m_dark_rho > t for k, t in QUARK_THRESHOLDS)]
-    visible_rho = (1.0 - s.r_inv) / len(rho_quarks)
-    invisible_mass = num(0.4 * s.m_dark_pion)  # stable dark matter, light enough for both meson decays
-    lam = s.m_dark_rho if s.dark_lambda is None else s.dark_lambda
-    lines = [
+#: the parameters of a Hidden Valley dark sector (GeV; ``dark_lambda`` None: ``m_dark_rho``)
+DARK_PARAMETERS = ("mzprime", "m_dark_quark", "m_dark_pion", "m_dark_rho", "r_inv", "dark_lambda")
+
+
+def check_dark_sector(p: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` unless the dark sector ``p`` (:data:`DARK_PARAMETERS`) can be generated."""
+    if not 0.0 <= p["r_inv"] <= 1.0:
+        raise ValueError(f"r_inv must be in [0, 1]; got {p['r_inv']!r}")
+    if not p["m_dark_pion"] >= 2 * p["m_dark_quark"]:
+        raise ValueError(f"m_dark_pion ({p['m_dark_pion']:g} GeV) must be at least 2 m_dark_quark "
+                         f"({2 * p['m_dark_quark']:g} GeV)")
+    if p["m_dark_rho"] < p["m_dark_pion"]:
+        raise ValueError(f"m_dark_rho ({p['m_dark_rho']:g} GeV) must be at least m_dark_pion ({p['m_dark_pion']:g})")
+    if p["m_dark_pion"] <= 2 * 0.5:
+        raise ValueError(f"m_dark_pion must exceed 1 GeV so that its s s̄ decay can hadronize; got {p['m_dark_pion']:g}")
+
+
+def dark_sector_lines(p: Mapping[str, Any]) -> list[str]:
+    """The Hidden Valley lines of the dark sector ``p``: Z′ → q_d q̄_d, dark showers and fragmentation,
+    dark-meson decays (invisible with probability ``r_inv``, else to the heaviest open SM quark pair)."""
+    quark = next((q for q, threshold in QUARK_THRESHOLDS if p["m_dark_pion"] > threshold), 3)
+    rho_quarks = [q for q in (1, 2, 3, 4, 5)
+                  if q <= 3 or any(q == k and p["m_dark_rho"] > t for k, t in QUARK_THRESHOLDS)]
+    visible_rho = (1.0 - p["r_inv"]) / len(rho_quarks)
+    invisible_mass = num(0.4 * p["m_dark_pion"])  # stable dark matter, light enough for both meson decays
+    lam = p["m_dark_rho"] if p.get("dark_lambda") is None else p["dark_lambda"]
+    return [
         "HiddenValley:ffbar2Zv = on",
-        f"{ZPRIME}:m0 = {num(s.mzprime)}",
-        f"{ZPRIME}:mMin = {num(0.5 * s.mzprime)}",
-        f"{ZPRIME}:mMax = {num(1.5 * s.mzprime)}",
+        f"{ZPRIME}:m0 = {num(p['mzprime'])}",
+        f"{ZPRIME}:mMin = {num(0.5 * p['mzprime'])}",
+        f"{ZPRIME}:mMax = {num(1.5 * p['mzprime'])}",
         f"{ZPRIME}:onMode = off",
         f"{ZPRIME}:onIfAny = {DARK_QUARK}",
         "HiddenValley:Ngauge = 3",
@@ -214,17 +228,16 @@ def _dark_lines(s: JetSettings) -> list[str]:
         f"HiddenValley:Lambda = {num(lam)}",
         f"HiddenValley:pTminFSR = {num(1.1 * lam)}",
         "HiddenValley:spinFv = 0",
-        f"{DARK_QUARK}:m0 = {num(s.m_dark_quark)}",
-        f"{DARK_PION}:m0 = {num(s.m_dark_pion)}",
-        f"{DARK_RHO}:m0 = {num(s.m_dark_rho)}",
+        f"{DARK_QUARK}:m0 = {num(p['m_dark_quark'])}",
+        f"{DARK_PION}:m0 = {num(p['m_dark_pion'])}",
+        f"{DARK_RHO}:m0 = {num(p['m_dark_rho'])}",
         f"51:m0 = {invisible_mass}",
         f"53:m0 = {invisible_mass}",
-        f"{DARK_PION}:oneChannel = 1 {num(1.0 - s.r_inv)} 91 -{quark} {quark}",
-        f"{DARK_PION}:addChannel = 1 {num(s.r_inv)} 0 51 -51",
-        f"{DARK_RHO}:oneChannel = 1 {num(s.r_inv)} 0 53 -53",
+        f"{DARK_PION}:oneChannel = 1 {num(1.0 - p['r_inv'])} 91 -{quark} {quark}",
+        f"{DARK_PION}:addChannel = 1 {num(p['r_inv'])} 0 51 -51",
+        f"{DARK_RHO}:oneChannel = 1 {num(p['r_inv'])} 0 53 -53",
         *(f"{DARK_RHO}:addChannel = 1 {num(visible_rho)} 91 -{q} {q}" for q in rho_quarks),
     ]
-    return lines
 
 
 def jet_pythia_settings(settings: JetSettings, seed: int) -> list[str]:
@@ -237,7 +250,7 @@ def jet_pythia_settings(settings: JetSettings, seed: int) -> list[str]:
         lines += ["Top:gg2ttbar = on", "Top:qqbar2ttbar = on", f"PhaseSpace:pTHatMin = {num(settings.pthat)}",
                   "24:onMode = off", "24:onIfAny = 1 2 3 4 5"]
     else:
-        lines += _dark_lines(settings)
+        lines += dark_sector_lines(settings.record())
     return [*lines, "PartonLevel:MPI = on"]
 
 
@@ -455,13 +468,6 @@ def generate_jets(
         run_chunk=run_jet_chunk, chunk_args=lambda k, path, size: (path, settings, size, seed + k),
         matches=matches, trim=_trimmed,
         write=lambda path, columns: write_particles(path, _chunk_jets(columns, settings.label), overwrite=overwrite),
-        summary=summary, chunk_keys=CHUNK_KEYS, versions=_versions(),
+        summary=summary, chunk_keys=CHUNK_KEYS, versions=generator_versions(),
     )
     return generate_in_chunks(generator, plan, workers=workers, executor=executor, progress=progress)
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import version
-
-    return {"pythia8mc": version("pythia8mc"), "fastjet": version("fastjet")}
-

@@ -26,6 +26,7 @@ __all__ = [
     "ParticleTable",
     "Selection",
     "final_state",
+    "generator_versions",
     "last_copies",
     "num",
     "select_events",
@@ -77,6 +78,13 @@ def validate_seed(seed, n_chunks: int) -> None:
         )
 
 
+def generator_versions() -> dict[str, str]:
+    """The versions of the generator packages, recorded with every sample."""
+    from importlib.metadata import version
+
+    return {"pythia8mc": version("pythia8mc"), "fastjet": version("fastjet")}
+
+
 def start_pythia(lines: Sequence[str]):
     """A Pythia instance initialized with ``lines``; a rejected line or a failed init raises ``RuntimeError``."""
     import pythia8mc
@@ -112,14 +120,17 @@ class Chosen:
         }
 
 
-def select_events(pythia, n_events: int, select: Selection, *, describe: str, max_batch: int = MAX_BATCH) -> Chosen:
+def select_events(pythia, n_events: int, select: Selection, *, describe: str, max_batch: int = MAX_BATCH,
+                  next_batch: Callable[[int], Any] | None = None) -> Chosen:
     """Generate batches with ``pythia`` until ``select`` has kept ``n_events``; the first ``n_events`` kept.
 
     The batch size only sets how many events one ``nextBatch`` call makes; it never changes
     which events are kept, so a smaller ``n_events`` gives a prefix of a larger one.
     ``describe`` names the process in the error raised when nothing passes in
     ``MAX_TRIES_WITHOUT_EVENT`` tries. Every selected array must have the same trailing shape
-    in every batch.
+    in every batch; a selected :class:`~likely.data.Particles` may differ in width (the parts are
+    padded to the widest). ``next_batch(size)`` replaces ``pythia.nextBatch(size, "none")``
+    for generators that complete Pythia's events themselves (same layout, failed events None).
     """
     import awkward as ak
 
@@ -132,7 +143,7 @@ def select_events(pythia, n_events: int, select: Selection, *, describe: str, ma
                                "the selection is out of reach")
         efficiency = (selected + 1) / (tried + 1)
         batch = int(min(max_batch, max(20, 1.2 * (n_events - selected) / efficiency)))
-        events = pythia.nextBatch(batch, "none")
+        events = pythia.nextBatch(batch, "none") if next_batch is None else next_batch(batch)
         ok = ~ak.to_numpy(ak.is_none(events, axis=0))
         positions = np.flatnonzero(ok)
         failures.extend((tried + np.flatnonzero(~ok) + 1).tolist())
@@ -142,11 +153,17 @@ def select_events(pythia, n_events: int, select: Selection, *, describe: str, ma
         tried += batch
         selected += len(where)
     attempt = np.concatenate(attempts)[:n_events]
-    columns = {name: np.concatenate([part[name] for part in parts if name in part])[:n_events]
-               for name in parts[-1]}
+    columns = {name: _joined([part[name] for part in parts if name in part])[:n_events] for name in parts[-1]}
     info = pythia.infoPython()
     return Chosen(columns, attempt, [a for a in failures if a < attempt[-1]], float(info.sigmaGen()),
                   float(info.sigmaErr()))
+
+
+def _joined(parts: list):
+    """Arrays concatenated, or Particles stacked (padded to the widest)."""
+    from likely.data.particles import Particles
+
+    return Particles.concat(parts) if isinstance(parts[0], Particles) else np.concatenate(parts)
 
 
 class ParticleTable:
