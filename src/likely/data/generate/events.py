@@ -1,7 +1,7 @@
 """Whole events as truth final states: what the parametric detector, event images and multi-object
 layouts are made from.
 
-A process is an :class:`EventProcess`: its Pythia lines as a function of its parameters, a
+A process is an :class:`~likely.data.generate.pythia.EventProcess`: its Pythia lines as a function of its parameters, a
 label, and optionally its own way of making a batch of events (SUEP decays the mediator
 itself and hands the event back to Pythia). :data:`EVENT_PROCESSES` lists the known ones;
 an :class:`EventSettings` picks one, overrides some of its parameters and sets the
@@ -26,7 +26,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from likely.data.generate.driver import ChunkedGenerator, generate_in_chunks, pl
 from likely.data.generate.jet_samples import DARK_PRESETS, check_dark_sector, dark_sector_lines
 from likely.data.generate.pythia import (
     generator_versions,
-    COMMON, TRUTH_FEATURES, ParticleTable, final_state, num, select_events, start_pythia, truth_particles,
+    COMMON, TRUTH_FEATURES, EventProcess, Params, ParticleTable, final_state, num, select_events, start_pythia, truth_particles,
     validate_seed,
 )
 from likely.data.jets import cluster_jets
@@ -63,42 +63,6 @@ LEPTON_ETA_MAX = 2.5
 CHUNK_FORMAT = 1
 CHUNK_KEYS = ("file", "label", "seed", "selected", "tried", "failed", "sigma_mb", "sigma_err_mb", "seconds",
               "settings")
-
-Params = Mapping[str, Any]
-
-
-def _no_check(params: Params) -> None:
-    """Accept any parameters."""
-
-
-@dataclass(frozen=True)
-class EventProcess:
-    """A process the event generator knows.
-
-    Attributes
-    ----------
-    name, description : str
-        Its name (``--process``) and a one-line description.
-    label : int
-        Label of its events (0 background, 1 signal).
-    defaults : mapping
-        Its parameters and their defaults (GeV unless said); a ``None`` default is derived.
-    lines : callable ``(params) -> list of str``
-        The Pythia lines of the hard process (added to the common 13 TeV lines).
-    check : callable ``(params) -> None``
-        Raises ``ValueError`` naming a parameter that is out of range.
-    make_batch : callable ``(pythia, size, params, rng) -> events``, optional
-        Replaces ``pythia.nextBatch(size, "none")`` (same awkward layout, failed events None).
-    """
-
-    name: str
-    description: str
-    label: int
-    defaults: Mapping[str, Any]
-    lines: Callable[[Params], list[str]]
-    check: Callable[[Params], None] = _no_check
-    make_batch: Callable[..., Any] | None = None
-
 
 def _qcd_check(p: Params) -> None:
     check_positive(p["pthat_min"], "pthat_min")

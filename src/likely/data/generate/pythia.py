@@ -11,7 +11,7 @@ parametric detector and :class:`~likely.data.Particles` take.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ __all__ = [
     "E_CM",
     "MAX_SEED",
     "TRUTH_FEATURES",
+    "EventProcess",
     "FinalState",
     "ParticleTable",
     "Selection",
@@ -96,6 +97,42 @@ def start_pythia(lines: Sequence[str]):
     if not pythia.init():
         raise RuntimeError(f"Pythia failed to initialize with settings {list(lines)}")
     return pythia
+
+
+Params = Mapping[str, Any]
+
+
+def _no_check(params: Params) -> None:
+    """Accept any parameters."""
+
+
+@dataclass(frozen=True)
+class EventProcess:
+    """A process of the whole-event generator (:mod:`likely.data.generate.events`).
+
+    Attributes
+    ----------
+    name, description : str
+        Its name (``--process``) and a one-line description.
+    label : int
+        Label of its events (0 background, 1 signal).
+    defaults : mapping
+        Its parameters and their defaults (GeV unless said); a ``None`` default is derived.
+    lines : callable ``(params) -> list of str``
+        The Pythia lines of the hard process (added to the common 13 TeV lines).
+    check : callable ``(params) -> None``
+        Raises ``ValueError`` naming a parameter that is out of range.
+    make_batch : callable ``(pythia, size, params, rng) -> events``, optional
+        Replaces ``pythia.nextBatch(size, "none")`` (same awkward layout, failed events None).
+    """
+
+    name: str
+    description: str
+    label: int
+    defaults: Mapping[str, Any]
+    lines: Callable[[Params], list[str]]
+    check: Callable[[Params], None] = _no_check
+    make_batch: Callable[..., Any] | None = None
 
 
 @dataclass
