@@ -198,3 +198,13 @@ def test_cli_writes_suep_events(tmp_path):
     assert not np.isin(np.abs(events.feature("pid")[events.mask]), (DARK_MESON, DARK_PHOTON)).any()
     charged = (events.feature("charge") != 0) & events.mask
     assert charged.sum(axis=1).min() > 150  # ~59 mesons, 4 charged particles each, mostly inside |eta| < 5
+
+
+def test_batches_do_not_change_the_events(events125):
+    """Two batches of 2 and 2 are the first 4 events of one batch (so a smaller chunk is a prefix of a larger one)."""
+    _, events = events125
+    params = {}
+    pythia = start_pythia([*COMMON, "Random:seed = 11", *suep_pythia_lines(params), "PartonLevel:MPI = on"])
+    rng = np.random.default_rng(11)
+    parts = ak.concatenate([suep_batch(pythia, 2, params, rng), suep_batch(pythia, 2, params, rng)])
+    np.testing.assert_array_equal(_momenta(ak.flatten(parts.prt)), _momenta(ak.flatten(events.prt[:4])))
