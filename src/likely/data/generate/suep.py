@@ -303,7 +303,7 @@ def suep_batch(pythia, size: int, params: Mapping[str, Any] | None, rng: np.rand
     ``pythia`` must have been started with :func:`suep_pythia_lines` ``(params)``; the
     mesons' momenta are drawn from ``rng`` (seed it from the chunk's Pythia seed, and the
     events are repeatable). The first call on an instance adds the decay hook and
-    initializes Pythia again (a Pythia hook is read at initialization; about 0.4 s; the
+    initializes Pythia again (a Pythia hook is read at initialization; about 0.5 s; the
     random state restarts from the seed, so the events are those a fresh instance makes).
     Returns the awkward array of ``nextBatch`` (``prt``: id, status, mothers, daughters, ``p``
     (px, py, pz, e), m, ...), failed events None. In the record the last copy of the mediator
