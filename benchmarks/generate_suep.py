@@ -31,7 +31,7 @@ from _common import log, markdown_table, provenance, rates, text_table, warn_if_
 
 from likely.data.generate.events import EventSettings, event_pythia_settings
 from likely.data.generate.pythia import ParticleTable, final_state, start_pythia
-from likely.data.generate.suep import DARK_MESON, maxwell_juttner_mean_energy, suep_batch
+from likely.data.generate.suep import DARK_MESON, maxwell_juttner_mean_energy, suep_hooks
 
 SECTION = "SUEP events: rate and multiplicities (benchmarks/generate_suep.py)"
 MASSES = (125.0, 400.0, 1000.0)
@@ -49,24 +49,23 @@ def _charged(events, table: ParticleTable) -> tuple[float, float]:
         np.bincount(state.event[track], minlength=n).mean())
 
 
-def _started(lines: list[str], batch) -> tuple[float, object]:
-    """(seconds, pythia) to start Pythia with ``lines`` and make one event with ``batch(pythia, 1)``."""
+def _started(lines: list[str], hooks=None) -> tuple[float, object]:
+    """(seconds, pythia) to start Pythia with ``lines`` and ``hooks`` and make one event."""
     start = time.perf_counter()
-    pythia = start_pythia(lines)
-    batch(pythia, 1)
+    pythia = start_pythia(lines, hooks)
+    pythia.nextBatch(1, "none")
     return time.perf_counter() - start, pythia
 
 
 def run(mass: float, n_events: int, seed: int, repeats: int) -> list[str]:
     settings = EventSettings("suep", {"mediator_mass": mass})
     lines = event_pythia_settings(settings, seed)
-    rng = np.random.default_rng(seed)
-    suep = lambda p, n: suep_batch(p, n, settings.params, rng)  # noqa: E731
-    sm = lambda p, n: p.nextBatch(n, "none")  # noqa: E731
-    startup, pythia = _started(lines, suep)
-    sm_startup, sm_pythia = _started([line for line in lines if line != "25:mayDecay = off"], sm)
-    events, sm_events = (ak.drop_none(make(p, n_events), axis=0) for make, p in ((suep, pythia), (sm, sm_pythia)))
-    rate, sm_rate = rates([lambda: suep(pythia, n_events), lambda: sm(sm_pythia, n_events)], n_events, repeats)
+    hooks = suep_hooks(settings.params, np.random.default_rng(seed))
+    startup, pythia = _started(lines, hooks)
+    sm_startup, sm_pythia = _started([line for line in lines if line != "25:mayDecay = off"])
+    events, sm_events = (ak.drop_none(p.nextBatch(n_events, "none"), axis=0) for p in (pythia, sm_pythia))
+    rate, sm_rate = rates([lambda: pythia.nextBatch(n_events, "none"), lambda: sm_pythia.nextBatch(n_events, "none")],
+                          n_events, repeats)
     mesons = ak.to_numpy(ak.sum(events.prt.id == DARK_MESON, axis=1))
     table = ParticleTable(pythia)
     (charged, tracks), (sm_charged, sm_tracks) = _charged(events, table), _charged(sm_events, table)

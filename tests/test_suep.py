@@ -11,7 +11,7 @@ import pytest
 
 from likely.data.generate.pythia import COMMON, ParticleTable, final_state, start_pythia
 from likely.data.generate.suep import (
-    DARK_MESON, DARK_PHOTON, MEDIATOR, SUEP_DEFAULTS, maxwell_juttner_mean_energy, sample_maxwell_juttner, suep_batch,
+    DARK_MESON, DARK_PHOTON, MEDIATOR, SUEP_DEFAULTS, maxwell_juttner_mean_energy, sample_maxwell_juttner, suep_hooks,
     suep_decay, suep_pythia_lines,
 )
 
@@ -63,9 +63,8 @@ def test_impossible_settings_are_refused():
 # ------------------------------------------------------------------------ whole events through Pythia
 def _suep_events(n_events: int, seed: int, rng_seed: int | None = None, **params):
     lines = [*COMMON, f"Random:seed = {seed}", *suep_pythia_lines(params), "PartonLevel:MPI = on"]
-    pythia = start_pythia(lines)
-    rng = np.random.default_rng(seed if rng_seed is None else rng_seed)
-    return pythia, suep_batch(pythia, n_events, params, rng)
+    pythia = start_pythia(lines, suep_hooks(params, np.random.default_rng(seed if rng_seed is None else rng_seed)))
+    return pythia, pythia.nextBatch(n_events, "none")
 
 
 @pytest.fixture(scope="module")
@@ -175,12 +174,13 @@ def test_bad_parameters_name_the_parameter(params, message):
         suep_pythia_lines(params)
 
 
-def test_suep_batch_refuses_a_pythia_of_other_settings(events125):
-    pythia, _ = events125
-    with pytest.raises(ValueError, match="suep_pythia_lines"):
-        suep_batch(pythia, 2, {"mediator_mass": 400.0}, np.random.default_rng(0))
+def test_the_hook_refuses_a_pythia_that_decays_the_mediator():
+    lines = [line for line in suep_pythia_lines({}) if line != f"{MEDIATOR}:mayDecay = off"]
+    pythia = start_pythia([*COMMON, "Random:seed = 3", *lines], suep_hooks({}, np.random.default_rng(0)))
+    with pytest.raises(RuntimeError, match="undecayed mediator"):
+        pythia.nextBatch(1, "none")
     with pytest.raises(TypeError, match="rng"):
-        suep_batch(pythia, 2, {}, 0)
+        suep_hooks({}, 0)
 
 
 def test_cli_writes_suep_events(tmp_path):
@@ -204,7 +204,7 @@ def test_batches_do_not_change_the_events(events125):
     """Two batches of 2 and 2 are the first 4 events of one batch (so a smaller chunk is a prefix of a larger one)."""
     _, events = events125
     params = {}
-    pythia = start_pythia([*COMMON, "Random:seed = 11", *suep_pythia_lines(params), "PartonLevel:MPI = on"])
-    rng = np.random.default_rng(11)
-    parts = ak.concatenate([suep_batch(pythia, 2, params, rng), suep_batch(pythia, 2, params, rng)])
+    pythia = start_pythia([*COMMON, "Random:seed = 11", *suep_pythia_lines(params), "PartonLevel:MPI = on"],
+                          suep_hooks(params, np.random.default_rng(11)))
+    parts = ak.concatenate([pythia.nextBatch(2, "none"), pythia.nextBatch(2, "none")])
     np.testing.assert_array_equal(_momenta(ak.flatten(parts.prt)), _momenta(ak.flatten(events.prt[:4])))

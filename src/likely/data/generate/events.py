@@ -2,8 +2,8 @@
 layouts are made from.
 
 A process is an :class:`~likely.data.generate.pythia.EventProcess`: its Pythia lines as a function of its parameters, a
-label, and optionally its own way of making a batch of events (SUEP decays the mediator
-itself and hands the event back to Pythia). :data:`EVENT_PROCESSES` lists the known ones;
+label, and optionally a Pythia user hook that completes its events (SUEP replaces the
+mediator by its dark mesons before the shower). :data:`EVENT_PROCESSES` lists the known ones;
 an :class:`EventSettings` picks one, overrides some of its parameters and sets the
 generator-level filters. Every kept event is written with all its final-state particles
 inside ``|η| < eta_max`` (:data:`~likely.data.generate.pythia.TRUTH_FEATURES`: E, px, py,
@@ -219,14 +219,11 @@ def generate_event_chunk(settings: EventSettings, n_events: int, seed: int) -> t
     lines = event_pythia_settings(settings, seed)
     process = EVENT_PROCESSES[settings.process]
     start = time.perf_counter()
-    pythia = start_pythia(lines)
+    hooks = None if process.user_hooks is None else process.user_hooks(settings.params, np.random.default_rng(seed))
+    pythia = start_pythia(lines, hooks)
     table = ParticleTable(pythia)
-    next_batch = None
-    if process.make_batch is not None:
-        rng = np.random.default_rng(seed)
-        next_batch = lambda size: process.make_batch(pythia, size, settings.params, rng)  # noqa: E731
     chosen = select_events(pythia, n_events, lambda events: _select(events, table, settings),
-                           describe=f"{settings.process} events, settings {settings.record()}", next_batch=next_batch)
+                           describe=f"{settings.process} events, settings {settings.record()}")
     events = chosen.columns["particles"]
     events.columns["attempt"] = chosen.attempt.astype(np.float32)
     record = {"format": CHUNK_FORMAT, "process": settings.process, "label": settings.label, "seed": int(seed),

@@ -11,6 +11,7 @@ parametric detector and :class:`~likely.data.Particles` take.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -86,14 +87,22 @@ def generator_versions() -> dict[str, str]:
     return {"pythia8mc": version("pythia8mc"), "fastjet": version("fastjet")}
 
 
-def start_pythia(lines: Sequence[str]):
-    """A Pythia instance initialized with ``lines``; a rejected line or a failed init raises ``RuntimeError``."""
+#: The user hooks of every live Pythia instance, kept alive with it.
+_HOOKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def start_pythia(lines: Sequence[str], hooks=None):
+    """A Pythia instance initialized with ``lines`` (and user ``hooks``, read by Pythia only at
+    initialization); a rejected line or a failed init raises ``RuntimeError``."""
     import pythia8mc
 
     pythia = pythia8mc.Pythia("", False)
     for line in lines:
         if not pythia.readString(line):
             raise RuntimeError(f"Pythia rejected the setting {line!r}")
+    if hooks is not None:
+        pythia.setUserHooksPtr(hooks)
+        _HOOKS[pythia] = hooks  # a Python hook Pythia holds is dropped with its last Python reference
     if not pythia.init():
         raise RuntimeError(f"Pythia failed to initialize with settings {list(lines)}")
     return pythia
@@ -122,8 +131,9 @@ class EventProcess:
         The Pythia lines of the hard process (added to the common 13 TeV lines).
     check : callable ``(params) -> None``
         Raises ``ValueError`` naming a parameter that is out of range.
-    make_batch : callable ``(pythia, size, params, rng) -> events``, optional
-        Replaces ``pythia.nextBatch(size, "none")`` (same awkward layout, failed events None).
+    user_hooks : callable ``(params, rng) -> pythia8mc.UserHooks``, optional
+        A hook that completes Pythia's events (SUEP replaces its mediator by dark mesons);
+        ``rng`` is a NumPy generator seeded with the chunk's Pythia seed.
     """
 
     name: str
@@ -132,7 +142,7 @@ class EventProcess:
     defaults: Mapping[str, Any]
     lines: Callable[[Params], list[str]]
     check: Callable[[Params], None] = _no_check
-    make_batch: Callable[..., Any] | None = None
+    user_hooks: Callable[..., Any] | None = None
 
 
 @dataclass
@@ -157,8 +167,7 @@ class Chosen:
         }
 
 
-def select_events(pythia, n_events: int, select: Selection, *, describe: str, max_batch: int = MAX_BATCH,
-                  next_batch: Callable[[int], Any] | None = None) -> Chosen:
+def select_events(pythia, n_events: int, select: Selection, *, describe: str, max_batch: int = MAX_BATCH) -> Chosen:
     """Generate batches with ``pythia`` until ``select`` has kept ``n_events``; the first ``n_events`` kept.
 
     The batch size only sets how many events one ``nextBatch`` call makes; it never changes
@@ -166,8 +175,7 @@ def select_events(pythia, n_events: int, select: Selection, *, describe: str, ma
     ``describe`` names the process in the error raised when nothing passes in
     ``MAX_TRIES_WITHOUT_EVENT`` tries. Every selected array must have the same trailing shape
     in every batch; a selected :class:`~likely.data.Particles` may differ in width (the parts are
-    padded to the widest). ``next_batch(size)`` replaces ``pythia.nextBatch(size, "none")``
-    for generators that complete Pythia's events themselves (same layout, failed events None).
+    padded to the widest).
     """
     import awkward as ak
 
@@ -180,7 +188,7 @@ def select_events(pythia, n_events: int, select: Selection, *, describe: str, ma
                                "the selection is out of reach")
         efficiency = (selected + 1) / (tried + 1)
         batch = int(min(max_batch, max(20, 1.2 * (n_events - selected) / efficiency)))
-        events = pythia.nextBatch(batch, "none") if next_batch is None else next_batch(batch)
+        events = pythia.nextBatch(batch, "none")
         ok = ~ak.to_numpy(ak.is_none(events, axis=0))
         positions = np.flatnonzero(ok)
         failures.extend((tried + np.flatnonzero(~ok) + 1).tolist())

@@ -17,7 +17,7 @@ with isotropic directions. Per event:
 
 The result conserves four-momentum exactly and keeps the thermal shape of the spectrum.
 
-Whole events (:func:`suep_pythia_lines`, :func:`suep_batch`, the ``suep`` process of
+Whole events (:func:`suep_pythia_lines`, :func:`suep_hooks`, the ``suep`` process of
 :mod:`likely.data.generate.events`): Pythia makes the mediator in gluon fusion (a Higgs-like
 scalar of mass ``mediator_mass``, narrow, kept undecayed); a user hook replaces it in the
 hard-process record by its dark mesons, boosted from its rest frame; Pythia then showers
@@ -28,7 +28,6 @@ hard-process record by its dark mesons, boosted from its rest frame; Pythia then
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,8 +47,8 @@ __all__ = [
     "check_suep",
     "maxwell_juttner_mean_energy",
     "sample_maxwell_juttner",
-    "suep_batch",
     "suep_decay",
+    "suep_hooks",
     "suep_pythia_lines",
 ]
 
@@ -230,7 +229,7 @@ def suep_pythia_lines(params: Mapping[str, Any] | None = None) -> list[str]:
         f"{MEDIATOR}:mWidth = {num(width)}",
         f"{MEDIATOR}:mMin = {num(mass - MEDIATOR_RANGE * width)}",
         f"{MEDIATOR}:mMax = {num(mass + MEDIATOR_RANGE * width)}",
-        f"{MEDIATOR}:mayDecay = off",  # suep_batch's hook decays it
+        f"{MEDIATOR}:mayDecay = off",  # the hook of suep_hooks decays it
         f"{DARK_MESON}:all = phi_dark void 1 0 0 {num(p['m_dark_meson'])} 0. 0. 0. 0.",
         f"{DARK_MESON}:isResonance = off",
         f"{DARK_MESON}:oneChannel = 1 1. 0 {DARK_PHOTON} {DARK_PHOTON}",
@@ -281,52 +280,24 @@ def _hook_class():
     return SuepHook
 
 
-#: The hook of every Pythia instance :func:`suep_batch` has run (kept alive as long as the instance).
-_HOOKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+def suep_hooks(params: Mapping[str, Any] | None, rng: np.random.Generator):
+    """The Pythia user hook that replaces every mediator by its dark mesons; give it to ``start_pythia``.
 
-
-def _check_started_with(pythia, p: Mapping[str, float]) -> None:
-    """Raise ``ValueError`` unless ``pythia``'s particle data are those of :func:`suep_pythia_lines` ``(p)``."""
-    data = pythia.particleData
-    expected = {MEDIATOR: p["mediator_mass"], DARK_MESON: p["m_dark_meson"], DARK_PHOTON: p["m_dark_photon"]}
-    for pid, mass in expected.items():
-        if not (data.isParticle(pid) and abs(data.m0(pid) - mass) <= 1e-9 * mass):
-            raise ValueError(f"pythia was not started with suep_pythia_lines(params): particle {pid} should have "
-                             f"mass {mass:g} GeV")
-    if data.mayDecay(MEDIATOR):
-        raise ValueError("pythia was not started with suep_pythia_lines(params): Pythia would decay the mediator")
-
-
-def suep_batch(pythia, size: int, params: Mapping[str, Any] | None, rng: np.random.Generator):
-    """``size`` SUEP events: what ``pythia.nextBatch(size, "none")`` gives, with every mediator decayed to dark mesons.
-
-    ``pythia`` must have been started with :func:`suep_pythia_lines` ``(params)``; the
-    mesons' momenta are drawn from ``rng`` (seed it from the chunk's Pythia seed, and the
-    events are repeatable). The first call on an instance adds the decay hook and
-    initializes Pythia again (a Pythia hook is read at initialization; about 0.5 s; the
-    random state restarts from the seed, so the events are those a fresh instance makes).
-    Returns the awkward array of ``nextBatch`` (``prt``: id, status, mothers, daughters, ``p``
-    (px, py, pz, e), m, ...), failed events None. In the record the last copy of the mediator
+    Start Pythia with :func:`suep_pythia_lines` ``(params)`` and this hook (``start_pythia(lines,
+    hooks=suep_hooks(params, rng))``): every ``pythia.nextBatch`` then gives SUEP events in its
+    usual awkward layout. The mesons' momenta are drawn from ``rng`` (seed it from the chunk's
+    Pythia seed, and the events are repeatable). In the record the last copy of the mediator
     (status −62) has the φ (status −23 once decayed) as daughters, φ the A′ (−91), A′ its SM pair.
     """
-    check_positive(size, "size", integer=True)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
-    p = _complete(params)
-    _check_started_with(pythia, p)
-    hook = _HOOKS.get(pythia)
-    if hook is None:
-        hook = _hook_class()()
-        pythia.setUserHooksPtr(hook)
-        if not pythia.init():
-            raise RuntimeError("Pythia failed to initialize again with the SUEP decay hook")
-        _HOOKS[pythia] = hook
-    hook.params, hook.rng = p, rng
-    return pythia.nextBatch(size, "none")
+    hook = _hook_class()()
+    hook.params, hook.rng = _complete(params), rng
+    return hook
 
 
 #: The ``suep`` process of :mod:`likely.data.generate.events`.
 SUEP_PROCESS = EventProcess(
     "suep", "SUEP: gg -> mediator -> dark mesons (Maxwell-Juttner at T_D) -> A'A' -> SM pairs (Knapen et al.)", 1,
-    SUEP_DEFAULTS, suep_pythia_lines, check_suep, suep_batch,
+    SUEP_DEFAULTS, suep_pythia_lines, check_suep, suep_hooks,
 )
