@@ -26,3 +26,30 @@ def test_bundled_events_look_like_dijets():
     # mX - mY = 0.4 TeV and mY = 0.1 TeV, as reconstructed from R = 1.0 jets
     assert 0.33 < np.median(signal["delta_mj"]) < 0.45
     assert 0.08 < np.median(signal["mj1"]) < 0.13
+
+
+def test_bundled_jets_are_documented_and_look_like_their_physics():
+    from likely.data.samples import BUNDLED_JETS, bundled_path, load_bundled_jets
+
+    total = 0
+    for name in BUNDLED_JETS:
+        path = bundled_path(name, BUNDLED_JETS)
+        total += path.stat().st_size
+        record = json.loads(path.with_suffix(".json").read_text())
+        assert record["chunks"] and all("seed" in chunk for chunk in record["chunks"])
+    assert total < 6 * 2**20
+    top, qcd, dark, light = (load_bundled_jets(name) for name in ("top", "qcd", "aachen", "qcd-150-300"))
+    assert (top.label == 1).all() and (qcd.label == 0).all() and (dark.label == 1).all()
+    assert 150 < np.median(top.columns["mass"]) < 190 and np.median(qcd.columns["mass"]) < 120
+    tau32 = lambda jets: np.median(jets.columns["tau3"] / jets.columns["tau2"])  # noqa: E731
+    assert tau32(top) < tau32(qcd)  # three prongs
+    assert dark.counts.mean() < light.counts.mean()  # r_inv 0.75: most of the dark shower is invisible
+
+
+def test_unknown_bundled_sample_is_refused():
+    import pytest
+
+    from likely.data.samples import BUNDLED_JETS, bundled_path
+
+    with pytest.raises(ValueError, match="name must be one of"):
+        bundled_path("stop", BUNDLED_JETS)

@@ -9,6 +9,13 @@ parametrization, seed-000 geometry; the JSON beside each records the settings an
 2000 photons with energy uniform in 1-100 GeV (``--seed 1``), and 500 showers each of the
 seed-000 signal χ → γγ with E = 50 GeV at (mχ = 5 GeV, z = 0.33 m; ``--seed 2``) and
 (mχ = 0.05 GeV, z = 1.04 m; ``--seed 3``).
+
+``jets_*.h5`` are particles files made by ``likely generate jets`` (the JSON beside each
+records seeds and settings): 1000 top and 1000 QCD jets of the top-tagging window (pT
+550–650 GeV; ``--process top --seed 7001``, ``--process qcd --seed 7101``), 500 Aachen dark
+jets (``--process dark --preset aachen --seed 7201``) and 500 QCD jets of its window (pT
+150–300 GeV; ``--process qcd --pt-min 150 --pt-max 300 --seed 7301``), each with its 200
+hardest constituents (E, px, py, pz).
 """
 
 from __future__ import annotations
@@ -19,11 +26,37 @@ from pathlib import Path
 from likely.data.events import EventSet
 from likely.data.lhco import DEFAULT_FEATURES, read_lhco
 
-__all__ = ["SHOWER_SIGNALS", "bundled_dijet_paths", "bundled_shower_path", "load_bundled_dijets",
-           "load_bundled_showers"]
+__all__ = ["BUNDLED_JETS", "SHOWER_SIGNALS", "bundled_dijet_paths", "bundled_path", "bundled_shower_path",
+           "load_bundled_dijets", "load_bundled_jets", "load_bundled_showers"]
 
 #: The bundled signal samples, (mχ in GeV, decay displacement in m).
 SHOWER_SIGNALS = ((5.0, 0.33), (0.05, 1.04))
+
+
+#: The bundled jet samples: name → file.
+BUNDLED_JETS = {"top": "jets_top.h5", "qcd": "jets_qcd.h5", "aachen": "jets_aachen.h5",
+                "qcd-150-300": "jets_qcd_150_300.h5"}
+
+
+def bundled_path(name: str, files: dict[str, str]) -> Path:
+    """Path of the bundled sample ``name`` of ``files`` (name → file name); an unknown name is refused."""
+    if name not in files:
+        raise ValueError(f"name must be one of {tuple(files)}; got {name!r}")
+    return Path(str(resources.files(__name__) / files[name]))
+
+
+def load_bundled_jets(name: str):
+    """The bundled jets ``name`` (:data:`BUNDLED_JETS`) as :class:`~likely.data.Particles` (E, px, py, pz in GeV).
+
+    Examples
+    --------
+    >>> jets = load_bundled_jets("top")
+    >>> len(jets), jets.features, float(jets.columns["pt"].min()) > 550
+    (1000, ('E', 'px', 'py', 'pz'), True)
+    """
+    from likely.data.particles import read_particles
+
+    return read_particles(bundled_path(name, BUNDLED_JETS))
 
 
 def bundled_dijet_paths() -> tuple[Path, Path]:
