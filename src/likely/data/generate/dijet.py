@@ -50,7 +50,7 @@ from likely.data.generate.driver import (
     ChunkedGenerator, RunPlan, generate_in_chunks, load_chunk, plan_run, save_chunk, work_dir,
 )
 from likely.data.generate.pythia import (
-    generator_versions,
+    generator_versions, prefix_record, selection_summary,
     COMMON, ParticleTable, final_state, num, select_events, start_pythia, validate_seed,
 )
 from likely.data.jets import JET_PT_MIN, JET_R, cluster_jets, first_jets, jet_columns
@@ -352,16 +352,7 @@ def run_chunk(path: str | os.PathLike, settings: DijetSettings, n_events: int, s
 def _trimmed(columns: Mapping[str, np.ndarray], record: dict, n: int) -> tuple[dict, dict]:
     """The first ``n`` events of a chunk and the record of that prefix."""
     columns = {name: values[:n] for name, values in columns.items()}
-    tried = int(columns["attempt"][-1])
-    failed = [a for a in record["failed_attempts"] if a < tried]
-    record = {
-        **record,
-        "selected": n,
-        "tried": tried,
-        "failed": len(failed),
-        "failed_attempts": failed,
-    }
-    return columns, record
+    return columns, prefix_record(record, n, int(columns["attempt"][-1]))
 
 
 # ------------------------------------------------------------------------ the driver
@@ -456,8 +447,6 @@ def _write(out: Path, columns: Mapping[str, np.ndarray], label: int, overwrite: 
 
 def _summary(settings: DijetSettings, plan: RunPlan, seed: int, records: list[dict]) -> dict[str, Any]:
     n_events = plan.n_events
-    tried = sum(r["tried"] for r in records)
-    sigma = sum(r["sigma_mb"] * r["tried"] for r in records) / tried
     return {
         "n_background": n_events if settings.label == 0 else 0,
         "n_signal": n_events if settings.label == 1 else 0,
@@ -466,9 +455,6 @@ def _summary(settings: DijetSettings, plan: RunPlan, seed: int, records: list[di
         "chunk_size": plan.chunk_size,
         "seed": seed,
         **settings.physics,
-        "tried": tried,
-        "efficiency": n_events / tried,
-        "sigma_mb": sigma,
-        "sigma_selected_mb": sigma * n_events / tried,
+        **selection_summary(records, n_events),
         "selection": _selection(settings.cuts),
     }

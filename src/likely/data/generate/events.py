@@ -38,7 +38,7 @@ from likely.data.generate.driver import ChunkedGenerator, generate_in_chunks, pl
 from likely.data.generate.jet_samples import DARK_PRESETS, check_dark_sector, dark_sector_lines
 from likely.data.generate.suep import SUEP_PROCESS
 from likely.data.generate.pythia import (
-    generator_versions,
+    generator_versions, prefix_record, selection_summary,
     COMMON, TRUTH_FEATURES, EventProcess, Params, ParticleTable, final_state, num, select_events, start_pythia, truth_particles,
     validate_seed,
 )
@@ -259,9 +259,7 @@ def run_event_chunk(path: str | os.PathLike, settings: EventSettings, n_events: 
 def _trimmed(columns: Mapping[str, np.ndarray], record: dict, n: int) -> tuple[dict, dict]:
     kept = int(columns["counts"][:n].sum())
     columns = {name: values[:kept] if name == "particles" else values[:n] for name, values in columns.items()}
-    tried = int(columns["column_attempt"][-1])
-    failed = [a for a in record["failed_attempts"] if a < tried]
-    return columns, {**record, "selected": n, "tried": tried, "failed": len(failed), "failed_attempts": failed}
+    return columns, prefix_record(record, n, int(columns["column_attempt"][-1]))
 
 
 # ------------------------------------------------------------------------ the driver
@@ -309,11 +307,8 @@ def generate_events(
                 and record.get("event_settings") == settings.record())
 
     def summary(columns, records) -> dict[str, Any]:
-        tried = sum(r["tried"] for r in records)
-        sigma = sum(r["sigma_mb"] * r["tried"] for r in records) / tried
         return {**settings.record(), "label": settings.label, "events": plan.n_events, "chunk_size": plan.chunk_size,
-                "seed": seed, "tried": tried, "efficiency": plan.n_events / tried, "sigma_mb": sigma,
-                "sigma_selected_mb": sigma * plan.n_events / tried,
+                "seed": seed, **selection_summary(records, plan.n_events),
                 "mean_particles": float(np.mean(columns["counts"]))}
 
     generator = ChunkedGenerator(

@@ -43,7 +43,7 @@ import numpy as np
 from likely._checks import check_choice, check_positive
 from likely.data.generate.driver import ChunkedGenerator, generate_in_chunks, plan_run, save_chunk
 from likely.data.generate.pythia import (
-    generator_versions,
+    generator_versions, prefix_record, selection_summary,
     COMMON, ParticleTable, final_state, last_copies, num, select_events, start_pythia, validate_seed,
 )
 from likely.data.jets import _ranges, cluster_jets, jet_columns
@@ -402,9 +402,7 @@ def run_jet_chunk(path: str | os.PathLike, settings: JetSettings, n_jets: int, s
 
 def _trimmed(columns: Mapping[str, np.ndarray], record: dict, n: int) -> tuple[dict, dict]:
     columns = {name: values[:n] for name, values in columns.items()}
-    tried = int(columns["column_attempt"][-1])
-    failed = [a for a in record["failed_attempts"] if a < tried]
-    return columns, {**record, "selected": n, "tried": tried, "failed": len(failed), "failed_attempts": failed}
+    return columns, prefix_record(record, n, int(columns["column_attempt"][-1]))
 
 
 # ------------------------------------------------------------------------ the driver
@@ -451,12 +449,9 @@ def generate_jets(
                 and record.get("jet_settings") == settings.record())
 
     def summary(columns, records) -> dict[str, Any]:
-        tried = sum(r["tried"] for r in records)
-        sigma = sum(r["sigma_mb"] * r["tried"] for r in records) / tried
         return {"process": settings.process, "label": settings.label, "jets": plan.n_events,
-                "chunk_size": plan.chunk_size, "seed": seed, **settings.record(), "tried": tried,
-                "efficiency": plan.n_events / tried, "sigma_mb": sigma,
-                "sigma_selected_mb": sigma * plan.n_events / tried,
+                "chunk_size": plan.chunk_size, "seed": seed, **settings.record(),
+                **selection_summary(records, plan.n_events),
                 "selection": f"anti-kT R = {settings.R} jets of visible final-state particles; the hardest per "
                              "event in the pT window and |eta| cut" + (
                                  f", within dR < {settings.match_dr} of a {'top' if settings.process == 'top' else 'dark quark'}"

@@ -31,7 +31,9 @@ __all__ = [
     "generator_versions",
     "last_copies",
     "num",
+    "prefix_record",
     "select_events",
+    "selection_summary",
     "start_pythia",
     "truth_particles",
     "validate_seed",
@@ -165,6 +167,20 @@ class Chosen:
             "sigma_mb": self.sigma_mb,
             "sigma_err_mb": self.sigma_err_mb,
         }
+
+
+def prefix_record(record: Mapping[str, Any], n: int, last_attempt: int) -> dict[str, Any]:
+    """The record of a chunk's first ``n`` selected events, the last of which was attempt ``last_attempt``."""
+    failed = [a for a in record["failed_attempts"] if a < last_attempt]
+    return {**record, "selected": n, "tried": int(last_attempt), "failed": len(failed), "failed_attempts": failed}
+
+
+def selection_summary(records: Sequence[Mapping[str, Any]], n_events: int) -> dict[str, float]:
+    """Events tried, selection efficiency and cross-sections (mb) of a run, from its chunks' records."""
+    tried = sum(r["tried"] for r in records)
+    sigma = sum(r["sigma_mb"] * r["tried"] for r in records) / tried
+    return {"tried": tried, "efficiency": n_events / tried, "sigma_mb": sigma,
+            "sigma_selected_mb": sigma * n_events / tried}
 
 
 def select_events(pythia, n_events: int, select: Selection, *, describe: str, max_batch: int = MAX_BATCH) -> Chosen:
