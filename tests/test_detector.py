@@ -93,6 +93,11 @@ def test_a_bad_card_names_the_file_and_the_field(tmp_path, edit, message):
     assert str(path) in str(error.value) and message in str(error.value)
 
 
+def test_the_docs_show_the_default_card_as_it_is():
+    doc = (CMS_TOML.parents[5] / "docs" / "detector.md").read_text()
+    assert f"```toml\n{CMS_TOML.read_text()}```" in doc
+
+
 def test_a_missing_or_non_toml_card_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="no detector card"):
         DetectorCard.from_toml(tmp_path / "missing.toml")
