@@ -78,6 +78,7 @@ def test_the_cms_card_is_the_bundled_file_and_round_trips():
     (lambda t: t.replace("[[0.70, 0.95], [0.60, 0.85]]", "[[1.70, 0.95], [0.60, 0.85]]"),
      "tracker.efficiency.values must lie in [0, 1]"),
     (lambda t: t.replace("[[0.70, 0.95], [0.60, 0.85]]", "[[0.70, 0.95]]"), "tracker.efficiency.values must be 2 rows"),
+    (lambda t: t.replace("[[0.70, 0.95], [0.60, 0.85]]", "[[0.70, 0.95], [0.6]]"), "tracker.efficiency.values must be"),
     (lambda t: t.replace("a = [0.01, 0.015, 0.025]", "a = [0.01, 0.015]"), "tracker.resolution.a must have 3"),
     (lambda t: t.replace("eta = [0.5, 1.5]", "eta = [1.5, 0.5]", 1), "tracker.resolution.eta must increase"),
     (lambda t: t.replace("nothing = [13]", "nothing = [13, 22]"), "ecal_only, nothing and split must not share"),

@@ -63,8 +63,9 @@ class Efficiency:
 
     def __post_init__(self) -> None:
         shape = (_regions(self.eta), _regions(self.pt))
-        _check(np.shape(self.values) == shape, "values", f"must be {shape[0]} rows of {shape[1]} (one per |eta| "
-               "region, one per pT region)", self.values)
+        rows_fit = len(self.values) == shape[0] and all(len(row) == shape[1] for row in self.values)
+        _check(rows_fit, "values", f"must be {shape[0]} rows of {shape[1]} (one per |eta| region, one per pT region)",
+               self.values)
         _check(all(0.0 <= v <= 1.0 for row in self.values for v in row), "values", "must lie in [0, 1]", self.values)
 
     def __call__(self, abs_eta: np.ndarray, pt: np.ndarray) -> np.ndarray:
