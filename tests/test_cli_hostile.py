@@ -71,6 +71,9 @@ def cli(files, monkeypatch, capsys):
     (["detect", "fm", "score", "--run", "missing_run", "--data", "text.h5"], "missing_run"),
     (["calo", "train", "--data", "text.h5", "--layers", "4", "--out", "run"], "text.h5"),
     (["calo", "score", "--run", "a_file", "--data", "text.h5", "--out", "s.npz"], "a_file"),
+    (["generate", "detector", "text.h5", "--to", "adc", "--out", "o.h5"], "text.h5"),
+    (["generate", "detector", "missing.h5", "--to", "adc", "--out", "o.h5"], "missing.h5"),
+    (["generate", "detector", "empty.h5", "--to", "adc", "--out", "o.h5", "--card", "text.h5"], "text.h5"),
 ])
 def test_unreadable_inputs_give_one_line_naming_them(files, cli, args, culprit):
     result = cli(*args)
@@ -89,6 +92,7 @@ WRITERS = [
     ["generate", "dijet", "--process", "qcd", "--events", "10", "--out", "{file}.h5"],
     ["generate", "jets", "--process", "top", "--jets", "10", "--out", "{file}.h5"],
     [*SHOWERS, "--out", "{file}.h5"],
+    ["generate", "detector", "text.h5", "--to", "event-images", "--out", "{file}.h5"],
     ["calo", "train", "--data", "text.h5", "--layers", "4", "--out", "{run}"],
     ["calo", "sample", "--run", "model", "--log-uniform", "1", "10", "--out", "{file}.h5"],
     ["calo", "score", "--run", "model", "--data", "text.h5", "--out", "{file}.npz"],

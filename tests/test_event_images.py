@@ -1,10 +1,12 @@
-"""Seed-004 event images: the files as published, energy-preserving pooling, the augmentations."""
+"""Seed-004 event images: the files as published and as written, energy-preserving pooling, the augmentations."""
 
 import h5py
 import numpy as np
 import pytest
 
-from likely.data.event_images import EventImages, augment, read_event_images, sum_pool, tracker_mask
+from likely.data.event_images import (
+    EventImages, append_event_images, augment, read_event_images, sum_pool, tracker_mask, write_event_images,
+)
 
 
 def image_file(path, n=3, shape=(286, 360), seed=0, **override):
@@ -26,6 +28,27 @@ def test_the_channels_and_track_counts_are_read(tmp_path):
     np.testing.assert_allclose(events.images[:, 1], data["ImageECAL"], rtol=1e-6)
     np.testing.assert_array_equal(events.n_tracks, data["NTrk_PUcorr"])
     assert set(events.label) == {1} and len(events[1:]) == 2
+
+
+def test_written_images_read_back_with_their_labels(tmp_path):
+    rng = np.random.default_rng(1)
+    images = EventImages(rng.exponential(1.0, (3, 3, 58, 72)).astype(np.float32), np.array([4, 0, 9]),
+                         np.array([0, 1, 1]))
+    path = write_event_images(tmp_path / "images.h5", images)
+    back = read_event_images(path)
+    np.testing.assert_array_equal(back.images, images.images)
+    assert back.n_tracks.tolist() == [4, 0, 9] and back.label.tolist() == [0, 1, 1]
+    assert read_event_images(path, label=2).label.tolist() == [2, 2, 2]
+    with h5py.File(path, "r") as file:
+        assert file["ImageTrk_PUcorr"].compression == "gzip" and file["NTrk_PUcorr"].shape == (3,)
+    with pytest.raises(FileExistsError):
+        write_event_images(path, images)
+    with h5py.File(tmp_path / "more.h5", "w") as file:
+        append_event_images(file, images)
+        append_event_images(file, images[:1])
+        with pytest.raises(ValueError, match="cannot be added"):
+            append_event_images(file, EventImages(np.zeros((1, 3, 4, 4), np.float32), np.zeros(1, np.int64)))
+    assert read_event_images(tmp_path / "more.h5").n_tracks.tolist() == [4, 0, 9, 4]
 
 
 def test_other_files_are_refused_by_name(tmp_path):

@@ -6,7 +6,10 @@ and writes an LHC Olympics features file with a JSON record of every chunk besid
 (:func:`likely.data.generate.showers.generate_showers`) and writes CaloGAN- or
 CaloChallenge-style HDF5 with a JSON record beside it. ``likely generate stream`` draws the
 synthetic Gaia-like sky patch with a stellar stream (:func:`likely.data.generate.generate_stream`)
-and writes it as an HDF5 table (:func:`likely.data.write_table`).
+and writes it as an HDF5 table (:func:`likely.data.write_table`). ``likely generate detector``
+passes a truth-particles file through the parametric detector
+(:func:`likely.data.detector.run_detector`) and writes event images, ADC objects or
+reconstructed objects.
 """
 
 from __future__ import annotations
@@ -118,6 +121,7 @@ def add_parser(subparsers) -> None:
     add_events_parser(kinds)
     add_showers_parser(kinds)
     add_stream_parser(kinds)
+    add_detector_parser(kinds)
 
 
 #: ``likely generate jets`` options that set a JetSettings field: (flag, field, help)
@@ -291,6 +295,51 @@ def run_stream(args) -> Path:
                        overwrite=args.force)
     log.info("wrote %d field and %d stream stars to %s", args.field, args.stream, path)
     return path
+
+
+def add_detector_parser(kinds) -> None:
+    """``likely generate detector``: truth particles through the parametric detector."""
+    detector = kinds.add_parser(
+        "detector",
+        help="pass truth particles through the fast parametric (Delphes-like, CMS-like) detector",
+        description=(
+            "Reads a likely particles file of truth final states (E, px, py, pz, pid, charge), simulates "
+            "tracks, ECAL/HCAL cells, electrons, muons, photons, jets and missing pT with the detector card "
+            "(default: CMS-like; a parametrization, not Geant4: docs/detector.md), keeps the events with "
+            "H_T above --ht-min, and writes seed-004 event images, an ADC2021 file or the reconstructed "
+            "objects, with a JSON record beside the output."
+        ),
+    )
+    detector.add_argument("truth", type=Path, help="truth particles file (.h5, likely.data.read_particles)")
+    detector.add_argument("--out", required=True, type=Path, help="output file (.h5)")
+    detector.add_argument("--to", required=True, choices=("event-images", "adc", "particles"),
+                          help="event-images: Trk/ECAL/HCAL images and nTracks (seed 004); adc: the 19 object "
+                               "slots of the CMS anomaly-detection challenge; particles: the objects (pt, eta, "
+                               "phi, id) with the columns ht and n_tracks")
+    detector.add_argument("--card", type=Path, metavar="CARD.toml", help="detector card (default: the CMS-like card)")
+    detector.add_argument("--pool", type=positive_int, default=1, metavar="K",
+                          help="event-images only: sum K x K pixels (seed 004: 5, giving 58 x 72; default: 1)")
+    detector.add_argument("--ht-min", type=float, metavar="GEV",
+                          help="keep events with H_T (e, mu, gamma, jets) above this (default: 500 for "
+                               "event-images, 0 otherwise)")
+    detector.add_argument("--lepton-trigger", action="store_true",
+                          help="also require an electron or muon above 23 GeV (the ADC2021 trigger)")
+    detector.add_argument("--pileup", type=Path, metavar="MINBIAS.h5",
+                          help="truth particles file of minimum-bias events to overlay (needs --mu)")
+    detector.add_argument("--mu", type=float, metavar="MU", help="mean number of pile-up events per event (Poisson)")
+    detector.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    detector.add_argument("--batch", type=positive_int, default=500,
+                          help="events simulated at a time (default: 500; unpooled images take 1.2 MB each)")
+    detector.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    detector.set_defaults(run=run_detector_command)
+
+
+def run_detector_command(args) -> Path:
+    from likely.data.detector import run_detector
+
+    return run_detector(args.truth, args.out, to=args.to, card=args.card, pool=args.pool, ht_min=args.ht_min,
+                        require_lepton=args.lepton_trigger, pileup=args.pileup, mu=args.mu, seed=args.seed,
+                        batch=args.batch, overwrite=args.force, progress=not args.quiet)
 
 
 def run_dijet(args) -> Path:

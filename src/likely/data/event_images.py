@@ -14,18 +14,22 @@ Arrays here are channels first, ``(N, 3, n_eta, n_phi)`` float32 in the order ``
 :func:`sum_pool` sums k × k patches (k = 5: 286 × 360 → 58 × 72 in (η, φ), the paper's
 72 × 58 in (φ, η)); :func:`tracker_mask` is the final models' input (1 where the pooled
 tracker image has a track); :func:`augment` draws the seed's η-flip / φ-roll augmentations.
+:func:`write_event_images` writes the same layout (gzip), with a ``label`` dataset when the
+images have labels, which :func:`read_event_images` then reads back.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from likely._io import names_the_file, open_hdf5
+from likely._io import atomic_path, check_overwrite, names_the_file, open_hdf5
 
-__all__ = ["CHANNELS", "EventImages", "augment", "read_event_images", "sum_pool", "tracker_mask"]
+__all__ = ["CHANNELS", "EventImages", "append_event_images", "augment", "read_event_images", "sum_pool",
+           "tracker_mask", "write_event_images"]
 
 CHANNELS = ("trk", "ecal", "hcal")
 DATASETS = ("ImageTrk_PUcorr", "ImageECAL", "ImageHCAL")
@@ -58,7 +62,11 @@ class EventImages:
 @names_the_file
 def read_event_images(path: str | os.PathLike, start: int | None = None, stop: int | None = None, *,
                       label: int | None = None) -> EventImages:
-    """The events ``start:stop`` of a seed-004 image file; ``label`` (e.g. 1 for SUEP) labels them all."""
+    """The events ``start:stop`` of a seed-004 image file.
+
+    ``label`` (e.g. 1 for SUEP) labels them all; without it, a ``label`` dataset of the file
+    (as :func:`write_event_images` writes) gives the labels, else there are none.
+    """
     rows = slice(start, stop)
     with open_hdf5(path, "event-image file (HDF5)") as file:
         missing = [name for name in (*DATASETS, N_TRACKS) if name not in file]
@@ -70,9 +78,51 @@ def read_event_images(path: str | os.PathLike, start: int | None = None, stop: i
                              f"got {sorted(shapes)}")
         images = np.stack([file[name][rows] for name in DATASETS], axis=1).astype(np.float32)
         n_tracks = file[N_TRACKS][rows]
+        stored = file["label"][rows] if label is None and "label" in file else None
     if n_tracks.shape != (len(images),):
         raise ValueError(f"{path}: {N_TRACKS} must have one entry per image; got shape {n_tracks.shape}")
-    return EventImages(images, n_tracks.astype(np.int64), None if label is None else np.full(len(images), label))
+    labels = stored if label is None else np.full(len(images), label)
+    return EventImages(images, n_tracks.astype(np.int64), labels)
+
+
+def write_event_images(path: str | os.PathLike, images: EventImages, *, overwrite: bool = False) -> Path:
+    """Write ``images`` in the seed-004 layout (gzip) atomically; returns ``path``.
+
+    An existing file raises ``FileExistsError`` unless ``overwrite``; a failed write leaves it intact.
+    """
+    import h5py
+
+    path = check_overwrite(path, overwrite)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as file:
+        append_event_images(file, images)
+    return path
+
+
+def append_event_images(file, images: EventImages) -> None:
+    """Add ``images`` to the open HDF5 ``file`` (h5py, writable), creating the datasets on the first call.
+
+    For writers that make the events batch by batch; every batch must have the same image
+    shape and all or none must have labels.
+    """
+    if not isinstance(images, EventImages):
+        raise TypeError(f"images must be EventImages; got {type(images).__name__}")
+    n, shape = len(images), images.images.shape[2:]
+    arrays = {name: images.images[:, c] for c, name in enumerate(DATASETS)}
+    arrays[N_TRACKS] = images.n_tracks
+    if images.label is not None:
+        arrays["label"] = images.label
+    if N_TRACKS not in file:
+        for name, array in arrays.items():
+            chunks = (1, *shape) if array.ndim == 3 else None
+            file.create_dataset(name, shape=(0, *array.shape[1:]), maxshape=(None, *array.shape[1:]),
+                                dtype=array.dtype, chunks=chunks, compression="gzip")
+    if set(arrays) != set(file) or file[DATASETS[0]].shape[1:] != shape:
+        raise ValueError(f"images of shape {shape} {'with' if 'label' in arrays else 'without'} labels cannot be "
+                         f"added to a file of shape {file[DATASETS[0]].shape[1:]} with datasets {sorted(file)}")
+    for name, array in arrays.items():
+        dataset = file[name]
+        dataset.resize(len(dataset) + n, axis=0)
+        dataset[len(dataset) - n:] = array
 
 
 def sum_pool(images: np.ndarray, k: int = 5) -> np.ndarray:
