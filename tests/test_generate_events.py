@@ -127,6 +127,10 @@ def test_bad_settings_name_the_argument(process, params, message):
 def test_bad_filters_name_the_argument():
     with pytest.raises(ValueError, match="ht_min"):
         EventSettings("qcd", ht_min=-1.0)
+    with pytest.raises(ValueError, match="ht_min must be below 13000"):
+        EventSettings("qcd", ht_min=20_000.0)
+    with pytest.raises(ValueError, match="lepton_pt_min"):
+        EventSettings("qcd", lepton_pt_min=7000.0)
     with pytest.raises(ValueError, match="eta_max"):
         EventSettings("qcd", eta_max=0.0)
     with pytest.raises(TypeError, match="EventSettings"):

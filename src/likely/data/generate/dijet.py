@@ -50,8 +50,8 @@ from likely.data.generate.driver import (
     ChunkedGenerator, RunPlan, generate_in_chunks, load_chunk, plan_run, save_chunk, work_dir,
 )
 from likely.data.generate.pythia import (
-    generator_versions, prefix_record, selection_summary,
-    COMMON, ParticleTable, final_state, num, select_events, start_pythia, validate_seed,
+    COMMON, ParticleTable, final_state, generator_versions, num, prefix_record, select_events, selection_summary,
+    start_pythia, validate_seed,
 )
 from likely.data.jets import JET_PT_MIN, JET_R, cluster_jets, first_jets, jet_columns
 from likely.data.lhco_events import HADRONS, pad_hadrons, write_lhco_events

@@ -36,12 +36,11 @@ import numpy as np
 from likely._checks import check_choice, check_positive
 from likely.data.generate.driver import ChunkedGenerator, generate_in_chunks, plan_run, save_chunk
 from likely.data.generate.jet_samples import DARK_PRESETS, check_dark_sector, dark_sector_lines
-from likely.data.generate.suep import SUEP_PROCESS
 from likely.data.generate.pythia import (
-    generator_versions, prefix_record, selection_summary,
-    COMMON, TRUTH_FEATURES, EventProcess, Params, ParticleTable, final_state, num, select_events, start_pythia, truth_particles,
-    validate_seed,
+    COMMON, E_CM, TRUTH_FEATURES, EventProcess, Params, ParticleTable, final_state, generator_versions, num,
+    prefix_record, select_events, selection_summary, start_pythia, truth_particles, validate_seed,
 )
+from likely.data.generate.suep import SUEP_PROCESS
 from likely.data.jets import cluster_jets
 from likely.data.particles import Particles, write_particles
 
@@ -86,6 +85,8 @@ EVENT_PROCESSES: dict[str, EventProcess] = {
         EventProcess("svj", "semi-visible jets: Hidden Valley Z' -> q_d q_d~ (seed 004, after Canelli et al.)", 1,
                      {**_SVJ, "dark_lambda": None}, dark_sector_lines, _svj_check),
         SUEP_PROCESS,
+        EventProcess("minbias", "minimum-bias (inelastic non-diffractive) collisions, to overlay as pile-up", 0, {},
+                     lambda p: ["SoftQCD:nonDiffractive = on"]),
     )
 }
 
@@ -134,8 +135,11 @@ class EventSettings:
                 params[name] = float(value)
         EVENT_PROCESSES[self.process].check(params)
         object.__setattr__(self, "params", dict(sorted(params.items())))
-        for name in ("ht_min", "lepton_pt_min"):
+        for name, reach in (("ht_min", E_CM), ("lepton_pt_min", E_CM / 2)):
             check_positive(getattr(self, name), name, allow_zero=True)
+            if getattr(self, name) >= reach:
+                raise ValueError(f"{name} must be below {reach:g} GeV, the most a 13 TeV collision can give; "
+                                 f"got {getattr(self, name)!r}: nothing would pass")
             object.__setattr__(self, name, float(getattr(self, name)))
         check_positive(self.eta_max, "eta_max")
         object.__setattr__(self, "eta_max", float(self.eta_max))

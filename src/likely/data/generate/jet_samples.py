@@ -43,8 +43,8 @@ import numpy as np
 from likely._checks import check_choice, check_positive
 from likely.data.generate.driver import ChunkedGenerator, generate_in_chunks, plan_run, save_chunk
 from likely.data.generate.pythia import (
-    generator_versions, prefix_record, selection_summary,
-    COMMON, ParticleTable, final_state, last_copies, num, select_events, start_pythia, validate_seed,
+    COMMON, ParticleTable, final_state, generator_versions, last_copies, num, prefix_record, select_events,
+    selection_summary, start_pythia, validate_seed,
 )
 from likely.data.jets import _ranges, cluster_jets, jet_columns
 from likely.data.particles import Particles, write_particles
