@@ -75,19 +75,21 @@ def samples() -> dict[str, EventSettings]:
 def make_images(name: str, settings: EventSettings, n_events: int, args, folder: Path, seed: int) -> tuple:
     """Generate ``n_events`` truth events of ``settings``, image them; (EventImages, speed row)."""
     truth, images = folder / f"{name.replace(' ', '_')}.h5", folder / f"{name.replace(' ', '_')}_images.h5"
-    log(f"{name}: generating {n_events} truth events")
-    start = time.perf_counter()
-    generate_events(truth, settings, n_events, chunk_size=max(1, -(-n_events // args.workers)),
-                    workers=args.workers, seed=seed, progress=False)
-    seconds = time.perf_counter() - start
+    if not truth.exists():  # a --keep folder of an earlier run is reused
+        log(f"{name}: generating {n_events} truth events")
+        generate_events(truth, settings, n_events, chunk_size=max(1, -(-n_events // args.workers)),
+                        workers=args.workers, seed=seed, progress=False)
     record = json.loads(truth.with_suffix(".json").read_text())
+    if record["events"] != n_events or any(record[key] != value for key, value in settings.record().items()):
+        raise SystemExit(f"{truth} holds another sample; use another --keep folder")
+    seconds = sum(chunk["seconds"] for chunk in record["chunks"])  # worker time: Pythia start-up included
     pileup = None if args.mu == 0 else args.pileup
-    start = time.perf_counter()
+    start = time.perf_counter()  # the detector: reading, simulating, imaging, writing
     run_detector(truth, images, to="event-images", pool=5, ht_min=RECO_HT_MIN, pileup=pileup,
-                 mu=args.mu if pileup else None, seed=seed, progress=False)
+                 mu=args.mu if pileup else None, seed=seed, overwrite=True, progress=False)
     detector_seconds = time.perf_counter() - start
     result = read_event_images(images)
-    row = [name, f"{n_events}", f"{100 * record['efficiency']:.1f} %", f"{n_events / seconds / args.workers:.1f}",
+    row = [name, f"{n_events}", f"{100 * record['efficiency']:.1f} %", f"{n_events / seconds:.1f}",
            f"{100 * len(result) / n_events:.1f} %", f"{1000 * detector_seconds / n_events:.1f}"]
     return result, row
 
