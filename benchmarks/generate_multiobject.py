@@ -84,15 +84,15 @@ def main() -> None:
     samples["qcd pthat_min=100"] = EventSettings("qcd", {"pthat_min": 100.0})
     results = [measure(name, settings, args.rare_events if name in RARE else args.events, args.seed)
                for name, settings in samples.items()]
-    headers = ["process", "events", "generated ev/s", f"e/μ pT > {LEPTON_PT:.0f} GeV, |η| < 2.5",
-               "filtered ev/s", "σ (pb)", "σ × eff (pb)"]
+    headers = ["process", "events", "generated ev/s", "filter eff", "filtered ev/s", "σ (pb)", "σ × eff (pb)"]
     share_headers = ["background", "ours (σ × eff)", "ADC2021"]
     tables = [(headers, rows(results)), (share_headers, shares(results))]
     for h, r in tables:
         print(text_table(h, r), end="\n\n")
     if args.write:
         setup = (f"One worker, one chunk per process, seed {args.seed}, MPI on, no filter while generating; "
-                 "truth final states, no detector; the shares use qcd at pthat_min = 30 GeV.")
+                 f"filter eff: the fraction with a truth e or μ of pT > {LEPTON_PT:.0f} GeV in abs(η) < 2.5 "
+                 "(binomial error); no detector; the shares use qcd at pthat_min = 30 GeV.")
         write_section(args.write, SECTION, "\n\n".join([provenance(), setup,
                                                          *(markdown_table(h, r) for h, r in tables)]))
         log(f"wrote {args.write}")
