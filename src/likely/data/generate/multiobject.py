@@ -31,11 +31,11 @@ def _resonance(pid: int, mass: float) -> list[str]:
     return [f"{pid}:m0 = {num(mass)}", f"{pid}:mMin = {num(mass / 2)}", f"{pid}:mMax = {num(2 * mass)}"]
 
 
-def _heavier(params: Params, name: str, threshold: float, what: str) -> None:
-    """Raise unless ``params[name]`` exceeds ``threshold`` GeV (``what`` says why)."""
+def _heavier(params: Params, name: str, threshold: float, what: str, why: str = "") -> None:
+    """Raise unless ``params[name]`` exceeds ``threshold`` GeV, which is ``what``."""
     check_positive(params[name], name)
     if params[name] <= threshold:
-        raise ValueError(f"{name} must exceed {what} ({threshold:.2f} GeV); got {params[name]!r}")
+        raise ValueError(f"{name} must exceed {what} = {threshold:.2f} GeV{why}; got {params[name]!r}")
 
 
 def _boson_plus_jets(inclusive: str, with_parton: tuple[str, str], pthat_min: float) -> list[str]:
@@ -100,8 +100,8 @@ ADC_PROCESSES: tuple[EventProcess, ...] = (
     EventProcess("leptoquark", "scalar leptoquark -> b tau (ADC signal LQ), pair and single production", 1,
                  {"m_lq": 80.0}, _leptoquark, lambda p: _heavier(p, "m_lq", M_B + M_TAU, "m_b + m_tau")),
     EventProcess("ato4l", "neutral scalar A (gg -> H0) -> Z* Z* -> 4 leptons (e, mu) (ADC signal)", 1,
-                 {"m_a": 50.0}, _ato4l, lambda p: _heavier(p, "m_a", M_Z / 2, "m_Z / 2, below which Pythia "
-                                                                            "closes A -> Z* Z*")),
+                 {"m_a": 50.0}, _ato4l,
+                 lambda p: _heavier(p, "m_a", M_Z / 2, "m_Z / 2", " (below it Pythia gives A -> Z* Z* no width)")),
     EventProcess("h0tautau", "neutral scalar h0 (gg -> H0) -> tau tau (ADC signal)", 1, {"m_h0": 60.0}, _h0tautau,
                  lambda p: _heavier(p, "m_h0", 2 * M_TAU, "two tau masses")),
     EventProcess("hplus", "charged scalar h+- (c sbar -> H+) -> tau nu (ADC signal)", 1, {"m_hplus": 60.0},
