@@ -36,6 +36,7 @@ import numpy as np
 from likely._checks import check_choice, check_positive
 from likely.data.generate.driver import ChunkedGenerator, generate_in_chunks, plan_run, save_chunk
 from likely.data.generate.jet_samples import DARK_PRESETS, check_dark_sector, dark_sector_lines
+from likely.data.generate.multiobject import ADC_PROCESSES
 from likely.data.generate.pythia import (
     COMMON, E_CM, TRUTH_FEATURES, EventProcess, Params, ParticleTable, final_state, generator_versions, num,
     prefix_record, select_events, selection_summary, start_pythia, truth_particles, validate_seed,
@@ -79,7 +80,8 @@ _SVJ = {name: value for name, value in DARK_PRESETS["svj-3.1"].items() if not na
 #: The processes of :func:`generate_events`, by name.
 EVENT_PROCESSES: dict[str, EventProcess] = {
     process.name: process for process in (
-        EventProcess("qcd", "QCD multijets (HardQCD:all), the background of the event-image studies", 0,
+        EventProcess("qcd", "QCD multijets (HardQCD:all), the background of the event-image studies and, with a "
+                     "lower pthat_min and the lepton filter, of the ADC multi-object events", 0,
                      {"pthat_min": 150.0},
                      lambda p: ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {num(p['pthat_min'])}"], _qcd_check),
         EventProcess("svj", "semi-visible jets: Hidden Valley Z' -> q_d q_d~ (seed 004, after Canelli et al.)", 1,
@@ -87,6 +89,7 @@ EVENT_PROCESSES: dict[str, EventProcess] = {
         SUEP_PROCESS,
         EventProcess("minbias", "minimum-bias (inelastic non-diffractive) collisions, to overlay as pile-up", 0, {},
                      lambda p: ["SoftQCD:nonDiffractive = on"]),
+        *ADC_PROCESSES,
     )
 }
 
