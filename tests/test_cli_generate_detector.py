@@ -94,3 +94,15 @@ def test_a_card_file_is_used_and_a_bad_one_named(truth, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["generate", "detector", str(truth), "--out", str(tmp_path / "y.h5"), "--to", "adc", "--card", str(card)])
     assert "card.toml: jets.radius must lie in (0, 2]" in capsys.readouterr().err
+
+
+def test_a_bundled_card_is_taken_by_name_and_an_unknown_name_refused(truth, tmp_path, capsys):
+    out = tmp_path / "adc.h5"
+    assert main(["-q", "generate", "detector", str(truth), "--out", str(out), "--to", "adc", "--card", "adc"]) == 0
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert DetectorCard.from_dict(record["card"]) == DetectorCard.bundled("adc")
+    assert (read_adc(out).feature("id") == 2).sum() >= 5  # one electron of 10-60 GeV per event, efficiency 85-95 %
+    with pytest.raises(SystemExit):
+        main(["generate", "detector", str(truth), "--out", str(tmp_path / "z.h5"), "--to", "adc", "--card", "atlas"])
+    assert "bundled cards ('cms', 'adc')" in capsys.readouterr().err
+    assert not (tmp_path / "z.h5").exists()

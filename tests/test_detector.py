@@ -94,6 +94,15 @@ def test_a_bad_card_names_the_file_and_the_field(tmp_path, edit, message):
     assert str(path) in str(error.value) and message in str(error.value)
 
 
+def test_the_adc_card_is_the_cms_card_with_the_challenge_thresholds():
+    adc = DetectorCard.bundled("adc")
+    expected = card_with(name=adc.name, electrons__pt_min=3.0, muons__pt_min=3.0, muons__eta_max=2.1,
+                         jets__pt_min=15.0)
+    assert adc == expected and adc != DetectorCard.cms()
+    with pytest.raises(ValueError, match="bundled cards"):
+        DetectorCard.bundled("atlas")
+
+
 def test_the_docs_show_the_default_card_as_it_is():
     doc = (CMS_TOML.parents[5] / "docs" / "detector.md").read_text()
     assert f"```toml\n{CMS_TOML.read_text()}```" in doc

@@ -316,7 +316,9 @@ def add_detector_parser(kinds) -> None:
                           help="event-images: Trk/ECAL/HCAL images and nTracks (seed 004); adc: the 19 object "
                                "slots of the CMS anomaly-detection challenge; particles: the objects (pt, eta, "
                                "phi, id) with the columns ht and n_tracks")
-    detector.add_argument("--card", type=Path, metavar="CARD.toml", help="detector card (default: the CMS-like card)")
+    detector.add_argument("--card", metavar="CARD", help="detector card: a TOML file, or a bundled card: cms (the "
+                                                         "default, CMS-like), adc (its ADC2021 object thresholds: "
+                                                         "e and mu above 3 GeV, jets above 15)")
     detector.add_argument("--pool", type=positive_int, default=1, metavar="K",
                           help="event-images only: sum K x K pixels (seed 004: 5, giving 58 x 72; default: 1)")
     detector.add_argument("--ht-min", type=float, metavar="GEV",

@@ -3,8 +3,9 @@
 A card is a tree of frozen dataclasses, one per TOML table (``[tracker]``,
 ``[tracker.efficiency]``, ``[ecal]``, …). Every field is required; a missing or unknown
 field, a value of the wrong type or out of range raises ``ValueError`` naming
-``section.field`` (and the file, for :meth:`DetectorCard.from_toml`). The bundled
-``cards/cms.toml`` is :meth:`DetectorCard.cms`; docs/detector.md explains every field.
+``section.field`` (and the file, for :meth:`DetectorCard.from_toml`). The bundled cards
+(:data:`BUNDLED_CARDS`: ``cms``, the default, and ``adc``, its ADC2021 object thresholds) are
+:meth:`DetectorCard.bundled`; docs/detector.md explains every field.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "Calorimeter", "Deposits", "DetectorCard", "Efficiency", "EnergyResolution", "Invisible", "Isolation", "Jets",
+    "BUNDLED_CARDS", "Calorimeter", "Deposits", "DetectorCard", "Efficiency", "EnergyResolution", "Invisible", "Isolation", "Jets",
     "Met", "MomentumResolution", "MuonCuts", "ObjectCuts", "Pileup", "Tracker",
 ]
 
+#: the cards shipped in ``likely/data/detector/cards``: the CMS-like default, and it with the ADC2021 thresholds
+BUNDLED_CARDS = ("cms", "adc")
 #: objects the missing pT can be made of
 MET_OBJECTS = ("electrons", "muons", "photons", "jets")
 #: largest |η| a card may ask for (the isolation search keys events by η in a window of this half-width)
@@ -342,10 +345,17 @@ class DetectorCard:
             raise ValueError(f"{source}: {error}") from None
 
     @classmethod
-    def cms(cls) -> DetectorCard:
-        """The bundled CMS-like card (``likely/data/detector/cards/cms.toml``)."""
-        with resources.as_file(resources.files(__package__) / "cards" / "cms.toml") as path:
+    def bundled(cls, name: str) -> DetectorCard:
+        """The bundled card ``name`` (:data:`BUNDLED_CARDS`; ``likely/data/detector/cards/<name>.toml``)."""
+        if name not in BUNDLED_CARDS:
+            raise ValueError(f"card must be one of the bundled cards {BUNDLED_CARDS} or a TOML file; got {name!r}")
+        with resources.as_file(resources.files(__package__) / "cards" / f"{name}.toml") as path:
             return cls.from_toml(path)
+
+    @classmethod
+    def cms(cls) -> DetectorCard:
+        """The bundled CMS-like card, the default."""
+        return cls.bundled("cms")
 
     def to_dict(self) -> dict[str, Any]:
         """The card as nested dicts of plain values (JSON-ready; :meth:`from_dict` reads it back)."""

@@ -39,6 +39,8 @@ def _card(card: DetectorCard | str | os.PathLike | None, mu: float | None, pileu
     """The card to run: the default, a TOML file or a card, with ``mu`` as its pile-up mean when given."""
     if card is None:
         card = DetectorCard.cms()
+    elif isinstance(card, str) and not Path(card).suffix:  # a name: one of BUNDLED_CARDS
+        card = DetectorCard.bundled(card)
     elif not isinstance(card, DetectorCard):
         card = DetectorCard.from_toml(card)
     if mu is not None:
@@ -74,7 +76,7 @@ def run_detector(truth: str | os.PathLike, out: str | os.PathLike, *, to: str,
         Seed-004 event images (:func:`~likely.data.event_images.write_event_images`), an ADC2021
         file (:func:`~likely.data.write_adc`), or the objects (pt, eta, phi, id; photons as
         id 5) with the columns ``ht`` and ``n_tracks`` as a particles file.
-    card : DetectorCard or path of a TOML card, optional
+    card : DetectorCard, a bundled card's name (``"cms"``, ``"adc"``) or a TOML file, optional
         Default: the CMS-like card.
     pool : int
         Event images only: k × k sum pooling (5: 58 × 72 images).
