@@ -106,3 +106,13 @@ def test_a_bundled_card_is_taken_by_name_and_an_unknown_name_refused(truth, tmp_
         main(["generate", "detector", str(truth), "--out", str(tmp_path / "z.h5"), "--to", "adc", "--card", "atlas"])
     assert "bundled cards ('cms', 'adc')" in capsys.readouterr().err
     assert not (tmp_path / "z.h5").exists()
+
+
+@pytest.mark.parametrize("to", ["event-images", "adc"])
+def test_a_selection_that_keeps_nothing_is_refused_and_writes_nothing(truth, tmp_path, capsys, to):
+    out = tmp_path / "none.h5"
+    with pytest.raises(SystemExit):
+        main(["generate", "detector", str(truth), "--out", str(out), "--to", to, "--ht-min", "100000"])
+    err = capsys.readouterr().err
+    assert "no event of the 7" in err and "ht_min = 100000 GeV" in err
+    assert not out.exists() and not out.with_suffix(".json").exists() and not list(tmp_path.glob(".none*"))

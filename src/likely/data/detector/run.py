@@ -137,8 +137,12 @@ def _batches(truth: Path, n_events: int, card: DetectorCard, minimum_bias, ht_mi
 
 
 def _finish(out: Path, record: dict[str, Any], kept: int) -> None:
-    """Write the run's record beside ``out`` (before the output itself appears)."""
+    """Write the run's record beside ``out`` (before the output itself appears); refuse an empty selection."""
     n = record["events_in"]
+    if kept == 0:
+        trigger = " and the lepton trigger" if record["lepton_trigger"] else ""
+        raise ValueError(f"no event of the {n} in {record['truth']} passed the selection (ht_min = "
+                         f"{record['ht_min']:g} GeV{trigger}); nothing was written: lower ht_min")
     write_json(out.with_suffix(".json"), {**record, "events_out": kept, "efficiency": kept / n})
 
 
@@ -160,10 +164,11 @@ def _write_objects(out: Path, runs, to: str, record: dict[str, Any]) -> int:
         objects = adc_objects(reco, photons=to == "particles")
         columns = {**objects.columns, "ht": reco.ht, "n_tracks": reco.n_tracks}
         parts.append(Particles(objects.values, objects.mask, objects.features, columns=columns, label=objects.label))
+    kept = sum(len(part) for part in parts)
+    _finish(out, record, kept)
     objects = Particles.concat(parts)
-    _finish(out, record, len(objects))
     if to == "adc":
         write_adc(out, objects, overwrite=True)
     else:
         write_particles(out, objects, overwrite=True)
-    return len(objects)
+    return kept
