@@ -53,3 +53,22 @@ def test_unknown_bundled_sample_is_refused():
 
     with pytest.raises(ValueError, match="name must be one of"):
         bundled_path("stop", BUNDLED_JETS)
+
+
+def test_bundled_event_images_and_adc_events_are_documented_and_physical():
+    from likely.data.samples import (
+        BUNDLED_ADC, BUNDLED_EVENT_IMAGES, bundled_path, load_bundled_adc, load_bundled_event_images,
+    )
+
+    for files in (BUNDLED_EVENT_IMAGES, BUNDLED_ADC):
+        for name in files:
+            path = bundled_path(name, files)
+            for record in (path.with_suffix(".json"), path.with_suffix(".truth.json")):
+                assert "seed" in json.loads(record.read_text()), record
+    qcd, suep = load_bundled_event_images("qcd"), load_bundled_event_images("suep400")
+    assert (qcd.label == 0).all() and (suep.label == 1).all() and qcd.images.shape[1:] == (3, 58, 72)
+    assert np.median(suep.n_tracks) > 1.5 * np.median(qcd.n_tracks)  # soft bombs: many tracks
+    wjets, ato4l = load_bundled_adc("wjets"), load_bundled_adc("ato4l")
+    assert (wjets.label == 0).all() and (ato4l.label == 1).all()
+    leptons = lambda events: np.isin(events.feature("id"), (2, 3)).sum(axis=1)  # noqa: E731
+    assert leptons(wjets).min() >= 1 and leptons(ato4l).mean() > leptons(wjets).mean() + 1  # A -> 4 leptons

@@ -16,6 +16,17 @@ records seeds and settings): 1000 top and 1000 QCD jets of the top-tagging windo
 jets (``--process dark --preset aachen --seed 7201``) and 500 QCD jets of its window (pT
 150–300 GeV; ``--process qcd --pt-min 150 --pt-max 300 --seed 7301``), each with its 200
 hardest constituents (E, px, py, pz).
+
+``event_images_*.h5`` (seed-004 layout, pooled to 58 × 72) and ``adc_*.h5`` (ADC2021 layout)
+went through the parametric detector: truth events from ``likely generate events`` (its
+record is ``<name>.truth.json``), then ``likely generate detector`` (its record is
+``<name>.json``). Event images: ``--process qcd``, ``--process suep --param
+mediator_mass=400`` and ``--process svj --param mzprime=3100``, each with ``--ht-min 400``
+and seeds 8001, 8101, 8201 (800, 200, 150 events), then ``--to event-images --pool 5`` with
+the same seed (reconstructed H_T > 500 GeV: 459, 176, 149 images). ADC: ``wjets``,
+``zjets``, ``ttbar``, ``ato4l``, ``leptoquark``, ``h0tautau`` with ``--lepton-pt-min 20``
+and seeds 8301 … 8801 (500, 200, 150, 200, 200, 150 events), then ``--to adc --card adc
+--lepton-trigger`` (364, 165, 84, 86, 95, 94 events).
 """
 
 from __future__ import annotations
@@ -26,8 +37,9 @@ from pathlib import Path
 from likely.data.events import EventSet
 from likely.data.lhco import DEFAULT_FEATURES, read_lhco
 
-__all__ = ["BUNDLED_JETS", "SHOWER_SIGNALS", "bundled_dijet_paths", "bundled_path", "bundled_shower_path",
-           "load_bundled_dijets", "load_bundled_jets", "load_bundled_showers"]
+__all__ = ["BUNDLED_ADC", "BUNDLED_EVENT_IMAGES", "BUNDLED_JETS", "SHOWER_SIGNALS", "bundled_dijet_paths",
+           "bundled_path", "bundled_shower_path", "load_bundled_adc", "load_bundled_dijets",
+           "load_bundled_event_images", "load_bundled_jets", "load_bundled_showers"]
 
 #: The bundled signal samples, (mχ in GeV, decay displacement in m).
 SHOWER_SIGNALS = ((5.0, 0.33), (0.05, 1.04))
@@ -36,6 +48,13 @@ SHOWER_SIGNALS = ((5.0, 0.33), (0.05, 1.04))
 #: The bundled jet samples: name → file.
 BUNDLED_JETS = {"top": "jets_top.h5", "qcd": "jets_qcd.h5", "aachen": "jets_aachen.h5",
                 "qcd-150-300": "jets_qcd_150_300.h5"}
+
+
+#: The bundled event images (seed-004 layout, 58 × 72): name → file.
+BUNDLED_EVENT_IMAGES = {"qcd": "event_images_qcd.h5", "suep400": "event_images_suep400.h5",
+                        "svj3.1": "event_images_svj3.1.h5"}
+#: The bundled ADC2021 events: process name (of ``likely generate events``) → file.
+BUNDLED_ADC = {name: f"adc_{name}.h5" for name in ("wjets", "zjets", "ttbar", "ato4l", "leptoquark", "h0tautau")}
 
 
 def bundled_path(name: str, files: dict[str, str]) -> Path:
@@ -57,6 +76,29 @@ def load_bundled_jets(name: str):
     from likely.data.particles import read_particles
 
     return read_particles(bundled_path(name, BUNDLED_JETS))
+
+
+def load_bundled_event_images(name: str):
+    """The bundled event images ``name`` (:data:`BUNDLED_EVENT_IMAGES`; label 0 QCD, 1 the signals).
+
+    Examples
+    --------
+    >>> images = load_bundled_event_images("suep400")
+    >>> images.images.shape[1:], bool((images.label == 1).all())
+    ((3, 58, 72), True)
+    """
+    from likely.data.event_images import read_event_images
+
+    return read_event_images(bundled_path(name, BUNDLED_EVENT_IMAGES))
+
+
+def load_bundled_adc(name: str):
+    """The bundled ADC2021 events of process ``name`` (:data:`BUNDLED_ADC`) as objects ``(pt, eta, phi, id)``,
+    labelled 0 (backgrounds) or 1 (signals)."""
+    from likely.data.adc import read_adc
+    from likely.data.generate.events import EVENT_PROCESSES
+
+    return read_adc(bundled_path(name, BUNDLED_ADC), label=EVENT_PROCESSES[name].label)
 
 
 def bundled_dijet_paths() -> tuple[Path, Path]:
