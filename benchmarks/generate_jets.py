@@ -116,7 +116,7 @@ def main() -> None:
     if args.write:
         body = "\n\n".join([provenance(), f"Workers: {args.workers}; seeds {args.seed}..; no detector simulation.",
                             *(markdown_table(h, r) for h, r in tables)])
-        write_section(args.write, SECTION, body)
+        write_section(args.write, SECTION if args.workers == 1 else f"{SECTION}, {args.workers} workers", body)
         log(f"wrote {args.write}")
 
 
