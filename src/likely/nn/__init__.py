@@ -1,6 +1,7 @@
-"""Torch plumbing shared by every model: MLPs, the training loop, checkpoints, devices."""
+"""Torch plumbing shared by every model: MLPs, conv encoders and decoders, the training loop, checkpoints, devices."""
 
 from likely.nn.checkpoint import load_safely, save_atomic
+from likely.nn.conv import ConvDecoder, ConvEncoder, spectral_normalized
 from likely.nn.device import resolve_device, seeded, to_numpy, to_tensor
 from likely.nn.mlp import MLP
 from likely.nn.progress import batch_slices, progress_bar, set_progress_bars
@@ -8,6 +9,8 @@ from likely.nn.trainer import History, Trainer
 
 __all__ = [
     "MLP",
+    "ConvDecoder",
+    "ConvEncoder",
     "History",
     "Trainer",
     "batch_slices",
@@ -17,6 +20,7 @@ __all__ = [
     "save_atomic",
     "seeded",
     "set_progress_bars",
+    "spectral_normalized",
     "to_numpy",
     "to_tensor",
 ]

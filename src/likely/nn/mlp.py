@@ -15,6 +15,7 @@ ACTIVATIONS = {
     "gelu": nn.GELU,
     "leaky_relu": nn.LeakyReLU,
     "tanh": nn.Tanh,
+    "prelu": nn.PReLU,
 }
 
 
