@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from likely._checks import check_images, check_inputs
+from likely._checks import check_images, check_inputs, parameter_constraints
 from likely.autoencoders import (
     Autoencoder,
     DirichletVAE,
@@ -193,6 +193,17 @@ def test_the_pixel_remapping_is_the_same_at_fit_and_at_score(tmp_path):
 
 
 # ------------------------------------------------------------------ errors
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_declared_constraints_are_checked_at_fit(name):
+    """Every declared hyperparameter is checked before any work, with an error naming it (the
+    sklearn estimator checks cannot run here: they pass y where these models take a condition)."""
+    model, kind = MODELS[name]
+    assert repr(clone(model)) == repr(model)
+    for parameter in parameter_constraints(type(model)):
+        with pytest.raises((TypeError, ValueError), match=f"^{parameter} must"):
+            clone(model).set_params(**{parameter: object()}).fit(data(kind, n=20))
+
+
 def test_errors_name_the_argument(fitted):
     ae, X = fitted["Autoencoder-conv"]
     with pytest.raises(ValueError, match="cond was given, but Autoencoder takes no condition"):
