@@ -97,6 +97,7 @@ CASES = {
 #: saveable classes whose round trip is tested where their (slow or structured) fixtures live
 ELSEWHERE = {
     "FluxMutability": "tests/test_flux_mutability.py",
+    "NormalizedAutoencoder": "tests/test_nae.py (save and load give identical scores)",
     "ResonantMethod": "tests/test_search_persistence.py (every method)",
     "Detector": "tests/test_detectors.py (check_detector, every registered detector)",
 }
