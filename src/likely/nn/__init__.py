@@ -1,5 +1,6 @@
 """Torch plumbing shared by every model: MLPs, conv encoders and decoders, the training loop, checkpoints, devices."""
 
+from likely.nn.backbone import build_decoder, build_encoder
 from likely.nn.checkpoint import load_safely, save_atomic
 from likely.nn.conv import ConvDecoder, ConvEncoder, spectral_normalized
 from likely.nn.device import resolve_device, seeded, to_numpy, to_tensor
@@ -14,6 +15,8 @@ __all__ = [
     "History",
     "Trainer",
     "batch_slices",
+    "build_decoder",
+    "build_encoder",
     "load_safely",
     "progress_bar",
     "resolve_device",
