@@ -43,7 +43,7 @@ def plot_nae_energies(history: Any, smooth: int = 1):
         energies.plot(np.arange(start, start + len(values)), values, label=label)
     energies.set(xlabel="NAE step", ylabel="mean energy (MSE)", yscale="log")
     energies.legend()
-    loss = _running_mean(history.loss, smooth)
+    loss = _running_mean(history.nae_loss, smooth)
     losses.plot(np.arange(start, start + len(loss)), loss, color="black")
     losses.axhline(0, color="grey", linestyle=":")
     losses.set(xlabel="NAE step", ylabel=r"$E(x^+) - E(x^-)$")
