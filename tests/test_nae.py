@@ -253,3 +253,26 @@ def test_bad_inputs_are_refused_naming_the_argument(fitted):
 def test_plots_show_the_energies_and_the_kept_samples(fitted):
     assert len(plot_nae_energies(fitted.history_).axes) == 3
     assert len(plot_nae_samples(fitted.history_).axes) == 3 * 3
+
+
+# ---------------------------------------------------------------- command
+def test_nae_command_trains_scores_and_reports_with_its_training_figures(tmp_path):
+    from likely.cli import main
+    from likely.data import write_particles
+    from likely.data.samples import load_bundled_jets
+
+    files = [str(write_particles(tmp_path / f"{name}.h5", load_bundled_jets(name)[:100])) for name in ("qcd", "top")]
+    run = tmp_path / "run"
+    assert main(["-q", "detect", "nae", "train", "--data", files[0], "--out", str(run), "--pixels", "8",
+                 "--power", "0.5", "--normalize", "--conv-channels", "4", "--hidden", "8", "--epochs", "1",
+                 "--batch-size", "32", "--nae-steps", "3", "--nae-batch-size", "16", "--latent-steps", "2",
+                 "--input-steps", "2", "--monitor-every", "2", "--seed", "0", "--device", "cpu"]) == 0
+    assert main(["-q", "detect", "nae", "score", str(run), "--data", *files]) == 0
+    scores = np.load(run / "scores.npz")
+    assert set(scores.files) == {"score", "label", "score_energy"} and scores["score"].shape == (200,)
+    assert main(["-q", "detect", "nae", "report", str(run), "--data", *files, "--resamples", "5"]) == 0
+    report = (run / "report.md").read_text()
+    for figure in ("nae_energies", "nae_samples", "training"):
+        assert f"![{figure}]({figure}.png)" in report and (run / f"{figure}.png").stat().st_size > 0
+    model = ReconstructionDetector.load(run / "model", device="cpu").autoencoder_
+    assert model.history_.steps == 3 and model.input_chain.anneal and model.latent == 3
