@@ -11,6 +11,8 @@ from likely._checks import check_images, check_inputs, parameter_constraints
 from likely.autoencoders import (
     Autoencoder,
     DirichletVAE,
+    Langevin,
+    NormalizedAutoencoder,
     VariationalAutoencoder,
     dirichlet_laplace_prior,
     gaussian_kl,
@@ -42,6 +44,10 @@ MODELS = {
     "VAE-conv": (VariationalAutoencoder(**SMALL, loss="bce", trainer=trainer(4), device="cpu", random_state=0),
                  "images"),
     "DirichletVAE": (DirichletVAE(hidden=(16,), trainer=trainer(4), device="cpu", random_state=0), "images"),
+    "NAE-conv": (NormalizedAutoencoder(**SMALL, trainer=trainer(4), steps=3, batch_size=32, progress=False,
+                                       latent_chain=Langevin(step=100.0, noise=1e-2, steps=2),
+                                       input_chain=Langevin(step=50.0, noise=1e-4, steps=2, anneal=True),
+                                       device="cpu", random_state=0), "images"),
 }
 
 

@@ -12,7 +12,9 @@ import torch
 
 import likely
 from likely._persist import MANIFEST, PICKLES, WEIGHTS, Saveable, load
-from likely.autoencoders import Autoencoder, ConditionalAutoencoder, DirichletVAE, VariationalAutoencoder
+from likely.autoencoders import (
+    Autoencoder, ConditionalAutoencoder, DirichletVAE, Langevin, NormalizedAutoencoder, VariationalAutoencoder,
+)
 from likely.calo import CaloFlow, EnergyRegressor
 from likely.classify import Ensemble, NNClassifier, NNRegressor, TreeClassifier
 from likely.density import Flow, FlowMatching
@@ -89,6 +91,10 @@ CASES = {
     VariationalAutoencoder: (_family(VariationalAutoencoder, latent=2, channels=(4,), hidden=(8,), output="softplus"),
                              _image_model),
     DirichletVAE: (_family(DirichletVAE, hidden=(8,), power=0.5), _image_model),
+    NormalizedAutoencoder: (_family(NormalizedAutoencoder, channels=(4,), hidden=(8,), normalize=True, steps=3,
+                                    batch_size=16, latent_chain=Langevin(step=100.0, noise=1e-2, steps=2),
+                                    input_chain=Langevin(step=50.0, noise=1e-4, steps=2, anneal=True),
+                                    progress=False), _image_model),
     Decorrelator: (lambda: Decorrelator(flow=Flow(transforms=2, hidden=(16,), trainer=_trainer(), device="cpu"),
                                         random_state=0),
                    lambda est, data: (est.fit(data[0], data[1]), lambda m: m.transform(data[0][:50], data[1][:50]))),

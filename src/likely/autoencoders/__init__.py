@@ -10,6 +10,8 @@ from likely.autoencoders.autoencoder import Autoencoder
 from likely.autoencoders.base import BaseAutoencoder, remap_pixels
 from likely.autoencoders.conditional import ConditionalAutoencoder
 from likely.autoencoders.dirichlet import DirichletVAE, dirichlet_laplace_prior
+from likely.autoencoders.langevin import Langevin
+from likely.autoencoders.nae import NAEHistory, NormalizedAutoencoder
 from likely.autoencoders.variational import VariationalAutoencoder, gaussian_kl
 
 __all__ = [
@@ -17,6 +19,9 @@ __all__ = [
     "BaseAutoencoder",
     "ConditionalAutoencoder",
     "DirichletVAE",
+    "Langevin",
+    "NAEHistory",
+    "NormalizedAutoencoder",
     "VariationalAutoencoder",
     "dirichlet_laplace_prior",
     "gaussian_kl",
