@@ -288,7 +288,8 @@ def append_particles(file, particles: Particles) -> None:
     if not isinstance(particles, Particles):
         raise TypeError(f"particles must be a Particles; got {type(particles).__name__}")
     arrays = {f"columns/{name}": column for name, column in particles.columns.items()}
-    arrays.update({what: getattr(particles, what) for what in ("label", "weight") if getattr(particles, what) is not None})
+    arrays.update({what: getattr(particles, what) for what in ("label", "weight")
+                   if getattr(particles, what) is not None})
     if "mask" not in file:
         _, width, n_features = particles.values.shape
         rows = max(1, CHUNK_VALUES // max(1, width * n_features))  # chunks of about 256 KiB
