@@ -10,11 +10,13 @@ complete (written atomically), and an existing one is kept unless ``overwrite``.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -73,8 +75,7 @@ def convert_particles(inputs: Sequence[str | os.PathLike], out: str | os.PathLik
         return part if max_particles is None else _hardest(part, max_particles)
 
     _check_alike([(info, sets(PARTICLE_READERS[info.format](info.path, 0, 1))) for info in sources])
-    n = _write(out, ((info, sets(part)) for info in sources for part in _particles(info, batch, progress)),
-               append_particles)
+    n = _write(out, (pair for info in sources for pair in _batches(info, batch, progress, sets)), append_particles)
     log.info("wrote %d sets of %d file(s) to %s", n, len(sources), out)
     return out
 
@@ -118,8 +119,7 @@ def jet_images_file(source: str | os.PathLike, out: str | os.PathLike, *, format
     check_positive(batch, "batch", integer=True)
     out = _fresh(out, overwrite)
     info = _events(particle_file(source, format))
-    images = ((info, JetImages(jet_images(part, **options), part.label, options))
-              for part in _particles(info, batch, progress))
+    images = _batches(info, batch, progress, lambda part: JetImages(jet_images(part, **options), part.label, options))
     log.info("wrote %d jet images of %s to %s", _write(out, images, append_jet_images), source, out)
     return out
 
@@ -135,7 +135,7 @@ def point_clouds_file(source: str | os.PathLike, out: str | os.PathLike, *, n: i
     check_positive(batch, "batch", integer=True)
     out = _fresh(out, overwrite)
     info = _events(particle_file(source, format))
-    clouds = ((info, point_clouds(part, n)) for part in _particles(info, batch, progress))
+    clouds = _batches(info, batch, progress, lambda part: point_clouds(part, n))
     log.info("wrote %d point clouds of %s to %s", _write(out, clouds, append_particles), source, out)
     return out
 
@@ -180,16 +180,30 @@ def _events(info: FileInfo) -> FileInfo:
     return info
 
 
-def _particles(info: FileInfo, batch: int, progress: bool) -> Iterator[Particles]:
-    """The sets of the particle-level file ``info`` describes, ``batch`` at a time."""
+def _batches(info: FileInfo, batch: int, progress: bool, make: Callable[[Particles], Any]) -> Iterator[tuple]:
+    """``(info, make(sets))`` for the sets of the particle-level file ``info`` describes, ``batch`` at a time."""
     from likely.nn import batch_slices
 
     read = PARTICLE_READERS[info.format]
     for start, stop in batch_slices(info.n_events, batch, desc=info.path.name, enabled=progress):
-        yield read(info.path, start, stop)
+        part = read(info.path, start, stop)
+        with _about(info.path):
+            made = make(part)
+        yield info, made
 
 
-def _write(out: Path, parts: Iterable[tuple[FileInfo, object]], append: Callable) -> int:
+@contextlib.contextmanager
+def _about(path: Path) -> Iterator[None]:
+    """Put ``path`` in front of the ValueErrors of the block that do not name it."""
+    try:
+        yield
+    except ValueError as error:
+        if str(path) in str(error):
+            raise
+        raise ValueError(f"{path}: {error}") from error
+
+
+def _write(out: Path, parts: Iterable[tuple[FileInfo, Any]], append: Callable) -> int:
     """Append every part to a new HDF5 file that replaces ``out`` once all are in; returns the events written.
 
     A part that does not fit the file (other features, columns, shapes) raises naming its input.
@@ -199,9 +213,7 @@ def _write(out: Path, parts: Iterable[tuple[FileInfo, object]], append: Callable
     n = 0
     with atomic_path(out) as tmp, h5py.File(tmp, "w") as file:
         for info, part in parts:
-            try:
+            with _about(info.path):
                 append(file, part)
-            except ValueError as error:
-                raise ValueError(f"{info.path}: {error}") from error
             n += len(part)
     return n
