@@ -6,8 +6,11 @@ and with the library's writers.
 
 import subprocess
 
+import h5py
 import numpy as np
+import pandas as pd
 import pytest
+import uproot
 from test_adc import slots_file
 from test_cli_hostile import assert_one_line_error
 from test_event_images import image_file
@@ -85,6 +88,24 @@ def test_info_names_every_layout_with_its_events(tmp_path, likely):
     headers = [line for line in result.stdout.splitlines() if not line.startswith(" ")]
     assert headers == [f"{path.name}: {FORMATS[name]} ({name}), {EVENTS[name]} events" for name, path in paths.items()]
     assert "  particles  (4, 200, 4) float32" in result.stdout and "  features   E, px, py, pz" in result.stdout
+
+
+def test_files_of_no_known_layout_are_refused_by_name(tmp_path):
+    with h5py.File(tmp_path / "other.h5", "w") as file:
+        file["x"] = np.zeros(3)
+    pd.DataFrame({"x": [1.0]}).to_hdf(tmp_path / "frame.h5", key="events", mode="w")
+    with uproot.recreate(tmp_path / "other.root") as file:
+        file["events"] = {"x": np.zeros(2)}
+    jetclass_file(tmp_path / "jets.root", drop=("part_px",))
+    for name in ("other.h5", "frame.h5", "other.root", "jets.root"):
+        with pytest.raises(ValueError, match=rf"{name} is not a file of a known layout .*; known layouts: particles"):
+            detect_format(tmp_path / name)
+    LAYOUTS["jetnet"](tmp_path / "whole.h5")
+    (tmp_path / "cut.h5").write_bytes((tmp_path / "whole.h5").read_bytes()[:1000])
+    with pytest.raises(ValueError, match="cut.h5"):
+        detect_format(tmp_path / "cut.h5")
+    with pytest.raises(FileNotFoundError, match="missing.h5"):
+        detect_format(tmp_path / "missing.h5")
 
 
 @pytest.mark.parametrize("layout", ["top-tagging", "jetnet", "jetclass", "adc", "lhco-events"])
