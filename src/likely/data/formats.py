@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from likely._io import open_hdf5, unreadable
+from likely._io import names_the_file, open_hdf5, unreadable
 from likely.data import images, particles
 from likely.data.adc import read_adc
 from likely.data.event_images import DATASETS, N_TRACKS
@@ -84,6 +84,7 @@ def detect_format(path: str | os.PathLike) -> str:
     return describe_file(path).format
 
 
+@names_the_file
 def describe_file(path: str | os.PathLike) -> FileInfo:
     """The layout, number of events and contents of the file ``path``, from its headers only.
 
@@ -152,14 +153,13 @@ def _describe_pandas(path: Path) -> FileInfo:
         with pd.HDFStore(path, mode="r") as store:
             keys = store.keys()
             key = next((k for k in ("table", "df") if f"/{k}" in keys), keys[0][1:] if len(keys) == 1 else None)
-            if key is None:
-                raise _unknown(path, f"a pandas HDF file with the tables {keys}")
-            header, storer = store.select(key, stop=0), store.get_storer(key)
-            n_events = int(storer.nrows if getattr(storer, "is_table", False) else storer.shape[0])
-    except ValueError:
-        raise
-    except Exception as error:  # PyTables / HDF5 raise their own exception types
+            if key is not None:
+                header, storer = store.select(key, stop=0), store.get_storer(key)
+                n_events = int(storer.nrows if getattr(storer, "is_table", False) else storer.shape[0])
+    except Exception as error:  # PyTables / HDF5 / pandas raise their own exception types for damaged files
         raise unreadable(path, "pandas HDF file", error) from error
+    if key is None:
+        raise _unknown(path, f"a pandas HDF file with the tables {keys}")
     if not isinstance(header, pd.DataFrame):
         raise _unknown(path, f"a pandas {type(header).__name__} under {key!r}")
     columns = [str(name) for name in header.columns]
@@ -192,14 +192,13 @@ def _describe_root(path: Path) -> FileInfo:
 
     try:
         with uproot.open(path) as file:
-            if TREE not in file:
-                raise _unknown(path, f"a ROOT file without a TTree {TREE!r}: it has {file.keys()}")
-            tree = file[TREE]
-            branches, n_events = list(tree.keys()), int(tree.num_entries)
-    except ValueError:
-        raise
+            keys = file.keys()
+            tree = file[TREE] if TREE in file else None
+            branches, n_events = (list(tree.keys()), int(tree.num_entries)) if tree is not None else ([], 0)
     except Exception as error:  # uproot raises its own types (and OSError) for a file that is not whole ROOT
         raise unreadable(path, "ROOT file", error) from error
+    if tree is None:
+        raise _unknown(path, f"a ROOT file without a TTree {TREE!r}: it has {keys}")
     missing = [name for name in (*MOMENTA, *JETCLASS_LABELS) if name not in branches]
     if missing:
         raise _unknown(path, f"a ROOT file whose tree {TREE!r} lacks {missing[:5]}")
