@@ -89,7 +89,7 @@ def describe_file(path: str | os.PathLike) -> FileInfo:
     """The layout, number of events and contents of the file ``path``, from its headers only.
 
     Raises ``FileNotFoundError`` for a missing file and a ``ValueError`` naming the file
-    and listing the known layouts for one of none of them.
+    and listing the known layouts for a file of none of them.
     """
     import h5py
 
