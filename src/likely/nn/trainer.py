@@ -131,6 +131,7 @@ class Trainer(BaseEstimator):
         val_data: Sequence[torch.Tensor | None] | None = None,
         *,
         random_state: int | None = None,
+        augment: Callable[..., Sequence[torch.Tensor | None]] | None = None,
     ) -> History:
         """Train ``module`` in place by minimizing ``loss_fn(*batch)``.
 
@@ -146,6 +147,10 @@ class Trainer(BaseEstimator):
             random ``val_fraction`` of ``data`` is held out.
         random_state : int or None
             Seeds the validation split and the shuffling.
+        augment : callable or None
+            ``augment(*batch) -> batch``, applied to every training batch before the loss
+            (e.g. a random augmentation of each event, drawn anew every epoch); validation
+            batches are used as they are. Its own random state is not checkpointed.
 
         Returns
         -------
@@ -172,7 +177,7 @@ class Trainer(BaseEstimator):
         try:
             while state.epoch < self.epochs and not state.finished:
                 start = time.perf_counter()
-                train_loss = self._train_epoch(module, loss_fn, data, optimizer, scheduler, generator)
+                train_loss = self._train_epoch(module, loss_fn, data, optimizer, scheduler, generator, augment)
                 val_loss = self._evaluate(module, loss_fn, val_data) if val_data else train_loss
                 state.record(module, train_loss, val_loss, optimizer, time.perf_counter() - start, self.patience)
                 if self.checkpoint is not None:
@@ -217,13 +222,15 @@ class Trainer(BaseEstimator):
             return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, total_steps=total)
         return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
-    def _train_epoch(self, module, loss_fn, data, optimizer, scheduler, generator) -> float:
+    def _train_epoch(self, module, loss_fn, data, optimizer, scheduler, generator, augment) -> float:
         module.train()
         n_rows = _n_rows(data)
         shuffled = _select(data, torch.randperm(n_rows, generator=generator).to(_device(data)))
         total = torch.zeros((), device=_device(data))
         for start in range(0, n_rows, self.batch_size):
             batch = _slice(shuffled, start, start + self.batch_size)
+            if augment is not None:
+                batch = tuple(augment(*batch))
             loss = loss_fn(*batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
