@@ -96,6 +96,7 @@ CASES = {
 }
 #: saveable classes whose round trip is tested where their (slow or structured) fixtures live
 ELSEWHERE = {
+    "CoDAE": "tests/test_codae.py (CoDAE and CoDVAE)",
     "FluxMutability": "tests/test_flux_mutability.py",
     "ResonantMethod": "tests/test_search_persistence.py (every method)",
     "Detector": "tests/test_detectors.py (check_detector, every registered detector)",
