@@ -10,7 +10,7 @@ from calo_toy import tiny_caloflow, toy_showers
 from sklearn.base import clone
 
 from likely._checks import parameter_constraints
-from likely.autoencoders import ConditionalAutoencoder
+from likely.autoencoders import Autoencoder, ConditionalAutoencoder
 from likely.density import Flow
 from likely.detect import (
     DETECTORS,
@@ -57,23 +57,43 @@ def shower_case():
     return LikelihoodScorer(model=tiny_caloflow(epochs=2)), showers, e_inc, {"outliers": showers[:, ::-1]}
 
 
-#: every registered detector with small, fast settings and data: (detector, X, cond, more check arguments)
+def blob_images(n=300, size=8, seed=0):
+    """Images (n, 1, size, size) in [0, 1]: one Gaussian blob each, at a random place near the centre."""
+    rng = np.random.default_rng(seed)
+    grid = np.arange(size) - (size - 1) / 2
+    centre = rng.normal(0, 1, (n, 2, 1, 1))
+    images = np.exp(-((grid[:, None] - centre[:, :1]) ** 2 + (grid - centre[:, 1:]) ** 2) / 4)
+    return images.astype("f4")
+
+
+def image_case():
+    """A convolutional autoencoder's latent norm on images; the obvious outliers are noise images."""
+    X = blob_images()
+    ae = Autoencoder(latent=2, channels=(4,), hidden=(8,), trainer=Trainer(epochs=4, batch_size=32, lr=1e-2, **QUIET),
+                     random_state=0, device="cpu")
+    noise = np.random.default_rng(1).uniform(size=X.shape).astype("f4")
+    return ReconstructionDetector(autoencoder=ae), X, None, {"outliers": noise}
+
+
+#: every registered detector with small, fast settings and data: (detector, X, cond, more check arguments);
+#: a name "Detector[variant]" is one more case of the detector Detector
 CASES = {
     "LikelihoodScorer": shower_case,
     "FluxMutability": lambda: (tiny_flux_mutability(), *conditional_data(), {}),
     "ReconstructionDetector": lambda: (ReconstructionDetector(autoencoder=tiny_autoencoder()), *conditional_data(), {}),
+    "ReconstructionDetector[images]": image_case,
 }
 
 
 def test_every_registered_detector_is_checked():
-    assert set(CASES) == set(DETECTORS)
+    assert {name.split("[")[0] for name in CASES} == set(DETECTORS)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_detector_keeps_the_contract(name):
     detector, X, cond, more = CASES[name]()
     fitted = check_detector(detector, X, cond, **more)
-    assert isinstance(fitted, DETECTORS[name]) and fitted is not detector
+    assert isinstance(fitted, DETECTORS[name.split("[")[0]]) and fitted is not detector
 
 
 def test_unconditional_reconstruction_detector_keeps_the_contract():

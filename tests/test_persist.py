@@ -12,7 +12,7 @@ import torch
 
 import likely
 from likely._persist import MANIFEST, PICKLES, WEIGHTS, Saveable, load
-from likely.autoencoders import ConditionalAutoencoder
+from likely.autoencoders import Autoencoder, ConditionalAutoencoder, DirichletVAE, VariationalAutoencoder
 from likely.calo import CaloFlow, EnergyRegressor
 from likely.classify import Ensemble, NNClassifier, NNRegressor, TreeClassifier
 from likely.density import Flow, FlowMatching
@@ -60,6 +60,16 @@ def _autoencoder(est, data):
     return est.fit(X, c), lambda m: m.residuals(X[:50], c[:50]).ravel()
 
 
+def _image_model(est, _):
+    """A model of the autoencoder family on small non-negative images: every score and the reconstructions."""
+    images = np.random.default_rng(0).gamma(1.0, size=(200, 1, 6, 6)).astype("f4")
+    return est.fit(images), lambda m: np.concatenate([*m.scores(images[:20]).values(), m.reconstruct(images[:5]).ravel()])
+
+
+def _family(cls, **settings):
+    return lambda: cls(**settings, trainer=_trainer(), device="cpu", random_state=0)
+
+
 #: class -> (unfitted instance, fit-and-output function); outputs must agree bit for bit after loading
 CASES = {
     Flow: (lambda: Flow(transforms=2, hidden=(16,), trainer=_trainer(), device="cpu", random_state=0), _density),
@@ -75,6 +85,10 @@ CASES = {
                       _showers),
     ConditionalAutoencoder: (lambda: ConditionalAutoencoder(encoder=(8,), latent=2, trainer=_trainer(),
                                                             device="cpu", random_state=0), _autoencoder),
+    Autoencoder: (_family(Autoencoder, latent=2, channels=(4,), hidden=(8,), power=0.5, normalize=True), _image_model),
+    VariationalAutoencoder: (_family(VariationalAutoencoder, latent=2, channels=(4,), hidden=(8,), output="softplus"),
+                             _image_model),
+    DirichletVAE: (_family(DirichletVAE, hidden=(8,), power=0.5), _image_model),
     Decorrelator: (lambda: Decorrelator(flow=Flow(transforms=2, hidden=(16,), trainer=_trainer(), device="cpu"),
                                         random_state=0),
                    lambda est, data: (est.fit(data[0], data[1]), lambda m: m.transform(data[0][:50], data[1][:50]))),

@@ -11,8 +11,11 @@ file covers it with inputs we accept.
 
 The conditional autoencoder is here too (``fit(X, cond=None)``, like the densities).
 Not here: resonant methods (``fit(events: EventSet, window)``), CaloFlow and the
-detectors take structured physics inputs, not an array ``X``; their parameter handling
-(``get_params`` / ``clone`` / declared constraints) is tested in their own test files.
+detectors take structured physics inputs, not an array ``X``; the autoencoder family
+(``Autoencoder``, ``VariationalAutoencoder``, ``DirichletVAE``) refuses the ``y`` the checks
+pass as the second argument of ``fit``, where it takes a condition it has none of; their
+parameter handling (``get_params`` / ``clone`` / declared constraints) is tested in their
+own test files.
 """
 
 import numpy as np

@@ -52,6 +52,17 @@ def test_early_stopping_restores_best_state():
     assert restored < history.val_loss[-1]
 
 
+def test_monitor_records_the_validation_mean_per_epoch():
+    x, y = _regression(n=500)
+    x_val, y_val = _regression(n=300, seed=1)
+    model, loss = _problem()
+    history = Trainer(epochs=3, batch_size=64, progress=False).fit(
+        model, loss, (x, y), (x_val, y_val), monitor=lambda x, y: {"mse": loss(x, y), "mean_y": y.mean()})
+    assert set(history.monitors) == {"mse", "mean_y"} and len(history.monitors["mse"]) == 3
+    assert history.monitors["mse"] == pytest.approx(history.val_loss, rel=1e-6)  # the same quantity
+    assert history.monitors["mean_y"] == pytest.approx([y_val.mean().item()] * 3, rel=1e-6)
+
+
 def test_no_validation_uses_training_loss():
     model, loss = _problem()
     history = Trainer(epochs=2, val_fraction=0.0, progress=False).fit(model, loss, _regression())

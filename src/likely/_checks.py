@@ -20,6 +20,8 @@ __all__ = [
     "check_energies",
     "check_fitted",
     "check_fraction",
+    "check_images",
+    "check_inputs",
     "check_labels",
     "check_positive",
     "check_showers",
@@ -83,6 +85,51 @@ def check_array(
     array = np.ascontiguousarray(array, dtype=dtype)
     _check_finite(array, name)
     return array
+
+
+def check_images(X: Any, name: str = "X", *, shape: Sequence[int] | None = None,
+                 allow_empty: bool = False) -> np.ndarray:
+    """Validate images (N, C, H, W), or (N, H, W) as one channel; returns float32 (N, C, H, W).
+
+    ``shape`` is the (C, H, W) the images must have (e.g. the training images' shape).
+    """
+    array = _as_numeric(X, name)
+    if array.ndim == 3:
+        array = array[:, None]
+    if array.ndim != 4:
+        raise ValueError(f"{name} must be images (N, C, H, W) or (N, H, W); got shape {array.shape}")
+    if array.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{name} is empty (0 images)")
+    if 0 in array.shape[1:]:
+        raise ValueError(f"{name} has empty images; got shape {array.shape}")
+    if shape is not None and array.shape[1:] != tuple(shape):
+        raise ValueError(f"{name} has images of shape (C, H, W) = {array.shape[1:]}, but {tuple(shape)} "
+                         "were expected")
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    _check_finite(array, name)
+    return array
+
+
+def check_inputs(X: Any, name: str = "X", *, shape: Sequence[int] | None = None) -> np.ndarray:
+    """Validate the objects of a model that takes vectors (N, D) or images (N, C, H, W) / (N, H, W).
+
+    ``shape`` is the shape of one object the model was fitted on: (D,) for vectors,
+    (C, H, W) for images; None accepts either kind. Returns float32 (N, D) or (N, C, H, W).
+    """
+    array = _as_numeric(X, name)
+    if shape is None and array.ndim not in (2, 3, 4):
+        raise ValueError(f"{name} must be vectors (N, D) or images (N, C, H, W) / (N, H, W); got shape "
+                         f"{array.shape}")
+    vectors = array.ndim == 2 if shape is None else len(shape) == 1
+    if vectors:
+        if array.ndim != 2:
+            raise ValueError(f"{name} must be vectors (N, {shape[0]}) like the training data; got shape "
+                             f"{array.shape}")
+        return check_array(array, name, n_features=None if shape is None else shape[0])
+    if array.ndim == 2 and shape is not None:
+        raise ValueError(f"{name} must be images (N, C, H, W) of shape {tuple(shape)} like the training data; "
+                         f"got vectors of shape {array.shape}")
+    return check_images(array, name, shape=shape)
 
 
 def check_cond(

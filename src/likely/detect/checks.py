@@ -189,8 +189,9 @@ def check_save_load(case: Case) -> None:
 
 
 def check_bad_input(case: Case) -> None:
-    """Wrong numbers of features, 1-D objects, a condition of the wrong length and NaN / inf
-    in the objects or the condition raise ValueError (at score and at fit)."""
+    """Wrong numbers of features (of vectors) or wrong image shapes and flattened images (of
+    images), 1-D objects, a condition of the wrong length and NaN / inf in the objects or the
+    condition raise ValueError (at score and at fit)."""
     name, fitted, X, cond = "check_bad_input", case.fitted, case.X[:10], None if case.cond is None else case.cond[:10]
     for bad, what in ((np.nan, "NaN"), (np.inf, "inf")):
         _raises(name, ValueError, lambda: fitted.score(_with(X, bad), cond), f"score with {what} in X")
@@ -201,7 +202,14 @@ def check_bad_input(case: Case) -> None:
         _raises(name, ValueError, lambda: fitted.score(np.hstack([X, X[:, :1]]), cond), "score with one feature too many")
         if X.shape[1] > 1:
             _raises(name, ValueError, lambda: fitted.score(X[:, :-1], cond), "score with one feature too few")
-        _raises(name, ValueError, lambda: fitted.score(X[:, 0], cond), "score of 1-D X")
+    else:
+        _raises(name, ValueError, lambda: fitted.score(np.concatenate([X, X[..., :1]], -1), cond),
+                "score of images one pixel wider")
+        _raises(name, ValueError, lambda: fitted.score(X.reshape(len(X), -1), cond), "score of flattened images")
+        if X.ndim == 4:
+            _raises(name, ValueError, lambda: fitted.score(np.concatenate([X, X[:, :1]], 1), cond),
+                    "score of images with one channel too many")
+    _raises(name, ValueError, lambda: fitted.score(X.reshape(len(X), -1)[:, 0], cond), "score of 1-D X")
     if cond is not None:
         _raises(name, ValueError, lambda: fitted.score(X, cond[:-1]), "score with a cond one row short")
 
@@ -235,7 +243,8 @@ def check_detector(detector: Detector, X: Any, cond: Any = None, *, outliers: An
         Unfitted; fitted here as a clone on ``X``, ``cond``. Small, fast settings do:
         the checks test the contract, not the detector's power.
     X : array (N, ...)
-        Reference objects; N of a few hundred or more, so cut fractions are resolved.
+        Reference objects — vectors (N, D), images (N, C, H, W) or (N, H, W), or whatever the
+        detector takes; N of a few hundred or more, so cut fractions are resolved.
     cond : array (N,), (N, C) or None
         Their condition.
     outliers : array (M, ...) or None

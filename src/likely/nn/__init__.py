@@ -1,5 +1,6 @@
 """Torch plumbing shared by every model: MLPs, conv encoders and decoders, residual conv blocks, the training loop, checkpoints, devices."""
 
+from likely.nn.backbone import build_decoder, build_encoder
 from likely.nn.blocks import ConvLayer, ResidualBlock, SpatialConditioning, UpConvLayer, center_crop
 from likely.nn.checkpoint import load_safely, save_atomic
 from likely.nn.conv import ConvDecoder, ConvEncoder, spectral_normalized
@@ -19,6 +20,8 @@ __all__ = [
     "Trainer",
     "UpConvLayer",
     "batch_slices",
+    "build_decoder",
+    "build_encoder",
     "center_crop",
     "load_safely",
     "progress_bar",

@@ -58,7 +58,7 @@ class ConvEncoder(nn.Module):
     hidden : sequence of int
         Hidden widths of the MLP after flattening.
     activation : str
-        Hidden activation, one of ``relu elu silu gelu leaky_relu tanh prelu``.
+        Hidden activation, one of ``relu elu silu gelu leaky_relu tanh prelu selu``.
     spectral_norm : bool
         Spectrally normalize every layer.
     """

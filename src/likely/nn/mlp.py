@@ -16,6 +16,7 @@ ACTIVATIONS = {
     "leaky_relu": nn.LeakyReLU,
     "tanh": nn.Tanh,
     "prelu": nn.PReLU,
+    "selu": nn.SELU,
 }
 
 

@@ -7,7 +7,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,11 +25,13 @@ log = logging.getLogger(__name__)
 
 Batch = tuple[torch.Tensor | None, ...]
 LossFn = Callable[..., torch.Tensor]
+MonitorFn = Callable[..., Mapping[str, torch.Tensor]]
 
 
 @dataclass
 class History:
-    """Per-epoch record of a fit: mean losses, learning rate and wall time (s)."""
+    """Per-epoch record of a fit: mean losses, learning rate, wall time (s) and the model's
+    monitored quantities (``monitors``: name -> one value per epoch, see :meth:`Trainer.fit`)."""
 
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
@@ -37,6 +39,7 @@ class History:
     seconds: list[float] = field(default_factory=list)
     best_epoch: int = -1
     stopped_early: bool = False
+    monitors: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def epochs(self) -> int:
@@ -131,6 +134,7 @@ class Trainer(BaseEstimator):
         val_data: Sequence[torch.Tensor | None] | None = None,
         *,
         random_state: int | None = None,
+        monitor: MonitorFn | None = None,
         augment: Callable[..., Sequence[torch.Tensor | None]] | None = None,
     ) -> History:
         """Train ``module`` in place by minimizing ``loss_fn(*batch)``.
@@ -147,6 +151,11 @@ class Trainer(BaseEstimator):
             random ``val_fraction`` of ``data`` is held out.
         random_state : int or None
             Seeds the validation split and the shuffling.
+        monitor : callable or None
+            ``monitor(*batch) -> {name: scalar tensor}``, batch means of quantities to
+            record (e.g. a VAE's KL term): after every epoch it runs on the validation data
+            (the training data without validation) and ``History.monitors[name]`` gets
+            the mean over all rows.
         augment : callable or None
             ``augment(*batch) -> batch``, applied to every training batch before the loss
             (e.g. a random augmentation of each event, drawn anew every epoch); validation
@@ -179,7 +188,9 @@ class Trainer(BaseEstimator):
                 start = time.perf_counter()
                 train_loss = self._train_epoch(module, loss_fn, data, optimizer, scheduler, generator, augment)
                 val_loss = self._evaluate(module, loss_fn, val_data) if val_data else train_loss
-                state.record(module, train_loss, val_loss, optimizer, time.perf_counter() - start, self.patience)
+                monitored = {} if monitor is None else self._monitor(module, monitor, val_data or data)
+                state.record(module, train_loss, val_loss, optimizer, time.perf_counter() - start, self.patience,
+                             monitored)
                 if self.checkpoint is not None:
                     self._save(module, optimizer, scheduler, generator, state, fingerprint)
                 bar.update(1)
@@ -258,6 +269,17 @@ class Trainer(BaseEstimator):
         )
         return total / n_rows
 
+    @torch.no_grad()
+    def _monitor(self, module, monitor, data) -> dict[str, float]:
+        module.eval()
+        n_rows, size = _n_rows(data), max(self.batch_size, 4096)
+        totals: dict[str, float] = {}
+        for start in range(0, n_rows, size):
+            batch = _slice(data, start, start + size)
+            for name, value in monitor(*batch).items():
+                totals[name] = totals.get(name, 0.0) + float(value) * _n_rows(batch)
+        return {name: total / n_rows for name, total in totals.items()}
+
     def _save(self, module, optimizer, scheduler, generator, state, fingerprint) -> None:
         save_atomic(
             {
@@ -303,8 +325,10 @@ class _LoopState:
     def epoch(self) -> int:
         return self.history.epochs
 
-    def record(self, module, train_loss, val_loss, optimizer, seconds, patience) -> None:
+    def record(self, module, train_loss, val_loss, optimizer, seconds, patience, monitored) -> None:
         history = self.history
+        for name, value in monitored.items():
+            history.monitors.setdefault(name, []).append(value)
         history.train_loss.append(train_loss)
         history.val_loss.append(val_loss)
         history.lr.append(optimizer.param_groups[0]["lr"])
