@@ -10,6 +10,8 @@ from sklearn.base import clone
 from likely._checks import check_images, check_inputs, parameter_constraints
 from likely.autoencoders import (
     Autoencoder,
+    CoDAE,
+    CoDVAE,
     DirichletVAE,
     VariationalAutoencoder,
     dirichlet_laplace_prior,
@@ -33,6 +35,7 @@ def blobs(n=300, size=8, seed=0):
 
 
 SMALL = {"latent": 2, "channels": (4,), "hidden": (8,)}
+DUAL = {"filters": (4, 8), "mask_filters": (4, 8), "latent_channels": 4, "groups": 2, "mask_groups": 2}
 #: every model of the family, small: name -> (unfitted model, its data kind)
 MODELS = {
     "Autoencoder-dense": (Autoencoder(**SMALL, output="none", trainer=trainer(4), device="cpu", random_state=0), "vectors"),
@@ -42,6 +45,8 @@ MODELS = {
     "VAE-conv": (VariationalAutoencoder(**SMALL, loss="bce", trainer=trainer(4), device="cpu", random_state=0),
                  "images"),
     "DirichletVAE": (DirichletVAE(hidden=(16,), trainer=trainer(4), device="cpu", random_state=0), "images"),
+    "CoDAE": (CoDAE(**DUAL, trainer=trainer(4), device="cpu", random_state=0), "images"),
+    "CoDVAE": (CoDVAE(**DUAL, trainer=trainer(4), device="cpu", random_state=0), "images"),
 }
 
 

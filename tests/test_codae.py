@@ -113,7 +113,7 @@ def test_scores_equal_their_formulas_on_hand_made_images():
 
 def test_scores_refuse_mismatched_or_out_of_range_images():
     x = np.zeros((2, 1, 3, 3), np.float32)
-    with pytest.raises(ValueError, match="x_hat holds images of shape"):
+    with pytest.raises(ValueError, match=r"x_hat has images of shape \(C, H, W\) = \(1, 3, 4\)"):
         reconstruction_scores(x, np.zeros((2, 1, 3, 4), np.float32))
     with pytest.raises(ValueError, match=r"x_hat must lie in \[0, 1\]"):
         reconstruction_scores(x, x + 1.5)
@@ -211,12 +211,15 @@ def trained(masks):
 def test_a_tiny_training_on_bundled_qcd_masks_gives_finite_scores_and_a_history(trained, masks, cls):
     model = trained[cls]
     assert model.history_.epochs == 2 and np.isfinite(model.history_.train_loss + model.history_.val_loss).all()
+    if cls is CoDVAE:
+        monitors = model.history_.monitors
+        assert set(monitors) == {"reconstruction", "kl", "temperature"} and min(monitors["temperature"]) > 1.0
     scores = model.scores(masks)
     assert tuple(scores) == cls.score_names and cls.default_score in scores
     for name, values in scores.items():
         assert values.dtype == np.float32 and values.shape == (100,) and np.isfinite(values).all(), name
     assert np.array_equal(model.reconstruction_error(masks), scores[cls.default_score])
-    np.testing.assert_array_equal(model.mask_latent(masks), np.stack([scores["z_m0"], scores["z_m1"]], 1))
+    np.testing.assert_array_equal(model.encode(masks), np.stack([scores["z_m0"], scores["z_m1"]], 1))
     part = model.scores(masks[7:12])  # an image's scores do not depend on the others in its batch
     for name in scores:  # (up to the floating-point order of batched convolutions)
         np.testing.assert_allclose(part[name], scores[name][7:12], rtol=1e-4, atol=1e-4, err_msg=name)
@@ -251,15 +254,18 @@ def test_save_and_load_give_identical_scores(trained, masks, cls, tmp_path):
 
 def test_bad_inputs_and_settings_are_refused_by_name(trained, masks):
     model = trained[CoDAE]
-    with pytest.raises(ValueError, match="X must be 4-D"):
-        model.scores(masks[:, 0])
-    with pytest.raises(ValueError, match=r"X holds images of shape \(1, 58, 71\)"):
+    np.testing.assert_array_equal(model.scores(masks[:, 0])["bce"], model.scores(masks)["bce"])  # (N, H, W): 1 channel
+    with pytest.raises(ValueError, match=r"X must be images \(N, C, H, W\) of shape \(1, 58, 72\)"):
+        model.scores(masks[:, 0, 0])
+    with pytest.raises(ValueError, match=r"X has images of shape \(C, H, W\) = \(1, 58, 71\)"):
         model.scores(masks[..., :71])
+    with pytest.raises(ValueError, match="CoDAE is convolutional"):
+        CoDAE(**SMALL).fit(masks[:, 0, 0])
     with pytest.raises(ValueError, match=r"X must lie in \[0, 1\]"):
         model.scores(masks * 2)
     with pytest.raises(ValueError, match="X contains 1 non-finite"):
         model.scores(np.where(np.arange(masks.size).reshape(masks.shape) == 0, np.nan, masks))
-    with pytest.raises(ValueError, match="cond must be None"):
+    with pytest.raises(ValueError, match="cond was given, but CoDAE takes no condition"):
         model.reconstruction_error(masks, cond=np.zeros(100))
     with pytest.raises(ValueError, match="every width of filters must divide into groups=4"):
         CoDAE(filters=(4, 6), mask_filters=(4, 8), groups=4, mask_groups=2).fit(masks[:4])

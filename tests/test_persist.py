@@ -12,7 +12,14 @@ import torch
 
 import likely
 from likely._persist import MANIFEST, PICKLES, WEIGHTS, Saveable, load
-from likely.autoencoders import Autoencoder, ConditionalAutoencoder, DirichletVAE, VariationalAutoencoder
+from likely.autoencoders import (
+    Autoencoder,
+    CoDAE,
+    CoDVAE,
+    ConditionalAutoencoder,
+    DirichletVAE,
+    VariationalAutoencoder,
+)
 from likely.calo import CaloFlow, EnergyRegressor
 from likely.classify import Ensemble, NNClassifier, NNRegressor, TreeClassifier
 from likely.density import Flow, FlowMatching
@@ -66,6 +73,12 @@ def _image_model(est, _):
     return est.fit(images), lambda m: np.concatenate([*m.scores(images[:20]).values(), m.reconstruct(images[:5]).ravel()])
 
 
+def _mask_model(est, _):
+    """A model of the family that takes images in [0, 1]: the same, on masks."""
+    masks = (np.random.default_rng(0).uniform(size=(120, 1, 8, 8)) > 0.7).astype("f4")
+    return est.fit(masks), lambda m: np.concatenate([*m.scores(masks[:20]).values(), m.reconstruct(masks[:5]).ravel()])
+
+
 def _family(cls, **settings):
     return lambda: cls(**settings, trainer=_trainer(), device="cpu", random_state=0)
 
@@ -89,6 +102,8 @@ CASES = {
     VariationalAutoencoder: (_family(VariationalAutoencoder, latent=2, channels=(4,), hidden=(8,), output="softplus"),
                              _image_model),
     DirichletVAE: (_family(DirichletVAE, hidden=(8,), power=0.5), _image_model),
+    CoDAE: (_family(CoDAE, filters=(4,), mask_filters=(2,), latent_channels=2, groups=2), _mask_model),
+    CoDVAE: (_family(CoDVAE, filters=(4,), mask_filters=(2,), latent_channels=2, groups=2), _mask_model),
     Decorrelator: (lambda: Decorrelator(flow=Flow(transforms=2, hidden=(16,), trainer=_trainer(), device="cpu"),
                                         random_state=0),
                    lambda est, data: (est.fit(data[0], data[1]), lambda m: m.transform(data[0][:50], data[1][:50]))),
@@ -110,7 +125,6 @@ CASES = {
 }
 #: saveable classes whose round trip is tested where their (slow or structured) fixtures live
 ELSEWHERE = {
-    "CoDAE": "tests/test_codae.py (CoDAE and CoDVAE)",
     "FluxMutability": "tests/test_flux_mutability.py",
     "ResonantMethod": "tests/test_search_persistence.py (every method)",
     "Detector": "tests/test_detectors.py (check_detector, every registered detector)",

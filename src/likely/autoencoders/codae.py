@@ -12,25 +12,22 @@ the tracker mask of the 58 × 72 pooled event images,
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.base import BaseEstimator
 
-from likely._checks import check_array, check_fitted, instance, positive, seed, validate_params, widths
-from likely._persist import Saveable
+from likely._checks import check_images, instance, positive, validate_params, widths
+from likely.autoencoders.base import BaseAutoencoder
 from likely.autoencoders.dual import DualNetwork, DualVariationalNetwork
 from likely.autoencoders.relaxed import gumbel_noise
 from likely.data.event_images import augment as augment_images
-from likely.nn import Trainer, resolve_device, seeded, to_numpy, to_tensor
+from likely.nn import History, Trainer, to_numpy, to_tensor
 
 __all__ = ["CoDAE", "CoDVAE", "default_trainer", "reconstruction_scores"]
 
-#: images per forward pass when scoring
-_BATCH = 256
 #: seed of the common random numbers of the CoDVAE's scores when random_state is None
 _SCORE_SEED = 0
 
@@ -68,32 +65,29 @@ def reconstruction_scores(x: Any, x_hat: Any) -> dict[str, np.ndarray]:
     - ``dice_inv`` = (Σ x̂² + Σ x²) / (2 Σ x̂ x), set to 0 where that is inf or nan (no overlap), as the seed does
     - ``total`` = Σ x̂ (for masks: the predicted number of hit pixels)
     """
-    x = _check_images(x, "x")
-    x_hat = _check_images(x_hat, "x_hat", x.shape[1:])
+    x = _unit_range(check_images(x, "x"), "x")
+    x_hat = _unit_range(check_images(x_hat, "x_hat", shape=x.shape[1:]), "x_hat")
     if len(x_hat) != len(x):
         raise ValueError(f"x_hat has {len(x_hat)} images, but x has {len(x)}")
     return {name: to_numpy(value) for name, value in _image_scores(torch.from_numpy(x), torch.from_numpy(x_hat)).items()}
 
 
-def _check_images(X: Any, name: str = "X", shape: Sequence[int] | None = None) -> np.ndarray:
-    """Images (N, C, H, W) with values in [0, 1], of ``shape`` (C, H, W) if given; float32."""
-    array = check_array(X, name, ndim=4)
-    if shape is not None and array.shape[1:] != tuple(shape):
-        raise ValueError(f"{name} holds images of shape {array.shape[1:]}, but the model was fitted on {tuple(shape)}")
+def _unit_range(array: np.ndarray, name: str) -> np.ndarray:
     low, high = float(array.min()), float(array.max())
     if low < 0 or high > 1:
-        raise ValueError(f"{name} must lie in [0, 1] (e.g. tracker masks, likely.data.tracker_mask); "
+        raise ValueError(f"{name} must lie in [0, 1] (e.g. tracker masks, likely.data.event_images.tracker_mask); "
                          f"got values in [{low:g}, {high:g}]")
     return array
 
 
-class CoDAE(Saveable, BaseEstimator):
+class CoDAE(BaseAutoencoder):
     """Conditional dual autoencoder of images (seed 004, §4): x̂ = D(f_R(x), f_m(x)) with z_m = f_m(x) ∈ R².
 
     Trained to minimize the binary cross-entropy summed over the pixels (mean over images),
-    with one random η-flip / φ-roll augmentation (:func:`likely.data.augment`) per image per
-    epoch. The defaults are the seed's widths (1.65 M parameters); every width is a
-    hyperparameter, so small networks run on a CPU.
+    with one random η-flip / φ-roll augmentation (:func:`likely.data.event_images.augment`)
+    per image per epoch. The defaults are the seed's widths (1.65 M parameters); every width
+    is a hyperparameter, so small networks run on a CPU. Images (N, C, H, W) (or (N, H, W))
+    of any size, values in [0, 1]; the seed's are tracker masks (N, 1, 58, 72).
 
     Parameters
     ----------
@@ -113,6 +107,9 @@ class CoDAE(Saveable, BaseEstimator):
         Residual blocks per stage in f_R and D (seed: 1).
     augment : bool
         Augment the training images (η flip, φ roll; seed 004 §3.2).
+    power : float or None
+        Pixels remapped to ``x ** power`` before the network (:class:`BaseAutoencoder`; no
+        effect on masks). The images are never normalized (the loss needs pixels in [0, 1]).
     trainer : Trainer or None
         None: :func:`default_trainer` with 30 epochs (the seed's CoDAE).
     device : str
@@ -122,26 +119,27 @@ class CoDAE(Saveable, BaseEstimator):
 
     Attributes
     ----------
-    in_shape_ : tuple (C, H, W)
-        Image shape.
+    input_shape_, n_features_in_, device_
+        As in :class:`BaseAutoencoder`.
     model_ : torch.nn.Module
         The trained :class:`~likely.autoencoders.dual.DualNetwork`.
     history_ : History
         Training and validation loss (summed BCE per image) per epoch.
-    device_ : torch.device
 
     Notes
     -----
     ``scores(X)`` gives, per image, every name of ``score_names``: the reconstruction scores
     of :func:`reconstruction_scores` on x̂ (all higher = worse reconstruction = more
-    anomalous, except ``total`` = Σ x̂, which is high for images with many hits, as the
+    anomalous, except ``total`` = Σ x̂, which is high for images with many hits, like the
     number of tracks) and the two components ``z_m0``, ``z_m1`` of z_m as they are: their
-    direction is set by training, not by construction (the seed reports one component
-    with AUC ≫ 0.5 and the other ≪ 0.5). ``default_score`` is the seed's best CoDAE score (Table 6).
+    direction is set by training, not by construction (the seed reports one component with
+    AUC ≫ 0.5 and the other ≪ 0.5). ``encode(X)`` is z_m (N, 2): only the small mask
+    encoder runs (the seed's trigger use). ``default_score`` is the seed's best CoDAE score (Table 6).
     """
 
     score_names: ClassVar[tuple[str, ...]] = ("bce", "sse", "sae", "sae_mask", "dice_inv", "total", "z_m0", "z_m1")
     default_score: ClassVar[str] = "bce"
+    score_batch: ClassVar[int] = 256
     _default_epochs: ClassVar[int] = 30
     _parameter_constraints = {
         "filters": widths(),
@@ -152,9 +150,6 @@ class CoDAE(Saveable, BaseEstimator):
         "mask_groups": positive(integer=True),
         "depth": positive(integer=True, allow_zero=True),
         "augment": instance(bool),
-        "trainer": instance(Trainer) | None,
-        "device": instance(str, torch.device),
-        "random_state": seed(),
     }
 
     def __init__(
@@ -168,6 +163,7 @@ class CoDAE(Saveable, BaseEstimator):
         mask_groups: int = 2,
         depth: int = 1,
         augment: bool = True,
+        power: float | None = None,
         trainer: Trainer | None = None,
         device: str = "auto",
         random_state: int | None = None,
@@ -180,57 +176,55 @@ class CoDAE(Saveable, BaseEstimator):
         self.mask_groups = mask_groups
         self.depth = depth
         self.augment = augment
+        self.power = power
         self.trainer = trainer
         self.device = device
         self.random_state = random_state
 
-    # ------------------------------------------------------------------ public
     def fit(self, X: Any, cond: Any = None) -> CoDAE:
-        """Train on background images ``X`` (N, C, H, W) in [0, 1] (``cond`` must be None)."""
+        """Train on background images ``X`` (N, C, H, W) or (N, H, W) in [0, 1] (``cond`` must be None)."""
         validate_params(self)
-        _no_condition(cond)
-        X = _check_images(X)
         self._check_architecture()
-        self.device_ = resolve_device(self.device)
-        self.in_shape_ = tuple(int(n) for n in X.shape[1:])
-        with seeded(self.random_state):
-            self.model_ = self.init_module("model_").to(self.device_)
-            trainer = default_trainer(self._default_epochs) if self.trainer is None else self.trainer
-            self.history_ = trainer.fit(self.model_, self._loss, (to_tensor(X, self.device_),),
-                                        random_state=self.random_state,
-                                        augment=self._augmenter() if self.augment else None)
-        self.model_.eval()
-        return self
+        return super().fit(X, cond)
 
-    def reconstruct(self, X: Any) -> np.ndarray:
-        """Reconstructions x̂ of ``X``, (N, C, H, W) float32 in [0, 1]."""
-        return np.concatenate([to_numpy(x_hat) for x_hat, _ in self._evaluate_batches(X)])
-
-    def scores(self, X: Any) -> dict[str, np.ndarray]:
-        """Every score of ``score_names`` for each image of ``X`` (N, C, H, W): name → (N,) float32 (class notes)."""
-        parts = [scores for _, scores in self._evaluate_batches(X)]
-        return {name: np.concatenate([to_numpy(part[name]) for part in parts]) for name in self.score_names}
-
-    def reconstruction_error(self, X: Any, cond: Any = None) -> np.ndarray:
-        """The ``default_score`` of each image, (N,) float32; higher = more anomalous."""
-        _no_condition(cond)
-        return self.scores(X)[self.default_score]
-
-    def mask_latent(self, X: Any) -> np.ndarray:
-        """z_m = f_m(x) of each image, (N, 2) float32: only the small mask encoder runs (the seed's trigger use)."""
-        check_fitted(self, "model_")
-        X = _check_images(X, "X", self.in_shape_)
-        with torch.no_grad():
-            return np.concatenate([to_numpy(self.model_.mask_encoder(to_tensor(X[start:start + _BATCH], self.device_)))
-                                   for start in range(0, len(X), _BATCH)])
+    def normalizes(self) -> bool:
+        """Never: the binary cross-entropy needs the pixels as they are, in [0, 1]."""
+        return False
 
     def init_module(self, name: str) -> torch.nn.Module:
         """The untrained network (``model_``) for the fitted image shape, also to load saved weights into."""
         if name != "model_":
             return super().init_module(name)
-        return DualNetwork(self.in_shape_, **self._architecture())
+        return DualNetwork(self.input_shape_, **self._architecture())
 
-    # ----------------------------------------------------------------- helpers
+    # ------------------------------------------------------------------ hooks
+    def _train(self, x: torch.Tensor) -> History:
+        trainer = default_trainer(self._default_epochs) if self.trainer is None else self.trainer
+        return trainer.fit(self.model_, self._loss, (x,), random_state=self.random_state, monitor=self._monitor,
+                           augment=self._augmenter() if self.augment else None)
+
+    def _loss(self, x: torch.Tensor) -> torch.Tensor:
+        logits, _ = self.model_(x)
+        return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
+
+    def _scores(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        scores = self._evaluate(x)[1]
+        return {name: scores[name] for name in self.available_scores}
+
+    def _reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        return self._evaluate(x)[0]
+
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model_.mask_encoder(x)
+
+    def _check_values(self, X: np.ndarray) -> None:
+        super()._check_values(X)
+        if X.ndim != 4:
+            raise ValueError(f"X must be images (N, C, H, W) or (N, H, W): {type(self).__name__} is convolutional; "
+                             f"got shape {X.shape}")
+        _unit_range(X, "X")
+
+    # ---------------------------------------------------------------- helpers
     def _architecture(self) -> dict:
         decoder = tuple(reversed(tuple(self.filters))) if self.decoder_filters is None else tuple(self.decoder_filters)
         return {"filters": tuple(self.filters), "mask_filters": tuple(self.mask_filters), "decoder_filters": decoder,
@@ -243,8 +237,7 @@ class CoDAE(Saveable, BaseEstimator):
             raise ValueError(f"decoder_filters must have as many stages as filters ({len(self.filters)}); "
                              f"got {architecture['decoder_filters']}")
         for name, groups in (("filters", "groups"), ("decoder_filters", "groups"), ("mask_filters", "mask_groups")):
-            bad = [width for width in architecture[name] if width % getattr(self, groups)]
-            if bad:
+            if any(width % getattr(self, groups) for width in architecture[name]):
                 raise ValueError(f"every width of {name} must divide into {groups}={getattr(self, groups)}; "
                                  f"got {architecture[name]}")
 
@@ -253,19 +246,8 @@ class CoDAE(Saveable, BaseEstimator):
         rng = np.random.default_rng(self.random_state)
         return lambda x: (to_tensor(augment_images(to_numpy(x), rng), x.device),)
 
-    def _loss(self, x: torch.Tensor) -> torch.Tensor:
-        logits, _ = self.model_(x)
-        return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
-
-    def _evaluate_batches(self, X: Any) -> Iterator[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
-        """Reconstructions and scores of ``X``, batch by batch."""
-        check_fitted(self, "model_")
-        X = _check_images(X, "X", self.in_shape_)
-        with torch.no_grad():
-            for start in range(0, len(X), _BATCH):
-                yield self._evaluate(to_tensor(X[start:start + _BATCH], self.device_))
-
     def _evaluate(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Reconstruction x̂ and every score of a batch."""
         logits, z_m = self.model_(x)
         x_hat = torch.sigmoid(logits)
         return x_hat, _image_scores(x, x_hat) | {"z_m0": z_m[:, 0], "z_m1": z_m[:, 1]}
@@ -306,6 +288,9 @@ class CoDVAE(CoDAE):
     stochastic parts use common random numbers: one fixed set of ``mc_samples`` Gumbel draws
     (and prior samples), seeded by ``random_state``, for every image, so each score depends
     on the image alone and repeats exactly; x̂ is decoded from the first draw.
+    ``history_.monitors`` holds, per epoch on the validation images, the means of
+    −log p(x | z, z_m) (``"reconstruction"``), of the KL (``"kl"``) and of the learned
+    temperature τ(x) (``"temperature"``; the seed's rose to ≈ 3.8).
     """
 
     score_names: ClassVar[tuple[str, ...]] = ("bce", "sse", "sae_mask", "dice_inv", "total", "z_m0", "z_m1",
@@ -338,13 +323,14 @@ class CoDVAE(CoDAE):
         mc_samples: int = 10,
         kl_weight: float = 1.0,
         augment: bool = True,
+        power: float | None = None,
         trainer: Trainer | None = None,
         device: str = "auto",
         random_state: int | None = None,
     ) -> None:
         super().__init__(filters=filters, mask_filters=mask_filters, decoder_filters=decoder_filters,
                          latent_channels=latent_channels, groups=groups, mask_groups=mask_groups, depth=depth,
-                         augment=augment, trainer=trainer, device=device, random_state=random_state)
+                         augment=augment, power=power, trainer=trainer, device=device, random_state=random_state)
         self.tau0 = tau0
         self.prior_components = prior_components
         self.prior_temperatures = prior_temperatures
@@ -356,7 +342,7 @@ class CoDVAE(CoDAE):
         if name != "model_":
             return super().init_module(name)
         low, high = (float(t) for t in self.prior_temperatures)
-        return DualVariationalNetwork(self.in_shape_, tau0=self.tau0, prior_components=self.prior_components,
+        return DualVariationalNetwork(self.input_shape_, tau0=self.tau0, prior_components=self.prior_components,
                                       prior_temperatures=(low, high), prior_spread=self.prior_spread,
                                       **self._architecture())
 
@@ -369,11 +355,19 @@ class CoDVAE(CoDAE):
     def _latent_shape(self) -> tuple[int, ...]:
         return tuple(self.model_.prior.logits.shape[1:])
 
-    def _loss(self, x: torch.Tensor) -> torch.Tensor:
+    def _terms(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """−log p(x | z, z_m) and the Monte-Carlo KL(q ‖ p) of each image, at fresh Gumbel draws, (n,) each."""
         noise = gumbel_noise((self.mc_samples, len(x), *self._latent_shape()), device=x.device)
         logits, _, kl, _ = self.model_(x, noise)
-        nll = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-        return (nll + self.kl_weight * kl.sum()) / len(x)
+        return _summed_bce(logits, x), kl
+
+    def _loss(self, x: torch.Tensor) -> torch.Tensor:
+        nll, kl = self._terms(x)
+        return (nll + self.kl_weight * kl).mean()
+
+    def _monitor(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        nll, kl = self._terms(x)
+        return {"reconstruction": nll.mean(), "kl": kl.mean(), "temperature": self.model_.posterior(x)[1].mean()}
 
     def _evaluate(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         generator = torch.Generator().manual_seed(_SCORE_SEED if self.random_state is None else int(self.random_state))
@@ -381,12 +375,10 @@ class CoDVAE(CoDAE):
         prior_log_z = self.model_.prior.sample_log(self.mc_samples, generator=generator)
         logits, z_m, kl_r, kl_f = self.model_(x, noise, prior_log_z)
         x_hat = (logits > 0).to(x.dtype)  # the Bernoulli mode: p > 1/2
-        scores = _image_scores(x, x_hat)
-        scores["bce"] = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(tuple(range(1, x.ndim)))
+        scores = _image_scores(x, x_hat) | {"bce": _summed_bce(logits, x)}
         return x_hat, scores | {"z_m0": z_m[:, 0], "z_m1": z_m[:, 1], "kl_r": kl_r, "kl_f": kl_f}
 
 
-def _no_condition(cond: Any) -> None:
-    if cond is not None:
-        raise ValueError("cond must be None: the dual autoencoders take no condition (the decoder is conditioned "
-                         "on the model's own mask latent z_m)")
+def _summed_bce(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Σ_pixels BCE(x, sigmoid(logits)) of each image = −log p(x) under Bernoulli pixels, (n,)."""
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
