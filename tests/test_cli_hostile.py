@@ -69,6 +69,10 @@ def cli(files, monkeypatch, capsys):
     (["report", "missing_run"], "missing_run"),
     (["detect", "fm", "train", "--data", "empty.h5", "--out", "run"], "empty.h5"),
     (["detect", "fm", "score", "--run", "missing_run", "--data", "text.h5"], "missing_run"),
+    (["detect", "ae", "train", "--data", "empty.h5", "--out", "run"], "empty.h5"),
+    (["detect", "vae", "train", "--data", "text.h5", "--out", "run"], "text.h5"),
+    (["detect", "dvae", "score", "missing_run", "--data", "text.h5"], "missing_run"),
+    (["detect", "ae", "report", "missing_run", "--data", "text.h5"], "missing_run"),
     (["calo", "train", "--data", "text.h5", "--layers", "4", "--out", "run"], "text.h5"),
     (["calo", "score", "--run", "a_file", "--data", "text.h5", "--out", "s.npz"], "a_file"),
     (["generate", "detector", "text.h5", "--to", "adc", "--out", "o.h5"], "text.h5"),
@@ -100,6 +104,8 @@ WRITERS = [
     ["calo", "evaluate", "--reference", "text.h5", "--generated", "text.h5", "--out", "{run}"],
     ["calo", "study", "--run", "model", "--background", "text.h5", "--generate", "10", "--out", "{run}"],
     ["detect", "fm", "train", "--data", "text.h5", "--out", "{run}"],
+    ["detect", "ae", "train", "--data", "text.h5", "--out", "{run}"],
+    ["detect", "dvae", "score", "model", "--data", "text.h5", "--out", "{file}.npz"],
 ]
 
 
