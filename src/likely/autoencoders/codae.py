@@ -135,6 +135,17 @@ class CoDAE(BaseAutoencoder):
     direction is set by training, not by construction (the seed reports one component with
     AUC ≫ 0.5 and the other ≪ 0.5). ``encode(X)`` is z_m (N, 2): only the small mask
     encoder runs (the seed's trigger use). ``default_score`` is the seed's best CoDAE score (Table 6).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from likely.autoencoders import CoDAE
+    >>> from likely.nn import Trainer
+    >>> X = (np.random.default_rng(0).uniform(size=(64, 1, 16, 16)) > 0.8).astype("float32")
+    >>> model = CoDAE(filters=(4, 8), mask_filters=(4, 8), latent_channels=4, groups=2,
+    ...               trainer=Trainer(epochs=1, progress=False), device="cpu", random_state=0).fit(X)
+    >>> tuple(model.scores(X[:3])) == CoDAE.score_names, model.encode(X[:3]).shape
+    (True, (3, 2))
     """
 
     score_names: ClassVar[tuple[str, ...]] = ("bce", "sse", "sae", "sae_mask", "dice_inv", "total", "z_m0", "z_m1")
@@ -339,6 +350,7 @@ class CoDVAE(CoDAE):
         self.kl_weight = kl_weight
 
     def init_module(self, name: str) -> torch.nn.Module:
+        """The untrained :class:`~likely.autoencoders.dual.DualVariationalNetwork` (``model_``)."""
         if name != "model_":
             return super().init_module(name)
         low, high = (float(t) for t in self.prior_temperatures)

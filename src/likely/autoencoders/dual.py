@@ -92,7 +92,7 @@ class ConditionalDecoder(nn.Module):
         self.head = nn.Conv2d(in_channels, out_channels, 1)
 
     def forward(self, z: torch.Tensor, z_m: torch.Tensor) -> torch.Tensor:
-        h = z
+        h = z.contiguous(memory_format=torch.channels_last)
         for condition, stage in zip(self.conditioning, self.stages, strict=True):
             h = stage(condition(h, z_m))
         return self.head(center_crop(h, self.height, self.width))

@@ -31,9 +31,10 @@ _TINY = torch.finfo(torch.float32).tiny
 
 
 def gumbel_noise(shape, *, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
-    """Standard Gumbel noise ``g = −log(−log u)``, ``u ~ U(0, 1)``, of ``shape`` (drawn on the CPU with
-    ``generator``, then moved to ``device``)."""
-    u = torch.rand(shape, generator=generator).clamp_(_TINY, 1 - 2**-24)
+    """Standard Gumbel noise ``g = −log(−log u)``, ``u ~ U(0, 1)``, of ``shape`` on ``device``: drawn there
+    from torch's RNG, or on the CPU from ``generator`` (a CPU generator) and moved."""
+    u = torch.rand(shape, device=device if generator is None else "cpu", generator=generator)
+    u = u.clamp_(_TINY, 1 - 2**-24)
     return (-torch.log(-torch.log(u))).to(device)
 
 
