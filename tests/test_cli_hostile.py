@@ -78,6 +78,11 @@ def cli(files, monkeypatch, capsys):
     (["generate", "detector", "text.h5", "--to", "adc", "--out", "o.h5"], "text.h5"),
     (["generate", "detector", "missing.h5", "--to", "adc", "--out", "o.h5"], "missing.h5"),
     (["generate", "detector", "empty.h5", "--to", "adc", "--out", "o.h5", "--card", "text.h5"], "text.h5"),
+    (["data", "info", "missing.h5"], "missing.h5"),
+    (["data", "info", "empty.h5"], "empty.h5"),
+    (["data", "convert", "text.h5", "--out", "o.h5"], "text.h5"),
+    (["data", "represent", "empty.h5", "--as", "jet-images", "--out", "o.h5"], "empty.h5"),
+    (["data", "pool", "missing.h5", "--out", "o.h5"], "missing.h5"),
 ])
 def test_unreadable_inputs_give_one_line_naming_them(files, cli, args, culprit):
     result = cli(*args)
@@ -106,6 +111,9 @@ WRITERS = [
     ["detect", "fm", "train", "--data", "text.h5", "--out", "{run}"],
     ["detect", "ae", "train", "--data", "text.h5", "--out", "{run}"],
     ["detect", "dvae", "score", "model", "--data", "text.h5", "--out", "{file}.npz"],
+    ["data", "convert", "text.h5", "--out", "{file}.h5"],
+    ["data", "represent", "text.h5", "--as", "point-clouds", "--out", "{file}.h5"],
+    ["data", "pool", "text.h5", "--out", "{file}.h5"],
 ]
 
 

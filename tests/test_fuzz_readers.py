@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from likely.data import EventSet, Showers
+from likely.data.formats import describe_file
 from likely.data.lhco import JET_COLUMNS, RAW_COLUMNS, read_fm_features, read_lhco, read_lhco_raw
 from likely.data.showers import read_calochallenge, read_calogan, read_showers
 from likely.search.scan_config import ScanConfig, read_scan_config
@@ -255,6 +256,16 @@ def test_fuzz_shower_readers_on_corrupted_files(fmt, damage, where, chunk):
         path.write_bytes(_corrupt(_valid_showers(good, fmt), damage, where, chunk))
         for read in ({"calogan": read_calogan}.get(fmt, read_calochallenge), read_showers):
             check_reader(read, path)
+
+
+@FUZZ
+@given(layout=st.sampled_from(["lhco", "calogan", "calochallenge"]), **CORRUPTIONS)
+def test_fuzz_describe_file_on_corrupted_files(layout, damage, where, chunk):
+    """Naming a file's layout reads only its headers, and fails on damage as the readers do."""
+    with scratch("good.h5") as good, scratch("corrupt.h5") as path:
+        valid = _valid_lhco(good) if layout == "lhco" else _valid_showers(good, layout)
+        path.write_bytes(_corrupt(valid, damage, where, chunk))
+        check_reader(describe_file, path)
 
 
 # ----------------------------------------------------------------------------- scan configs

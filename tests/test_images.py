@@ -1,10 +1,11 @@
 """Jet images: exact sums, invariance under the symmetries the preprocessing removes."""
 
+import h5py
 import numpy as np
 import pytest
 
 from likely.data import Particles
-from likely.data.images import jet_images
+from likely.data.images import JetImages, append_jet_images, jet_images, read_jet_images, write_jet_images
 
 FEATURES = ("pt", "eta", "phi")
 
@@ -82,3 +83,27 @@ def test_bad_settings_are_refused_by_name(kwargs, match):
 def test_particles_without_momenta_are_refused():
     with pytest.raises(ValueError, match="pt, eta, phi"):
         jet_images(Particles(np.zeros((1, 2, 1)), np.ones((1, 2), bool), ("charge",)))
+
+
+def test_written_images_read_back_with_labels_and_options(tmp_path):
+    options = {"pixels": 10, "pixel_size": (0.1, 0.1), "normalize": True, "sigma": 1.0, "power": None}
+    images = JetImages(jet_images(as_particles(*elongated_jets(n=5)), **options),
+                       np.array([0, 1, 1, 0, 1]), options)
+    path = write_jet_images(tmp_path / "images.h5", images)
+    back = read_jet_images(path, 1, 4)
+    np.testing.assert_array_equal(back.images, images.images[1:4])
+    assert back.label.tolist() == [1, 1, 0] and back.options == options
+    with pytest.raises(FileExistsError):
+        write_jet_images(path, images)
+    with h5py.File(tmp_path / "batches.h5", "w") as file:
+        append_jet_images(file, images)
+        append_jet_images(file, JetImages(images.images[:2], images.label[:2], options))
+        with pytest.raises(ValueError, match="cannot be added"):
+            append_jet_images(file, JetImages(images.images, None, options))
+        with pytest.raises(ValueError, match="cannot be added"):
+            append_jet_images(file, JetImages(images.images, images.label, {**options, "sigma": 2.0}))
+    assert read_jet_images(tmp_path / "batches.h5").label.tolist() == [0, 1, 1, 0, 1, 0, 1]
+    with h5py.File(tmp_path / "other.h5", "w") as file:
+        file["images"] = np.zeros((1, 2, 2))
+    with pytest.raises(ValueError, match="other.h5 is not a likely jet-images file"):
+        read_jet_images(tmp_path / "other.h5")

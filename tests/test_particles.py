@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from likely.data import Particles, read_particles, write_particles
+from likely.data.particles import append_particles
 
 FEATURES = ("E", "px", "py", "pz")
 
@@ -98,6 +99,19 @@ def test_hdf5_round_trip_and_row_ranges(tmp_path):
     np.testing.assert_array_equal(back.columns["jet_pt"], particles.columns["jet_pt"])
     np.testing.assert_array_equal(back.label, particles.label)
     np.testing.assert_array_equal(read_particles(path, 1, 3).counts, [0, 5])
+
+
+def test_batches_appended_read_back_as_their_concatenation(tmp_path):
+    parts = [sample((2, 1), seed=1), sample((0, 0), seed=2), sample((6, 0, 3), seed=3), sample((1,), seed=4)]
+    with h5py.File(tmp_path / "jets.h5", "w") as file:
+        for part in parts:  # widths 2, 0, 6, 1: the file widens once and pads the rest
+            append_particles(file, part)
+        with pytest.raises(ValueError, match="cannot be added"):
+            append_particles(file, Particles(parts[0].values, parts[0].mask, FEATURES, columns=parts[0].columns))
+    back, expected = read_particles(tmp_path / "jets.h5"), Particles.concat(parts)
+    for what in ("values", "mask", "label", "weight"):
+        np.testing.assert_array_equal(getattr(back, what), getattr(expected, what))
+    np.testing.assert_array_equal(back.columns["jet_pt"], expected.columns["jet_pt"])
 
 
 def test_an_existing_file_is_kept_unless_overwrite(tmp_path):

@@ -18,6 +18,8 @@ from likely.autoencoders import (
     CoDVAE,
     ConditionalAutoencoder,
     DirichletVAE,
+    Langevin,
+    NormalizedAutoencoder,
     VariationalAutoencoder,
 )
 from likely.calo import CaloFlow, EnergyRegressor
@@ -102,6 +104,10 @@ CASES = {
     VariationalAutoencoder: (_family(VariationalAutoencoder, latent=2, channels=(4,), hidden=(8,), output="softplus"),
                              _image_model),
     DirichletVAE: (_family(DirichletVAE, hidden=(8,), power=0.5), _image_model),
+    NormalizedAutoencoder: (_family(NormalizedAutoencoder, channels=(4,), hidden=(8,), normalize=True, steps=3,
+                                    batch_size=16, latent_chain=Langevin(step=100.0, noise=1e-2, steps=2),
+                                    input_chain=Langevin(step=50.0, noise=1e-4, steps=2, anneal=True),
+                                    progress=False), _image_model),
     CoDAE: (_family(CoDAE, filters=(4,), mask_filters=(2,), latent_channels=2, groups=2), _mask_model),
     CoDVAE: (_family(CoDVAE, filters=(4,), mask_filters=(2,), latent_channels=2, groups=2), _mask_model),
     Decorrelator: (lambda: Decorrelator(flow=Flow(transforms=2, hidden=(16,), trainer=_trainer(), device="cpu"),

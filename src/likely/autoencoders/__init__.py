@@ -11,6 +11,8 @@ from likely.autoencoders.base import BaseAutoencoder, remap_pixels
 from likely.autoencoders.codae import CoDAE, CoDVAE, reconstruction_scores
 from likely.autoencoders.conditional import ConditionalAutoencoder
 from likely.autoencoders.dirichlet import DirichletVAE, dirichlet_laplace_prior
+from likely.autoencoders.langevin import Langevin
+from likely.autoencoders.nae import NAEHistory, NormalizedAutoencoder
 from likely.autoencoders.variational import VariationalAutoencoder, gaussian_kl
 
 __all__ = [
@@ -20,6 +22,9 @@ __all__ = [
     "CoDVAE",
     "ConditionalAutoencoder",
     "DirichletVAE",
+    "Langevin",
+    "NAEHistory",
+    "NormalizedAutoencoder",
     "VariationalAutoencoder",
     "dirichlet_laplace_prior",
     "gaussian_kl",

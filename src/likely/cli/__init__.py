@@ -7,7 +7,7 @@ import logging
 import sys
 
 from likely import __version__
-from likely.cli import calo, demo, detect, generate, report, search
+from likely.cli import calo, data, demo, detect, generate, report, search
 from likely.nn import set_progress_bars
 
 __all__ = ["main"]
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_parser(subparsers)
     calo.add_parser(subparsers)
     detect.add_parser(subparsers)
+    data.add_parser(subparsers)
     return parser
 
 

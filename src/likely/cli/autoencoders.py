@@ -1,4 +1,4 @@
-"""``likely detect ae|vae|dvae|codae|codvae train | score | report``: autoencoder-family detectors on jet or event images.
+"""``likely detect ae|vae|dvae|nae|codae|codvae train | score | report``: autoencoder-family detectors on jet or event images.
 
 Inputs are likely particles files of jets (made into jet images: ``--pixels``, ``--sigma``)
 or seed-004 event-image files (``--channels``), read by :func:`likely.data.read_images`;
@@ -70,6 +70,29 @@ def _dvae_options(parser: argparse.ArgumentParser) -> None:
                         help="hidden widths of the encoder (default: 100)")
     parser.add_argument("--batch-norm", action="store_true", help="batch normalization in the encoder")
     parser.add_argument("--beta", type=float, default=1.0, help="weight of the KL term (default: 1)")
+
+
+def _nae_options(parser: argparse.ArgumentParser) -> None:
+    """The NAE's options; defaults are seed 003's Tab. 5.1 (--epochs, --batch-size, --lr: the pre-training)."""
+    parser.add_argument("--latent", type=positive_int, default=3, help="latent dimensions, on a sphere (default: 3)")
+    parser.add_argument("--conv-channels", type=positive_int, nargs="+", default=[8, 8, 8, 8], metavar="N",
+                        help="filters of the stride-2 convolution stages (default: 8 8 8 8)")
+    parser.add_argument("--hidden", type=positive_int, nargs="+", default=[100], metavar="N",
+                        help="dense widths after the convolutions (default: 100)")
+    parser.add_argument("--normalize", action="store_true", help="divide every image by its sum (after --power)")
+    parser.add_argument("--nae-steps", type=positive_int, default=40000, help="NAE steps (default: 40000)")
+    parser.add_argument("--nae-batch-size", type=positive_int, default=128,
+                        help="data objects and negative samples per NAE step (default: 128)")
+    parser.add_argument("--nae-lr", type=float, default=1e-5, help="learning rate of the NAE steps (default: 1e-5)")
+    for chain, (step, noise) in (("latent", (100.0, 1e-2)), ("input", (50.0, 1e-4))):
+        parser.add_argument(f"--{chain}-step", type=float, default=step,
+                            help=f"Langevin step lambda of the {chain} chain (default: {step:g})")
+        parser.add_argument(f"--{chain}-noise", type=float, default=noise,
+                            help=f"Langevin noise sigma of the {chain} chain (default: {noise:g})")
+        parser.add_argument(f"--{chain}-steps", type=positive_int, default=30,
+                            help=f"steps of the {chain} chain (default: 30)")
+    parser.add_argument("--monitor-every", type=positive_int, default=1000,
+                        help="keep negative samples every this many NAE steps (default: 1000)")
 
 
 def _dual_options(parser: argparse.ArgumentParser) -> None:
@@ -145,12 +168,36 @@ def _build_dvae(args, trainer):
                         beta=args.beta, **_common(args, trainer))
 
 
+def _build_nae(args, trainer):
+    from likely.autoencoders import Langevin, NormalizedAutoencoder
+
+    return NormalizedAutoencoder(
+        latent=args.latent, channels=tuple(args.conv_channels), hidden=tuple(args.hidden), normalize=args.normalize,
+        steps=args.nae_steps, batch_size=args.nae_batch_size, lr=args.nae_lr,
+        latent_chain=Langevin(step=args.latent_step, noise=args.latent_noise, steps=args.latent_steps),
+        input_chain=Langevin(step=args.input_step, noise=args.input_noise, steps=args.input_steps, anneal=True),
+        monitor_every=args.monitor_every, progress=trainer.progress, **_common(args, trainer))
+
+
+def _nae_figures(model, run: Path) -> list[Path]:
+    """The NAE's training energies and its kept negative samples (what shows a collapsing sampler)."""
+    from likely.plot import plot_nae_energies, plot_nae_samples, save_figure
+
+    history = model.history_
+    figures = [save_figure(plot_nae_energies(history, smooth=max(1, history.steps // 200)), run / "nae_energies.png")]
+    if history.samples.size:
+        figures.append(save_figure(plot_nae_samples(history), run / "nae_samples.png"))
+    return figures
+
+
 #: the models of the command: ``likely detect <name> train | score | report``
 MODELS: dict[str, ModelCommand] = {
     "ae": ModelCommand("autoencoder: reconstruction error (docs/autoencoders.md)", _backbone_options, _build_ae),
     "vae": ModelCommand("variational autoencoder: reconstruction, KL, ELBO (docs/autoencoders.md)", _vae_options,
                         _build_vae),
     "dvae": ModelCommand("Dirichlet VAE of unit-sum images (docs/autoencoders.md)", _dvae_options, _build_dvae),
+    "nae": ModelCommand("normalized autoencoder: energy of a normalized model (docs/autoencoders.md)", _nae_options,
+                        _build_nae, _nae_figures),
     "codae": ModelCommand("conditional dual autoencoder of event-image masks, seed 004; its training by default: "
                           "30 epochs, batch 128, no early stopping (docs/autoencoders.md)", _dual_options, _build_codae),
     "codvae": ModelCommand("categorical conditional dual VAE of event-image masks, seed 004; its training by default: "

@@ -19,15 +19,34 @@ autoencoder of seed 003 (§2.3 of its digest), one vectorized step at a time for
 
 Image arrays are ``(N, pixels, pixels)`` float32 indexed ``[jet, η bin, φ bin]``, η
 increasing along axis 1 and φ along axis 2.
+
+:func:`write_jet_images` (or :func:`append_jet_images`, batch by batch) stores
+:class:`JetImages` as HDF5 and :func:`read_jet_images` reads them back::
+
+    images   (N, H, W) float32, gzip      label   (N,), optional
+    attrs    format = "likely.jet-images", version = 1, and the options of jet_images that
+             made the images (pixels, pixel_size, normalize; sigma, power where set)
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 
+from likely._io import atomic_path, check_overwrite, names_the_file, open_hdf5
 from likely.data.particles import Particles
 
-__all__ = ["jet_images", "pt_eta_phi"]
+__all__ = ["JetImages", "append_jet_images", "jet_images", "pt_eta_phi", "read_jet_images", "write_jet_images"]
+
+FORMAT, VERSION = "likely.jet-images", 1
+#: the keywords of :func:`jet_images` a file records
+OPTIONS = ("pixels", "pixel_size", "normalize", "sigma", "power")
+#: float32 values per HDF5 chunk (256 KiB)
+CHUNK_VALUES = 2**16
 
 
 def pt_eta_phi(particles: Particles) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -130,3 +149,91 @@ def jet_images(particles: Particles, *, pixels: int = 40, pixel_size: tuple[floa
     if power is not None:
         images = images ** power
     return images.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class JetImages:
+    """Jet images ``images`` (N, H, W) float32, optional ``label`` (N,), and the ``options`` of
+    :func:`jet_images` that made them (keys in ``OPTIONS``; None where not set)."""
+
+    images: np.ndarray
+    label: np.ndarray | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.images.ndim != 3:
+            raise ValueError(f"images must have shape (N, H, W); got {self.images.shape}")
+        if self.label is not None and self.label.shape != (len(self.images),):
+            raise ValueError(f"label must have shape ({len(self.images)},); got {self.label.shape}")
+        unknown = sorted(set(self.options) - set(OPTIONS))
+        if unknown:
+            raise ValueError(f"options must be keywords of jet_images {OPTIONS}; got {unknown}")
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def write_jet_images(path: str | os.PathLike, images: JetImages, *, overwrite: bool = False) -> Path:
+    """Write ``images`` (layout in the module docstring) atomically; returns ``path``.
+
+    An existing file raises ``FileExistsError`` unless ``overwrite``; a failed write leaves it intact.
+    """
+    import h5py
+
+    path = check_overwrite(path, overwrite)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as file:
+        append_jet_images(file, images)
+    return path
+
+
+def append_jet_images(file, images: JetImages) -> None:
+    """Add ``images`` to the open HDF5 ``file`` (h5py, writable), creating the layout on the first call.
+
+    Every batch must have the same image shape and options, and labels in all or none.
+    """
+    if not isinstance(images, JetImages):
+        raise TypeError(f"images must be JetImages; got {type(images).__name__}")
+    arrays = {"images": images.images.astype(np.float32)}
+    if images.label is not None:
+        arrays["label"] = images.label
+    options = {name: value for name, value in images.options.items() if value is not None}
+    if "images" not in file:
+        file.attrs.update(format=FORMAT, version=VERSION, **options)
+        rows = max(1, CHUNK_VALUES // arrays["images"][0].size)  # chunks of about 256 KiB
+        for name, array in arrays.items():
+            file.create_dataset(name, data=array, maxshape=(None, *array.shape[1:]),
+                                chunks=(rows if array.ndim > 1 else CHUNK_VALUES, *array.shape[1:]), compression="gzip")
+        return
+    if set(arrays) != set(file) or file["images"].shape[1:] != arrays["images"].shape[1:] or \
+            _options(file.attrs) != _options(options):
+        raise ValueError(f"images of shape {arrays['images'].shape[1:]} with {sorted(arrays)} and options "
+                         f"{_options(options)} cannot be added to a file of shape {file['images'].shape[1:]} with "
+                         f"{sorted(file)} and options {_options(file.attrs)}")
+    for name, array in arrays.items():
+        dataset = file[name]
+        dataset.resize(len(dataset) + len(array), axis=0)
+        dataset[len(dataset) - len(array):] = array
+
+
+def _options(attrs) -> dict[str, Any]:
+    """The :data:`OPTIONS` recorded in ``attrs`` as plain Python values (None where absent)."""
+    def plain(value):
+        value = np.asarray(value)
+        return tuple(value.tolist()) if value.ndim else value.item()
+
+    return {name: plain(attrs[name]) if name in attrs else None for name in OPTIONS}
+
+
+@names_the_file
+def read_jet_images(path: str | os.PathLike, start: int | None = None, stop: int | None = None) -> JetImages:
+    """The images ``start:stop`` of a file :func:`write_jet_images` wrote, with their labels and options."""
+    rows = slice(start, stop)
+    with open_hdf5(path, "likely jet-images file") as file:
+        if file.attrs.get("format") != FORMAT:
+            raise ValueError(f"{path} is not a likely jet-images file (its 'format' attribute is "
+                             f"{file.attrs.get('format')!r}, not {FORMAT!r})")
+        if int(file.attrs.get("version", -1)) > VERSION:
+            raise ValueError(f"{path} has jet-images format version {file.attrs['version']}; this likely reads "
+                             f"up to {VERSION}")
+        label = file["label"][rows] if "label" in file else None
+        return JetImages(file["images"][rows], label, _options(file.attrs))

@@ -11,7 +11,7 @@ Awkward arrays (Scikit-HEP) convert both ways (:meth:`Particles.from_awkward`,
 :meth:`Particles.to_awkward`); named four-momentum fields (``E, px, py, pz`` or
 ``pt, eta, phi, mass``) get the ``vector`` library's behaviour there.
 
-The HDF5 layout of :func:`write_particles`::
+The HDF5 layout of :func:`write_particles` (and of :func:`append_particles`, batch by batch)::
 
     particles   (N, P, F) float32, gzip     the padded features (zero where mask is False)
     mask        (N, P) bool
@@ -32,9 +32,11 @@ import numpy as np
 from likely._io import atomic_path, check_overwrite, names_the_file, open_hdf5
 from likely.data.events import EventSet
 
-__all__ = ["Particles", "read_particles", "write_particles"]
+__all__ = ["Particles", "append_particles", "read_particles", "write_particles"]
 
 FORMAT, VERSION = "likely.particles", 1
+#: float32 values per HDF5 chunk (256 KiB)
+CHUNK_VALUES = 2**16
 FOUR_MOMENTA = {("E", "px", "py", "pz"): "Momentum4D", ("pt", "eta", "phi", "mass"): "Momentum4D",
                 ("pt", "eta", "phi"): "Momentum3D"}
 
@@ -269,20 +271,49 @@ def write_particles(path: str | os.PathLike, particles: Particles, *, overwrite:
     """
     import h5py
 
-    if not isinstance(particles, Particles):
-        raise TypeError(f"particles must be a Particles; got {type(particles).__name__}")
     path = check_overwrite(path, overwrite)
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as file:
-        file.attrs.update(format=FORMAT, version=VERSION, features=list(particles.features))
-        file.create_dataset("particles", data=particles.values, compression="gzip", shuffle=True)
-        file.create_dataset("mask", data=particles.mask, compression="gzip")
-        columns = file.create_group("columns")
-        for name, column in particles.columns.items():
-            columns.create_dataset(name, data=column)
-        for what in ("label", "weight"):
-            if getattr(particles, what) is not None:
-                file.create_dataset(what, data=getattr(particles, what))
+        append_particles(file, particles)
     return path
+
+
+def append_particles(file, particles: Particles) -> None:
+    """Add ``particles`` to the open HDF5 ``file`` (h5py, writable), creating the layout on the first call.
+
+    For writers that read or make sets batch by batch. The file grows along the sets and,
+    when a batch is wider than the file, along the particles (earlier sets are zero padded,
+    as :meth:`Particles.concat` pads). Every batch must have the file's features and
+    columns, and labels (weights) in all batches or in none.
+    """
+    if not isinstance(particles, Particles):
+        raise TypeError(f"particles must be a Particles; got {type(particles).__name__}")
+    arrays = {f"columns/{name}": column for name, column in particles.columns.items()}
+    arrays.update({what: getattr(particles, what) for what in ("label", "weight")
+                   if getattr(particles, what) is not None})
+    if "mask" not in file:
+        _, width, n_features = particles.values.shape
+        rows = max(1, CHUNK_VALUES // max(1, width * n_features))  # chunks of about 256 KiB
+        file.attrs.update(format=FORMAT, version=VERSION, features=list(particles.features))
+        file.create_dataset("particles", data=particles.values, maxshape=(None, None, n_features),
+                            chunks=(rows, max(width, 1), n_features), compression="gzip", shuffle=True)
+        file.create_dataset("mask", data=particles.mask, maxshape=(None, None), chunks=(rows, max(width, 1)),
+                            compression="gzip")
+        file.create_group("columns")
+        for name, array in arrays.items():
+            file.create_dataset(name, data=array, maxshape=(None,), chunks=(CHUNK_VALUES,), compression="gzip")
+        return
+    stored = {f"columns/{name}" for name in file["columns"]} | {what for what in ("label", "weight") if what in file}
+    if tuple(file.attrs["features"]) != particles.features or stored != set(arrays):
+        raise ValueError(f"particles with features {list(particles.features)} and {sorted(arrays)} cannot be added "
+                         f"to a file of features {list(file.attrs['features'])} and {sorted(stored)}")
+    width = max(file["mask"].shape[1], particles.values.shape[1])
+    for name in ("particles", "mask"):
+        file[name].resize(width, axis=1)
+    arrays.update(zip(("particles", "mask"), _pad_to(particles.values, particles.mask, width)))
+    for name, array in arrays.items():
+        dataset = file[name]
+        dataset.resize(len(dataset) + len(array), axis=0)
+        dataset[len(dataset) - len(array):] = array
 
 
 @names_the_file
