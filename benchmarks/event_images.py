@@ -36,6 +36,7 @@ import numpy as np
 from _common import log, markdown_table, provenance, text_table, warn_if_busy, write_section
 
 from likely.data import read_event_images
+from likely.data.event_images import baseline_scores
 from likely.data.detector import run_detector
 from likely.data.generate.events import EventSettings, generate_events
 from likely.metrics import auc, bootstrap, roc_curve
@@ -94,13 +95,6 @@ def make_images(name: str, settings: EventSettings, n_events: int, args, folder:
     return result, row
 
 
-def baselines(images) -> dict[str, np.ndarray]:
-    """Per event: number of tracks and total energy per channel (GeV) and their sum."""
-    totals = images.images.sum(axis=(2, 3), dtype=np.float64)
-    return {"tracks": images.n_tracks.astype(np.float64), "trk": totals[:, 0], "ecal": totals[:, 1],
-            "hcal": totals[:, 2], "sum": totals.sum(axis=1)}
-
-
 def fpr_at_40(y: np.ndarray, score: np.ndarray) -> float:
     """False-positive rate at 40 % true-positive rate (seed 004's Table 5), interpolated on the ROC curve."""
     fpr, tpr, _ = roc_curve(y, score)
@@ -109,13 +103,13 @@ def fpr_at_40(y: np.ndarray, score: np.ndarray) -> float:
 
 def tables(images: dict, seed: int) -> tuple[list[str], list[list[str]], list[list[str]]]:
     """Header and AUC and FPR40 rows, a row per baseline: per signal "ours ± bootstrap std (seed 004)"."""
-    qcd = baselines(images["QCD"])
+    qcd = baseline_scores(images["QCD"])
     signals = [name for name in images if name != "QCD"]
     auc_rows, fpr_rows = [], []
     for key, title in BASELINES.items():
         auc_row, fpr_row = [title], [title]
         for i, name in enumerate(signals):
-            sig = baselines(images[name])
+            sig = baseline_scores(images[name])
             y = np.r_[np.ones(len(sig[key])), np.zeros(len(qcd[key]))]
             score = np.r_[sig[key], qcd[key]]
             value, std = bootstrap(auc, y, score, n_resamples=200, random_state=seed)

@@ -10,6 +10,8 @@ from sklearn.base import clone
 from likely._checks import check_images, check_inputs, parameter_constraints
 from likely.autoencoders import (
     Autoencoder,
+    CoDAE,
+    CoDVAE,
     DirichletVAE,
     Langevin,
     NormalizedAutoencoder,
@@ -35,6 +37,7 @@ def blobs(n=300, size=8, seed=0):
 
 
 SMALL = {"latent": 2, "channels": (4,), "hidden": (8,)}
+DUAL = {"filters": (4, 8), "mask_filters": (4, 8), "latent_channels": 4, "groups": 2, "mask_groups": 2}
 #: every model of the family, small: name -> (unfitted model, its data kind)
 MODELS = {
     "Autoencoder-dense": (Autoencoder(**SMALL, output="none", trainer=trainer(4), device="cpu", random_state=0), "vectors"),
@@ -48,6 +51,8 @@ MODELS = {
                                        latent_chain=Langevin(step=100.0, noise=1e-2, steps=2),
                                        input_chain=Langevin(step=50.0, noise=1e-4, steps=2, anneal=True),
                                        device="cpu", random_state=0), "images"),
+    "CoDAE": (CoDAE(**DUAL, trainer=trainer(4), device="cpu", random_state=0), "images"),
+    "CoDVAE": (CoDVAE(**DUAL, trainer=trainer(4), device="cpu", random_state=0), "images"),
 }
 
 

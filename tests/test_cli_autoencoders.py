@@ -95,6 +95,31 @@ def test_vae_on_event_image_masks_and_dvae_on_jets(jets, event_images, tmp_path)
                                                        "score_elbo"}
 
 
+def test_codae_and_codvae_on_event_image_masks(event_images, tmp_path):
+    small = ["--filters", "4", "8", "--mask-filters", "4", "8", "--latent-channels", "4", "--groups", "2",
+             "--mask-groups", "2", *TINY]
+    for method in ("codae", "codvae"):
+        run = tmp_path / method
+        assert main(["-q", "detect", method, "train", "--data", event_images[0], "--out", str(run), *small]) == 0
+        detector = ReconstructionDetector.load(run / "model", device="cpu")
+        model = detector.autoencoder_
+        assert (model.filters, model.augment, model.trainer.batch_size, model.trainer.patience) == ((4, 8), True, 64, None)
+        assert (model.trainer.weight_decay, model.trainer.max_grad_norm, model.trainer.schedule) == (1e-4, 1.0, "constant")
+        assert main(["-q", "detect", method, "score", str(run), "--data", *event_images]) == 0
+        scores = np.load(run / "scores.npz")
+        assert {f"score_{name}" for name in type(model).score_names} <= set(scores.files)
+        np.testing.assert_array_equal(scores["score"], scores[f"score_{type(model).default_score}"])
+    assert main(["-q", "detect", "codvae", "report", str(run), "--data", *event_images, "--resamples", "5"]) == 0
+    assert "| **sse** (the run's) |" in (run / "report.md").read_text()
+
+
+def test_the_dual_autoencoders_default_to_the_seeds_training():
+    from likely.cli import build_parser
+
+    args = build_parser().parse_args(["detect", "codvae", "train", "--data", "x.h5", "--out", "run"])
+    assert (args.epochs, args.batch_size, args.patience, args.filters) == (100, 128, None, (64, 128, 128, 256))
+
+
 def test_command_errors(jets, event_images, tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["-q", "detect", "dvae", "train", "--data", jets[0], "--out", str(run), "--pixels", "8",

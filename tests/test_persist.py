@@ -13,7 +13,14 @@ import torch
 import likely
 from likely._persist import MANIFEST, PICKLES, WEIGHTS, Saveable, load
 from likely.autoencoders import (
-    Autoencoder, ConditionalAutoencoder, DirichletVAE, Langevin, NormalizedAutoencoder, VariationalAutoencoder,
+    Autoencoder,
+    CoDAE,
+    CoDVAE,
+    ConditionalAutoencoder,
+    DirichletVAE,
+    Langevin,
+    NormalizedAutoencoder,
+    VariationalAutoencoder,
 )
 from likely.calo import CaloFlow, EnergyRegressor
 from likely.classify import Ensemble, NNClassifier, NNRegressor, TreeClassifier
@@ -68,6 +75,12 @@ def _image_model(est, _):
     return est.fit(images), lambda m: np.concatenate([*m.scores(images[:20]).values(), m.reconstruct(images[:5]).ravel()])
 
 
+def _mask_model(est, _):
+    """A model of the family that takes images in [0, 1]: the same, on masks."""
+    masks = (np.random.default_rng(0).uniform(size=(120, 1, 8, 8)) > 0.7).astype("f4")
+    return est.fit(masks), lambda m: np.concatenate([*m.scores(masks[:20]).values(), m.reconstruct(masks[:5]).ravel()])
+
+
 def _family(cls, **settings):
     return lambda: cls(**settings, trainer=_trainer(), device="cpu", random_state=0)
 
@@ -95,6 +108,8 @@ CASES = {
                                     batch_size=16, latent_chain=Langevin(step=100.0, noise=1e-2, steps=2),
                                     input_chain=Langevin(step=50.0, noise=1e-4, steps=2, anneal=True),
                                     progress=False), _image_model),
+    CoDAE: (_family(CoDAE, filters=(4,), mask_filters=(2,), latent_channels=2, groups=2), _mask_model),
+    CoDVAE: (_family(CoDVAE, filters=(4,), mask_filters=(2,), latent_channels=2, groups=2), _mask_model),
     Decorrelator: (lambda: Decorrelator(flow=Flow(transforms=2, hidden=(16,), trainer=_trainer(), device="cpu"),
                                         random_state=0),
                    lambda est, data: (est.fit(data[0], data[1]), lambda m: m.transform(data[0][:50], data[1][:50]))),

@@ -191,3 +191,18 @@ def test_progress_bars_can_be_switched_off_globally(capsys):
     assert "training" not in capsys.readouterr().err
     Trainer(epochs=2, progress=True).fit(model, loss, _regression(n=100))
     assert "training" in capsys.readouterr().err
+
+
+def test_augment_transforms_every_training_batch_and_no_validation_batch():
+    x = torch.zeros(100, 1)
+    model = MLP(1, 1, hidden=(4,))
+    seen = {"train": [], "eval": []}
+
+    def loss(batch):
+        seen["train" if model.training else "eval"].append(batch)
+        return model(batch).square().mean()
+
+    Trainer(epochs=2, batch_size=32, val_fraction=0.2, progress=False).fit(
+        model, loss, (x,), random_state=0, augment=lambda batch: (batch + 1,))
+    assert [len(b) for b in seen["train"]] == [32, 32, 16] * 2 and all((b == 1).all() for b in seen["train"])
+    assert len(seen["eval"]) == 2 and all((b == 0).all() for b in seen["eval"])

@@ -8,6 +8,7 @@ scores), ``reconstruction_error(X)`` (the default one), ``reconstruct``, ``encod
 
 from likely.autoencoders.autoencoder import Autoencoder
 from likely.autoencoders.base import BaseAutoencoder, remap_pixels
+from likely.autoencoders.codae import CoDAE, CoDVAE, reconstruction_scores
 from likely.autoencoders.conditional import ConditionalAutoencoder
 from likely.autoencoders.dirichlet import DirichletVAE, dirichlet_laplace_prior
 from likely.autoencoders.langevin import Langevin
@@ -17,6 +18,8 @@ from likely.autoencoders.variational import VariationalAutoencoder, gaussian_kl
 __all__ = [
     "Autoencoder",
     "BaseAutoencoder",
+    "CoDAE",
+    "CoDVAE",
     "ConditionalAutoencoder",
     "DirichletVAE",
     "Langevin",
@@ -25,5 +28,6 @@ __all__ = [
     "VariationalAutoencoder",
     "dirichlet_laplace_prior",
     "gaussian_kl",
+    "reconstruction_scores",
     "remap_pixels",
 ]

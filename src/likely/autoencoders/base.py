@@ -81,6 +81,8 @@ class BaseAutoencoder(Saveable, BaseEstimator):
     score_names: ClassVar[tuple[str, ...]] = ()
     #: the score of :meth:`reconstruction_error`
     default_score: ClassVar[str] = ""
+    #: objects per forward pass when scoring (lower it for networks with large feature maps)
+    score_batch: ClassVar[int] = _BATCH
 
     _parameter_constraints = {
         "power": positive() | None,
@@ -161,7 +163,8 @@ class BaseAutoencoder(Saveable, BaseEstimator):
         X = check_inputs(X, "X", shape=self.input_shape_)
         self._refuse_cond(cond)
         self._check_values(X)
-        return (self._prepare(to_tensor(X[start:start + _BATCH], self.device_)) for start in range(0, len(X), _BATCH))
+        size = self.score_batch
+        return (self._prepare(to_tensor(X[start:start + size], self.device_)) for start in range(0, len(X), size))
 
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
         return remap_pixels(x, self.power, self.normalizes())

@@ -1,4 +1,4 @@
-"""``likely detect ae|vae|dvae|nae train | score | report``: autoencoder-family detectors on jet or event images.
+"""``likely detect ae|vae|dvae|nae|codae|codvae train | score | report``: autoencoder-family detectors on jet or event images.
 
 Inputs are likely particles files of jets (made into jet images: ``--pixels``, ``--sigma``)
 or seed-004 event-image files (``--channels``), read by :func:`likely.data.read_images`;
@@ -95,6 +95,51 @@ def _nae_options(parser: argparse.ArgumentParser) -> None:
                         help="keep negative samples every this many NAE steps (default: 1000)")
 
 
+def _dual_options(parser: argparse.ArgumentParser) -> None:
+    """The dual autoencoders' widths, and seed 004's training as the defaults (30 epochs, batch 128, no early
+    stopping; the build adds weight decay 1e-4, gradient norm 1, a constant rate and 25 % validation)."""
+    parser.set_defaults(epochs=30, batch_size=128, patience=None)
+    for flag, default, what in (("--filters", (64, 128, 128, 256), "the residual encoder's stages"),
+                                ("--mask-filters", (64, 128, 128, 256), "the mask encoder's stages"),
+                                ("--decoder-filters", None, "the decoder's stages (default: --filters reversed)")):
+        parser.add_argument(flag, type=positive_int, nargs="+", default=default, metavar="N",
+                            help=f"widths of {what}" + ("" if default is None else
+                                                        f" (default: {' '.join(map(str, default))}, seed 004)"))
+    parser.add_argument("--latent-channels", type=positive_int, default=64, help="channels of Z (default: 64)")
+    parser.add_argument("--groups", type=positive_int, default=4, help="groups of f_R and D (default: 4)")
+    parser.add_argument("--mask-groups", type=positive_int, default=2, help="groups of the mask encoder (default: 2)")
+    parser.add_argument("--depth", type=int, default=1, help="residual blocks per stage (default: 1)")
+    parser.add_argument("--no-augment", action="store_true", help="no η-flip / φ-roll augmentation")
+
+
+def _codvae_options(parser: argparse.ArgumentParser) -> None:
+    _dual_options(parser)
+    parser.set_defaults(epochs=100)
+    parser.add_argument("--tau0", type=float, default=1.0, help="base temperature τ0 (default: 1.0)")
+    parser.add_argument("--mc-samples", type=positive_int, default=10, help="Monte-Carlo samples of the KL (default: 10)")
+    parser.add_argument("--kl-weight", type=float, default=1.0, help="weight β of the KL term (default: 1)")
+
+
+def _dual(args: argparse.Namespace, trainer: Any) -> dict:
+    trainer.set_params(weight_decay=1e-4, max_grad_norm=1.0, schedule="constant", val_fraction=0.25)
+    decoder = None if args.decoder_filters is None else tuple(args.decoder_filters)
+    return {"filters": tuple(args.filters), "mask_filters": tuple(args.mask_filters), "decoder_filters": decoder,
+            "latent_channels": args.latent_channels, "groups": args.groups, "mask_groups": args.mask_groups,
+            "depth": args.depth, "augment": not args.no_augment, **_common(args, trainer)}
+
+
+def _build_codae(args, trainer):
+    from likely.autoencoders import CoDAE
+
+    return CoDAE(**_dual(args, trainer))
+
+
+def _build_codvae(args, trainer):
+    from likely.autoencoders import CoDVAE
+
+    return CoDVAE(**_dual(args, trainer), tau0=args.tau0, mc_samples=args.mc_samples, kl_weight=args.kl_weight)
+
+
 def _backbone(args: argparse.Namespace) -> dict:
     return {"latent": args.latent, "channels": tuple(args.conv_channels), "hidden": tuple(args.hidden),
             "loss": args.loss, "output": args.output, "normalize": args.normalize}
@@ -153,6 +198,11 @@ MODELS: dict[str, ModelCommand] = {
     "dvae": ModelCommand("Dirichlet VAE of unit-sum images (docs/autoencoders.md)", _dvae_options, _build_dvae),
     "nae": ModelCommand("normalized autoencoder: energy of a normalized model (docs/autoencoders.md)", _nae_options,
                         _build_nae, _nae_figures),
+    "codae": ModelCommand("conditional dual autoencoder of event-image masks, seed 004; its training by default: "
+                          "30 epochs, batch 128, no early stopping (docs/autoencoders.md)", _dual_options, _build_codae),
+    "codvae": ModelCommand("categorical conditional dual VAE of event-image masks, seed 004; its training by default: "
+                           "100 epochs, batch 128, no early stopping (docs/autoencoders.md)", _codvae_options,
+                           _build_codvae),
 }
 
 

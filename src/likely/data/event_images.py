@@ -13,7 +13,8 @@ pixels) — and its number of tracks. The files are HDF5 with the datasets::
 Arrays here are channels first, ``(N, 3, n_eta, n_phi)`` float32 in the order ``CHANNELS``.
 :func:`sum_pool` sums k × k patches (k = 5: 286 × 360 → 58 × 72 in (η, φ), the paper's
 72 × 58 in (φ, η)); :func:`tracker_mask` is the final models' input (1 where the pooled
-tracker image has a track); :func:`augment` draws the seed's η-flip / φ-roll augmentations.
+tracker image has a track); :func:`augment` draws the seed's η-flip / φ-roll augmentations;
+:func:`baseline_scores` gives the seed's baselines (number of tracks, energy per channel).
 :func:`write_event_images` writes the same layout (gzip), with a ``label`` dataset when the
 images have labels, which :func:`read_event_images` then reads back.
 """
@@ -28,8 +29,8 @@ import numpy as np
 
 from likely._io import atomic_path, check_overwrite, names_the_file, open_hdf5
 
-__all__ = ["CHANNELS", "EventImages", "append_event_images", "augment", "read_event_images", "sum_pool",
-           "tracker_mask", "write_event_images"]
+__all__ = ["CHANNELS", "EventImages", "append_event_images", "augment", "baseline_scores", "read_event_images",
+           "sum_pool", "tracker_mask", "write_event_images"]
 
 CHANNELS = ("trk", "ecal", "hcal")
 DATASETS = ("ImageTrk_PUcorr", "ImageECAL", "ImageHCAL")
@@ -149,6 +150,20 @@ def tracker_mask(images: np.ndarray) -> np.ndarray:
     if images.ndim != 4 or images.shape[1] != len(CHANNELS):
         raise ValueError(f"images must have shape (N, {len(CHANNELS)}, H, W); got {images.shape}")
     return (images[:, :1] > 0).astype(np.float32)
+
+
+def baseline_scores(images: EventImages) -> dict[str, np.ndarray]:
+    """Seed 004's baselines (Tables 4–5) of each event, (N,) float64 each, used as they are (higher = anomalous).
+
+    ``"tracks"``: the number of tracks (an offline quantity); ``"trk"``, ``"ecal"``,
+    ``"hcal"``: the channel's total energy (GeV, Eq. 5); ``"sum"``: the three together.
+    SUEP deposits less energy than QCD, so its energy AUCs come out below 0.5 (as in the seed).
+    """
+    if not isinstance(images, EventImages):
+        raise TypeError(f"images must be EventImages; got {type(images).__name__}")
+    totals = images.images.sum(axis=(2, 3), dtype=np.float64)
+    return {"tracks": images.n_tracks.astype(np.float64), **{name: totals[:, c] for c, name in enumerate(CHANNELS)},
+            "sum": totals.sum(axis=1)}
 
 
 def augment(images: np.ndarray, rng: np.random.Generator, *, step: int = 8, max_steps: int = 7) -> np.ndarray:

@@ -1,6 +1,7 @@
-"""Torch plumbing shared by every model: MLPs, conv encoders and decoders, the training loop, checkpoints, devices."""
+"""Torch plumbing shared by every model: MLPs, conv encoders and decoders, residual conv blocks, the training loop, checkpoints, devices."""
 
 from likely.nn.backbone import build_decoder, build_encoder
+from likely.nn.blocks import ConvLayer, ResidualBlock, SpatialConditioning, UpConvLayer, center_crop
 from likely.nn.checkpoint import load_safely, save_atomic
 from likely.nn.conv import ConvDecoder, ConvEncoder, spectral_normalized
 from likely.nn.device import resolve_device, seeded, to_numpy, to_tensor
@@ -12,11 +13,16 @@ __all__ = [
     "MLP",
     "ConvDecoder",
     "ConvEncoder",
+    "ConvLayer",
     "History",
+    "ResidualBlock",
+    "SpatialConditioning",
     "Trainer",
+    "UpConvLayer",
     "batch_slices",
     "build_decoder",
     "build_encoder",
+    "center_crop",
     "load_safely",
     "progress_bar",
     "resolve_device",

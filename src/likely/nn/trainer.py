@@ -135,6 +135,7 @@ class Trainer(BaseEstimator):
         *,
         random_state: int | None = None,
         monitor: MonitorFn | None = None,
+        augment: Callable[..., Sequence[torch.Tensor | None]] | None = None,
     ) -> History:
         """Train ``module`` in place by minimizing ``loss_fn(*batch)``.
 
@@ -155,6 +156,10 @@ class Trainer(BaseEstimator):
             record (e.g. a VAE's KL term): after every epoch it runs on the validation data
             (the training data without validation) and ``History.monitors[name]`` gets
             the mean over all rows.
+        augment : callable or None
+            ``augment(*batch) -> batch``, applied to every training batch before the loss
+            (e.g. a random augmentation of each event, drawn anew every epoch); validation
+            batches are used as they are. Its own random state is not checkpointed.
 
         Returns
         -------
@@ -181,7 +186,7 @@ class Trainer(BaseEstimator):
         try:
             while state.epoch < self.epochs and not state.finished:
                 start = time.perf_counter()
-                train_loss = self._train_epoch(module, loss_fn, data, optimizer, scheduler, generator)
+                train_loss = self._train_epoch(module, loss_fn, data, optimizer, scheduler, generator, augment)
                 val_loss = self._evaluate(module, loss_fn, val_data) if val_data else train_loss
                 monitored = {} if monitor is None else self._monitor(module, monitor, val_data or data)
                 state.record(module, train_loss, val_loss, optimizer, time.perf_counter() - start, self.patience,
@@ -228,13 +233,15 @@ class Trainer(BaseEstimator):
             return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, total_steps=total)
         return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
-    def _train_epoch(self, module, loss_fn, data, optimizer, scheduler, generator) -> float:
+    def _train_epoch(self, module, loss_fn, data, optimizer, scheduler, generator, augment) -> float:
         module.train()
         n_rows = _n_rows(data)
         shuffled = _select(data, torch.randperm(n_rows, generator=generator).to(_device(data)))
         total = torch.zeros((), device=_device(data))
         for start in range(0, n_rows, self.batch_size):
             batch = _slice(shuffled, start, start + self.batch_size)
+            if augment is not None:
+                batch = tuple(augment(*batch))
             loss = loss_fn(*batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
