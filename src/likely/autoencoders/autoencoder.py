@@ -48,6 +48,19 @@ def check_bce_setup(x: torch.Tensor, loss: str, output: str) -> None:
                          "values in [0, 1] (use normalize=True or loss='mse')")
 
 
+class OutputChoice:
+    """What a model whose ``output`` activation and ``loss`` are parameters shares: the scores it
+    offers (``"bce"`` only for a sigmoid output) and the check that BCE gets values in [0, 1]."""
+
+    @property
+    def available_scores(self) -> tuple[str, ...]:
+        """``score_names`` less ``"bce"`` unless the output is a sigmoid."""
+        return tuple(name for name in self.score_names if name != "bce" or self.output == "sigmoid")
+
+    def _check_training_inputs(self, x: torch.Tensor) -> None:
+        check_bce_setup(x, self.loss, self.output)
+
+
 class _Network(nn.Module):
     def __init__(self, shape, latent, channels, hidden, activation, output):
         super().__init__()
@@ -60,7 +73,7 @@ class _Network(nn.Module):
         return z, self.decoder(z)
 
 
-class Autoencoder(BaseAutoencoder):
+class Autoencoder(OutputChoice, BaseAutoencoder):
     """Autoencoder of vectors (MLP) or images (convolutional), trained on the reference class.
 
     The encoder maps an object to ``latent`` numbers and the decoder back; the loss is the
@@ -130,20 +143,12 @@ class Autoencoder(BaseAutoencoder):
         self.device = device
         self.random_state = random_state
 
-    @property
-    def available_scores(self) -> tuple[str, ...]:
-        """``score_names`` less ``"bce"`` unless the output is a sigmoid."""
-        return tuple(name for name in self.score_names if name != "bce" or self.output == "sigmoid")
-
     def init_module(self, name: str) -> nn.Module:
         """The untrained network (``model_``) for ``input_shape_``."""
         if name != "model_":
             return super().init_module(name)
         return _Network(self.input_shape_, self.latent, tuple(self.channels), tuple(self.hidden), self.activation,
                         self.output)
-
-    def _check_training_inputs(self, x: torch.Tensor) -> None:
-        check_bce_setup(x, self.loss, self.output)
 
     def _loss(self, x: torch.Tensor) -> torch.Tensor:
         _, x_hat = self.model_(x)

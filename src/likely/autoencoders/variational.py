@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from likely._checks import positive
-from likely.autoencoders.autoencoder import BACKBONE_CONSTRAINTS, check_bce_setup, reconstruction_terms
+from likely.autoencoders.autoencoder import BACKBONE_CONSTRAINTS, OutputChoice, reconstruction_terms
 from likely.autoencoders.base import BaseAutoencoder
 from likely.nn import Trainer, build_decoder, build_encoder
 
@@ -49,7 +49,7 @@ class _Network(nn.Module):
         return mean, logvar.clamp(*LOGVAR_RANGE)
 
 
-class VariationalAutoencoder(BaseAutoencoder):
+class VariationalAutoencoder(OutputChoice, BaseAutoencoder):
     """Variational autoencoder of vectors (MLP) or images (convolutional), trained on the reference class.
 
     The encoder gives a diagonal Gaussian q(z | x) = N(μ(x), σ²(x)) over ``latent``
@@ -112,20 +112,12 @@ class VariationalAutoencoder(BaseAutoencoder):
         self.device = device
         self.random_state = random_state
 
-    @property
-    def available_scores(self) -> tuple[str, ...]:
-        """``score_names`` less ``"bce"`` unless the output is a sigmoid."""
-        return tuple(name for name in self.score_names if name != "bce" or self.output == "sigmoid")
-
     def init_module(self, name: str) -> nn.Module:
         """The untrained network (``model_``) for ``input_shape_``."""
         if name != "model_":
             return super().init_module(name)
         return _Network(self.input_shape_, self.latent, tuple(self.channels), tuple(self.hidden), self.activation,
                         self.output)
-
-    def _check_training_inputs(self, x: torch.Tensor) -> None:
-        check_bce_setup(x, self.loss, self.output)
 
     def _terms(self, x: torch.Tensor, sample: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Reconstruction x̂, the summed reconstruction term R (n,) and KL (n,), at a draw of z or at z = μ."""
