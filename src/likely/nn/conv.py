@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
+from likely.nn.blocks import center_crop
 from likely.nn.mlp import ACTIVATIONS, MLP
 
 __all__ = ["OUTPUT_ACTIVATIONS", "ConvDecoder", "ConvEncoder", "conv_grid", "spectral_normalized"]
@@ -125,7 +126,5 @@ class ConvDecoder(nn.Module):
             spectral_normalized(self)
 
     def forward(self, z):
-        x = self.upsampling(self.dense(z))
-        top, left = (x.shape[2] - self.height) // 2, (x.shape[3] - self.width) // 2
-        return self.head(x[:, :, top:top + self.height, left:left + self.width])
+        return self.head(center_crop(self.upsampling(self.dense(z)), self.height, self.width))
 
