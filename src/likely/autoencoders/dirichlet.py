@@ -25,7 +25,7 @@ from torch import nn
 
 from likely._checks import Constraint, check_fitted, check_positive, instance, options, positive, widths
 from likely.autoencoders.base import BaseAutoencoder
-from likely.autoencoders.variational import LOGVAR_RANGE, gaussian_kl, reparameterize
+from likely.autoencoders.variational import LOGVAR_RANGE, BetaELBO, gaussian_kl, reparameterize
 from likely.nn import Trainer, build_encoder, to_numpy
 from likely.nn.mlp import ACTIVATIONS
 
@@ -65,7 +65,7 @@ class _Network(nn.Module):
         return F.log_softmax(self.topics(F.softmax(z, dim=1)), dim=1)
 
 
-class DirichletVAE(BaseAutoencoder):
+class DirichletVAE(BetaELBO, BaseAutoencoder):
     """Dirichlet VAE (module docstring) of images or non-negative vectors, always normalized to unit sum.
 
     Loss per object (batch mean): −Σ_i x_i log p_i + β KL(q(z | x) ‖ prior). Scores, at
@@ -163,14 +163,6 @@ class DirichletVAE(BaseAutoencoder):
         mean, logvar = self.model_.posterior(x)
         log_p = self.model_.log_pixels(reparameterize(mean, logvar) if sample else mean)
         return log_p, -(x * log_p).sum(1), self._kl(mean, logvar)
-
-    def _loss(self, x: torch.Tensor) -> torch.Tensor:
-        _, recon, kl = self._terms(x, sample=True)
-        return (recon + self.beta * kl).mean()
-
-    def _monitor(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        _, recon, kl = self._terms(x, sample=True)
-        return {"reconstruction": recon.mean(), "kl": kl.mean()}
 
     def _scores(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         _, recon, kl = self._terms(x, sample=False)

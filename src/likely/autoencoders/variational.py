@@ -36,6 +36,19 @@ def reparameterize(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return mean + (0.5 * logvar).exp() * torch.randn_like(mean)
 
 
+class BetaELBO:
+    """Training of a variational model: the β-ELBO loss and its two terms as monitors, from the
+    model's ``_terms(x, sample) -> (output, reconstruction (n,), kl (n,))`` at a draw of z."""
+
+    def _loss(self, x: torch.Tensor) -> torch.Tensor:
+        _, recon, kl = self._terms(x, sample=True)
+        return (recon + self.beta * kl).mean()
+
+    def _monitor(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        _, recon, kl = self._terms(x, sample=True)
+        return {"reconstruction": recon.mean(), "kl": kl.mean()}
+
+
 class _Network(nn.Module):
     def __init__(self, shape, latent, channels, hidden, activation, output):
         super().__init__()
@@ -49,7 +62,7 @@ class _Network(nn.Module):
         return mean, logvar.clamp(*LOGVAR_RANGE)
 
 
-class VariationalAutoencoder(OutputChoice, BaseAutoencoder):
+class VariationalAutoencoder(OutputChoice, BetaELBO, BaseAutoencoder):
     """Variational autoencoder of vectors (MLP) or images (convolutional), trained on the reference class.
 
     The encoder gives a diagonal Gaussian q(z | x) = N(μ(x), σ²(x)) over ``latent``
@@ -128,14 +141,6 @@ class VariationalAutoencoder(OutputChoice, BaseAutoencoder):
         else:
             recon = (x_hat - x) ** 2
         return x_hat, recon.flatten(1).sum(1), gaussian_kl(mean, logvar)
-
-    def _loss(self, x: torch.Tensor) -> torch.Tensor:
-        _, recon, kl = self._terms(x, sample=True)
-        return (recon + self.beta * kl).mean()
-
-    def _monitor(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        _, recon, kl = self._terms(x, sample=True)
-        return {"reconstruction": recon.mean(), "kl": kl.mean()}
 
     def _scores(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         x_hat, recon, kl = self._terms(x, sample=False)
