@@ -8,7 +8,7 @@ from scipy.stats import norm
 from sklearn.metrics import roc_curve as sk_roc_curve
 
 from likely.metrics import (
-    auc, band, bootstrap, max_sic, rejection_at_signal_efficiency, roc_curve,
+    auc, background_efficiency_at_signal_efficiency, band, bootstrap, max_sic, rejection_at_signal_efficiency, roc_curve,
     sic_at_background_efficiency, sic_curve,
 )
 
@@ -154,6 +154,19 @@ def test_rejection_is_infinite_without_background():
     # ranked signal, background, background, signal: eps_S = 0.5 is reached with eps_B = 0
     assert rejection_at_signal_efficiency([1, 0, 0, 1], [4, 3, 2, 1], 0.5) == np.inf
     assert rejection_at_signal_efficiency([1, 0, 0, 1], [4, 3, 2, 1], 0.75) == 2.0  # eps_B = 0.5
+
+
+@pytest.mark.parametrize("eps_s", [0.2, 0.4, 0.8])
+def test_background_efficiency_matches_analytic_gaussian(gaussians, eps_s):
+    expected = norm.sf(1.0 + norm.isf(eps_s))
+    assert background_efficiency_at_signal_efficiency(*gaussians, eps_s) == pytest.approx(expected, rel=0.03)
+
+
+def test_background_efficiency_interpolates_the_roc_curve():
+    # signal, background, signal, background: eps_S 0.5 at eps_B 0, eps_S 1 at eps_B 0.5
+    assert background_efficiency_at_signal_efficiency([1, 0, 1, 0], [4, 3, 2, 1], 0.75) == 0.25
+    with pytest.raises(ValueError, match="eps_s"):
+        background_efficiency_at_signal_efficiency([1, 0], [1, 0], 1.5)
 
 
 # ---------------------------------------------------------------- band

@@ -208,6 +208,26 @@ def test_training_is_repeatable_with_a_random_state(fitted):
     np.testing.assert_array_equal(again.reconstruction_error(blobs(10)), fitted.reconstruction_error(blobs(10)))
 
 
+def test_warm_start_skips_the_pretraining_and_appends_the_nae_steps():
+    pretrained = tiny_nae(power=0.5, normalize=True, steps=0).fit(blobs())
+    assert pretrained.history_.steps == 0 and len(pretrained.history_.samples) == 0
+    before = {name: value.clone() for name, value in pretrained.model_.state_dict().items()}
+    warm = pretrained.set_params(steps=3, warm_start=True).fit(blobs())
+    assert warm.history_.epochs == 3 and warm.history_.steps == 3  # no second pre-training
+    np.testing.assert_array_equal(warm.history_.sample_steps, [0, 2])
+    changed = [name for name, value in warm.model_.state_dict().items() if not torch.equal(value, before[name])]
+    assert changed  # the NAE steps moved the pre-trained network, not a new one
+    again = warm.set_params(steps=2).fit(blobs())  # two more steps: records appended, numbered on
+    assert again.history_.steps == 5 and again.history_.epochs == 3
+    np.testing.assert_array_equal(again.history_.sample_steps, [0, 2, 4])
+    assert again.replay_buffer_.shape == (5 * 32, 3)
+    with pytest.raises(ValueError, match="warm_start=True: X holds objects of shape"):
+        again.fit(blobs()[:, :7])
+    with pytest.raises(ValueError, match="monitor_samples"):
+        again.set_params(monitor_samples=2).fit(blobs())
+    assert again.history_.steps == 5  # refused fits changed nothing
+
+
 def test_save_and_load_give_identical_scores(fitted, tmp_path):
     X = blobs(30, seed=3)
     loaded = NormalizedAutoencoder.load(fitted.save(tmp_path / "nae"), device="cpu")

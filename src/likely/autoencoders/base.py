@@ -113,7 +113,7 @@ class BaseAutoencoder(Saveable, BaseEstimator):
         with seeded(self.random_state):
             x = self._prepare(to_tensor(X, self.device_))
             self._check_training_inputs(x)
-            self.model_ = self.init_module("model_").to(self.device_)
+            self.model_ = self._start_module()
             self.history_ = self._train(x)
         self.model_.eval()
         return self
@@ -149,6 +149,10 @@ class BaseAutoencoder(Saveable, BaseEstimator):
     def _train(self, x: torch.Tensor) -> History:
         trainer = Trainer() if self.trainer is None else self.trainer
         return trainer.fit(self.model_, self._loss, (x,), random_state=self.random_state, monitor=self._monitor)
+
+    def _start_module(self) -> torch.nn.Module:
+        """The network ``fit`` trains: a new one (a warm start may return the fitted one)."""
+        return self.init_module("model_").to(self.device_)
 
     def _monitor(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         return {}

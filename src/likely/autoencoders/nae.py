@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from likely._checks import check_fitted, fraction, instance, positive
+from likely._checks import check_fitted, check_inputs, fraction, instance, positive
 from likely.autoencoders.autoencoder import BACKBONE_CONSTRAINTS
 from likely.autoencoders.base import BaseAutoencoder
 from likely.autoencoders.langevin import Langevin, ReplayBuffer, langevin_chain, to_sphere
@@ -142,6 +143,11 @@ class NormalizedAutoencoder(BaseAutoencoder):
         Keep ``monitor_samples`` negative samples every this many NAE steps (in ``history_``).
     monitor_samples : int
         Negative samples kept each time.
+    warm_start : bool
+        When fitted already, ``fit`` keeps the network and its replay buffer, skips the
+        pre-training and runs ``steps`` more NAE steps, appended to ``history_``: pre-train
+        once with ``steps=0``, keep that autoencoder (``copy.deepcopy``), then
+        ``set_params(steps=..., warm_start=True).fit(X)``.
     progress : bool
         Show progress bars.
     device : str
@@ -174,6 +180,7 @@ class NormalizedAutoencoder(BaseAutoencoder):
         "replay_ratio": fraction(),
         "monitor_every": positive(integer=True),
         "monitor_samples": positive(integer=True, allow_zero=True),
+        "warm_start": instance(bool),
         "progress": instance(bool),
     }
 
@@ -198,6 +205,7 @@ class NormalizedAutoencoder(BaseAutoencoder):
         replay_ratio: float = 0.95,
         monitor_every: int = 1000,
         monitor_samples: int = 8,
+        warm_start: bool = False,
         progress: bool = True,
         device: str = "auto",
         random_state: int | None = None,
@@ -220,9 +228,23 @@ class NormalizedAutoencoder(BaseAutoencoder):
         self.replay_ratio = replay_ratio
         self.monitor_every = monitor_every
         self.monitor_samples = monitor_samples
+        self.warm_start = warm_start
         self.progress = progress
         self.device = device
         self.random_state = random_state
+
+    def fit(self, X: Any, cond: Any = None) -> NormalizedAutoencoder:
+        """Pre-train the autoencoder on ``X``, then run the NAE steps (only those with a warm start)."""
+        if self._warm():
+            shape = check_inputs(X, "X").shape[1:]
+            if shape != self.input_shape_:
+                raise ValueError(f"warm_start=True: X holds objects of shape {shape}, the fitted network "
+                                 f"takes {self.input_shape_}")
+            kept = self.history_.samples.shape[1]
+            if len(self.history_.samples) and min(self.monitor_samples, self.batch_size) != kept:
+                raise ValueError(f"warm_start=True: monitor_samples (and batch_size) must keep {kept} negative "
+                                 "samples per kept step, as the first fit did")
+        return super().fit(X, cond)
 
     def sample(self, n: int, *, random_state: int | None = None) -> np.ndarray:
         """``n`` negative samples of the trained sampler, (n, *input_shape_) in the preprocessed units.
@@ -265,27 +287,43 @@ class NormalizedAutoencoder(BaseAutoencoder):
     def _encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.model_.encode(x)
 
+    def _warm(self) -> bool:
+        """Whether ``fit`` continues the fitted network (``warm_start``) rather than starting anew."""
+        return self.warm_start and hasattr(self, "history_")
+
+    def _start_module(self) -> nn.Module:
+        return self.model_ if self._warm() else super()._start_module()
+
     def _train(self, x: torch.Tensor) -> NAEHistory:
-        """The plain autoencoder on the MSE, then the NAE steps."""
-        trainer = self.trainer if self.trainer is not None else Trainer(
-            epochs=300, batch_size=2048, lr=1e-3, schedule="constant", patience=None, progress=self.progress)
-        pretraining = trainer.fit(self.model_, self._loss, (x,), random_state=self.random_state)
-        generator = torch.Generator(device=self.device_).manual_seed(int(torch.randint(2**62, ())))
+        """The plain autoencoder on the MSE, then the NAE steps (only those with a warm start)."""
         buffer = ReplayBuffer(self.buffer_size, self.latent, self.device_)
-        history = NAEHistory(**asdict(pretraining), **self._train_nae(x, buffer, generator))
+        if self._warm():
+            previous = self.history_
+            buffer.push(to_tensor(self.replay_buffer_, self.device_))
+        else:
+            trainer = self.trainer if self.trainer is not None else Trainer(
+                epochs=300, batch_size=2048, lr=1e-3, schedule="constant", patience=None, progress=self.progress)
+            pretraining = trainer.fit(self.model_, self._loss, (x,), random_state=self.random_state)
+            previous = NAEHistory(**{f.name: getattr(pretraining, f.name) for f in fields(History)})
+        generator = torch.Generator(device=self.device_).manual_seed(int(torch.randint(2**62, ())))
+        nae = self._train_nae(x, buffer, generator, first_step=previous.steps)
         self.replay_buffer_ = to_numpy(buffer.points)
-        return history
+        merged = {name: np.concatenate([getattr(previous, name), values]) if len(getattr(previous, name)) else values
+                  for name, values in nae.items()}
+        return NAEHistory(**{f.name: getattr(previous, f.name) for f in fields(History)}, **merged)
 
     # -------------------------------------------------------------- NAE phase
-    def _train_nae(self, x: torch.Tensor, buffer: ReplayBuffer, generator: torch.Generator) -> dict:
-        """``steps`` NAE steps on the data ``x``; returns the per-step records of :class:`NAEHistory`."""
+    def _train_nae(self, x: torch.Tensor, buffer: ReplayBuffer, generator: torch.Generator, first_step: int = 0
+                   ) -> dict:
+        """``steps`` NAE steps on the data ``x``, numbered from ``first_step``; returns the per-step
+        records of :class:`NAEHistory`."""
         optimizer = torch.optim.Adam(self.model_.parameters(), lr=self.lr)
         batch = min(self.batch_size, len(x))
         names = ("nae_loss", "positive_energy", "negative_energy", "latent_acceptance", "input_acceptance")
         records: dict[str, list] = {name: [] for name in names}
         kept_steps, kept = [], []
         order, position = None, len(x)
-        bar = progress_bar(range(self.steps), desc="NAE", enabled=self.progress)
+        bar = progress_bar(range(first_step, first_step + self.steps), desc="NAE", enabled=self.progress)
         for step in bar:
             if position + batch > len(x):
                 order, position = torch.randperm(len(x), generator=generator, device=self.device_), 0

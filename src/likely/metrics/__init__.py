@@ -6,6 +6,7 @@ histograms, the energy distance of two samples. NumPy only: importing this packa
 
 from .curves import (
     auc,
+    background_efficiency_at_signal_efficiency,
     max_sic,
     rejection_at_signal_efficiency,
     roc_curve,
@@ -21,6 +22,7 @@ from .uncertainty import band, bootstrap
 __all__ = [
     "ClassifierTestResult",
     "auc",
+    "background_efficiency_at_signal_efficiency",
     "band",
     "bootstrap",
     "common_bins",
