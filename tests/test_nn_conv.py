@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from likely.nn import ConvDecoder, ConvEncoder, spectral_normalized
+from likely.nn import ConvDecoder, ConvEncoder, build_decoder, init_output_level, spectral_normalized
 from likely.nn.conv import conv_grid
 
 
@@ -50,3 +50,20 @@ def test_encoders_can_be_spectrally_normalized_and_bad_choices_are_named():
         ConvDecoder(2, (1, 8, 8), output="relu")
     with pytest.raises(ValueError, match="channels"):
         ConvDecoder(2, (1, 8, 8), channels=())
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softplus", "none"])
+@pytest.mark.parametrize("shape", [(2, 12, 10), (7,)])
+def test_init_output_level_starts_the_decoder_at_the_data_mean(shape, output):
+    torch.manual_seed(0)
+    decoder = build_decoder(3, shape, channels=(4, 4), hidden=(8,), output=output)
+    x = torch.rand(50, *shape) * torch.linspace(1e-4, 0.3, shape[0]).view(-1, *[1] * (len(shape) - 1))
+    init_output_level(decoder, x, output)
+    last = [m for m in decoder.modules() if isinstance(m, (nn.Linear, nn.Conv2d))][-1]
+    with torch.no_grad():
+        last.weight.zero_()  # only the bias left: the output is the activation of it
+        out = decoder(torch.randn(4, 3))
+    mean = x.mean(0) if len(shape) == 1 else x.mean((0, 2, 3)).view(-1, 1, 1).expand(shape)
+    torch.testing.assert_close(out, mean.expand_as(out), rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="output must be one of"):
+        init_output_level(decoder, x, "tanh")

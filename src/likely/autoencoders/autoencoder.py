@@ -60,6 +60,9 @@ class OutputChoice:
     def _check_training_inputs(self, x: torch.Tensor) -> None:
         check_bce_setup(x, self.loss, self.output)
 
+    def _decoder_output(self) -> str:
+        return self.output
+
 
 class _Network(nn.Module):
     def __init__(self, shape, latent, channels, hidden, activation, output):

@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator
 
 from likely._checks import check_fitted, check_inputs, instance, positive, seed, validate_params
 from likely._persist import Saveable
-from likely.nn import History, Trainer, resolve_device, seeded, to_numpy, to_tensor
+from likely.nn import History, Trainer, init_output_level, resolve_device, seeded, to_numpy, to_tensor
 
 __all__ = ["BaseAutoencoder", "remap_pixels"]
 
@@ -113,7 +113,7 @@ class BaseAutoencoder(Saveable, BaseEstimator):
         with seeded(self.random_state):
             x = self._prepare(to_tensor(X, self.device_))
             self._check_training_inputs(x)
-            self.model_ = self._start_module()
+            self.model_ = self._start_module(x)
             self.history_ = self._train(x)
         self.model_.eval()
         return self
@@ -150,9 +150,17 @@ class BaseAutoencoder(Saveable, BaseEstimator):
         trainer = Trainer() if self.trainer is None else self.trainer
         return trainer.fit(self.model_, self._loss, (x,), random_state=self.random_state, monitor=self._monitor)
 
-    def _start_module(self) -> torch.nn.Module:
-        """The network ``fit`` trains: a new one (a warm start may return the fitted one)."""
-        return self.init_module("model_").to(self.device_)
+    def _start_module(self, x: torch.Tensor) -> torch.nn.Module:
+        """The network ``fit`` trains on ``x``: a new one, its ``decoder`` (if :meth:`_decoder_output`
+        names its activation) starting at the level of ``x`` (:func:`likely.nn.init_output_level`)."""
+        model = self.init_module("model_").to(self.device_)
+        if self._decoder_output() is not None:
+            init_output_level(model.decoder, x, self._decoder_output())
+        return model
+
+    def _decoder_output(self) -> str | None:
+        """The output activation of ``model_.decoder``, a :func:`likely.nn.build_decoder` network; None: none such."""
+        return None
 
     def _monitor(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         return {}

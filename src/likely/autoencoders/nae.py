@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from likely._checks import check_fitted, check_inputs, fraction, instance, positive
+from likely._checks import check_fitted, check_inputs, fraction, instance, options, positive
 from likely.autoencoders.autoencoder import BACKBONE_CONSTRAINTS
 from likely.autoencoders.base import BaseAutoencoder
 from likely.autoencoders.langevin import Langevin, ReplayBuffer, langevin_chain, to_sphere
@@ -72,14 +72,14 @@ class NAEHistory(History):
 
 
 class _Network(nn.Module):
-    """Spectrally normalized encoder → unit sphere → decoder with a sigmoid output."""
+    """Encoder → unit sphere → decoder with a sigmoid output; ``spectral_norm`` says which are spectrally normalized."""
 
-    def __init__(self, shape, latent, channels, hidden, activation):
+    def __init__(self, shape, latent, channels, hidden, activation, spectral_norm):
         super().__init__()
         self.encoder = build_encoder(shape, latent, channels=channels, hidden=hidden, activation=activation,
-                                     spectral_norm=True)
+                                     spectral_norm=spectral_norm != "none")
         self.decoder = build_decoder(latent, shape, channels=channels[::-1], hidden=hidden[::-1],
-                                     activation=activation, output="sigmoid", spectral_norm=True)
+                                     activation=activation, output="sigmoid", spectral_norm=spectral_norm == "all")
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return to_sphere(self.encoder(x))
@@ -116,6 +116,11 @@ class NormalizedAutoencoder(BaseAutoencoder):
         Dense widths after the convolutions (images) or of the MLP (vectors); mirrored in the decoder.
     activation : str
         Hidden activation (seed: PReLU).
+    spectral_norm : {"all", "encoder", "none"}
+        Which layers are spectrally normalized (seed: all). A decoder of 1-Lipschitz layers
+        from the unit sphere can only vary its output by a bounded amount: on sparse,
+        sum-normalized jet images it learns little more than the mean image
+        (docs/autoencoders.md); "encoder" keeps the energy smooth where the chains move.
     power : float or None
         pTⁿ remapping ``x → x ** power`` before the network (seed: n = 0.2 for dark jets).
     normalize : bool
@@ -169,6 +174,7 @@ class NormalizedAutoencoder(BaseAutoencoder):
     default_score = "energy"
     _parameter_constraints = {
         **{name: BACKBONE_CONSTRAINTS[name] for name in ("latent", "channels", "hidden", "activation", "normalize")},
+        "spectral_norm": options("all", "encoder", "none"),
         "steps": positive(integer=True, allow_zero=True),
         "batch_size": positive(integer=True),
         "lr": positive(),
@@ -191,6 +197,7 @@ class NormalizedAutoencoder(BaseAutoencoder):
         channels: Sequence[int] = (8, 8, 8, 8),
         hidden: Sequence[int] = (100,),
         activation: str = "prelu",
+        spectral_norm: str = "all",
         power: float | None = None,
         normalize: bool = False,
         trainer: Trainer | None = None,
@@ -214,6 +221,7 @@ class NormalizedAutoencoder(BaseAutoencoder):
         self.channels = channels
         self.hidden = hidden
         self.activation = activation
+        self.spectral_norm = spectral_norm
         self.power = power
         self.normalize = normalize
         self.trainer = trainer
@@ -266,7 +274,8 @@ class NormalizedAutoencoder(BaseAutoencoder):
         """The untrained network (``model_``) for ``input_shape_``."""
         if name != "model_":
             return super().init_module(name)
-        return _Network(self.input_shape_, self.latent, tuple(self.channels), tuple(self.hidden), self.activation)
+        return _Network(self.input_shape_, self.latent, tuple(self.channels), tuple(self.hidden), self.activation,
+                        self.spectral_norm)
 
     # ------------------------------------------------------------------ hooks
     def _check_training_inputs(self, x: torch.Tensor) -> None:
@@ -291,8 +300,11 @@ class NormalizedAutoencoder(BaseAutoencoder):
         """Whether ``fit`` continues the fitted network (``warm_start``) rather than starting anew."""
         return self.warm_start and hasattr(self, "history_")
 
-    def _start_module(self) -> nn.Module:
-        return self.model_ if self._warm() else super()._start_module()
+    def _start_module(self, x: torch.Tensor) -> nn.Module:
+        return self.model_ if self._warm() else super()._start_module(x)
+
+    def _decoder_output(self) -> str:
+        return "sigmoid"
 
     def _train(self, x: torch.Tensor) -> NAEHistory:
         """The plain autoencoder on the MSE, then the NAE steps (only those with a warm start)."""

@@ -1,6 +1,6 @@
 """Torch plumbing shared by every model: MLPs, conv encoders and decoders, residual conv blocks, the training loop, checkpoints, devices."""
 
-from likely.nn.backbone import build_decoder, build_encoder
+from likely.nn.backbone import build_decoder, build_encoder, init_output_level
 from likely.nn.blocks import ConvLayer, ResidualBlock, SpatialConditioning, UpConvLayer, center_crop
 from likely.nn.checkpoint import load_safely, save_atomic
 from likely.nn.conv import ConvDecoder, ConvEncoder, spectral_normalized
@@ -22,6 +22,7 @@ __all__ = [
     "batch_slices",
     "build_decoder",
     "build_encoder",
+    "init_output_level",
     "center_crop",
     "load_safely",
     "progress_bar",

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import nn
 
 from likely.nn.conv import OUTPUT_ACTIVATIONS, ConvDecoder, ConvEncoder, _check_choice, spectral_normalized
 from likely.nn.mlp import MLP
 
-__all__ = ["build_decoder", "build_encoder"]
+__all__ = ["build_decoder", "build_encoder", "init_output_level"]
 
 
 def build_encoder(in_shape: Sequence[int], out_features: int, *, channels: Sequence[int] = (8, 16, 32),
@@ -49,3 +50,32 @@ def build_decoder(in_features: int, out_shape: Sequence[int], *, channels: Seque
                                 OUTPUT_ACTIVATIONS[output]())
         return spectral_normalized(network) if spectral_norm else network
     return ConvDecoder(in_features, out_shape, tuple(channels), tuple(hidden), activation, output, spectral_norm)
+
+
+def _inverse_activation(mean: torch.Tensor, output: str) -> torch.Tensor:
+    """The pre-activation that ``output`` maps to ``mean`` (clamped into the activation's range)."""
+    tiny = 1e-6
+    if output == "sigmoid":
+        return torch.logit(mean.clamp(tiny, 1 - tiny))
+    if output == "softplus":
+        return torch.log(torch.expm1(mean.clamp_min(tiny)))
+    return mean
+
+
+def init_output_level(decoder: nn.Module, x: torch.Tensor, output: str) -> None:
+    """Set the bias of ``decoder``'s last layer so that it starts at the mean level of the data ``x``.
+
+    ``decoder`` is a :func:`build_decoder` network with that ``output`` activation; ``x``
+    (N, *shape) are its targets. The bias becomes the pre-activation of the mean of ``x``
+    per channel (images) or per feature (vectors). A sigmoid decoder left at its initial
+    output of about 0.5 on sum-normalized jet images (pixels ~10⁻³) is pushed into the
+    saturated all-zero output within its first steps and never learns the images
+    (docs/autoencoders.md); started at the data's level, it does.
+    """
+    _check_choice(output, "output", OUTPUT_ACTIVATIONS)
+    last = [module for module in decoder.modules() if isinstance(module, (nn.Linear, nn.Conv2d))][-1]
+    if last.bias is None:
+        raise ValueError(f"the decoder's last layer ({type(last).__name__}) has no bias to set")
+    dims = (0,) if x.ndim == 2 else (0, *range(2, x.ndim))
+    with torch.no_grad():
+        last.bias.copy_(_inverse_activation(x.mean(dims), output).to(last.bias.dtype))
