@@ -61,7 +61,8 @@ class BaseAutoencoder(Saveable, BaseEstimator):
       override ``_train`` for another schedule, e.g. two training phases);
     - ``_scores(x)``: ``{name: (n,) tensor}``; ``_reconstruct(x)``; ``_encode(x)``;
     - optionally ``_monitor(x)``: ``{name: batch mean}`` recorded per epoch in ``history_.monitors``,
-      and ``_check_training_inputs(x)``.
+      ``_check_training_inputs(x)``, and ``_decoder_output()``: the output activation of
+      ``model_.decoder``, which ``fit`` then starts at the data's mean level.
 
     Attributes
     ----------
