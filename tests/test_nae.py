@@ -183,6 +183,16 @@ def test_spectral_normalization_bounds_every_layer_by_one(fitted):
     assert max(largest) < 1.05, largest
 
 
+@pytest.mark.parametrize("which, encoder, decoder", [("encoder", True, False), ("none", False, False)])
+def test_spectral_norm_option_chooses_the_normalized_part(which, encoder, decoder):
+    model = tiny_nae(spectral_norm=which, steps=0, trainer=Trainer(epochs=1, progress=False)).fit(blobs(40))
+    for part, expected in ((model.model_.encoder, encoder), (model.model_.decoder, decoder)):
+        layers = [m for m in part.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+        assert all(torch.nn.utils.parametrize.is_parametrized(m, "weight") == expected for m in layers)
+    with pytest.raises(ValueError, match="spectral_norm"):
+        tiny_nae(spectral_norm="decoder").fit(blobs(40))
+
+
 # --------------------------------------------------------------- training
 def test_tiny_training_records_energies_acceptance_and_samples(fitted):
     history = fitted.history_
@@ -286,7 +296,8 @@ def test_nae_command_trains_scores_and_reports_with_its_training_figures(tmp_pat
     assert main(["-q", "detect", "nae", "train", "--data", files[0], "--out", str(run), "--pixels", "8",
                  "--power", "0.5", "--normalize", "--conv-channels", "4", "--hidden", "8", "--epochs", "1",
                  "--batch-size", "32", "--nae-steps", "3", "--nae-batch-size", "16", "--latent-steps", "2",
-                 "--input-steps", "2", "--monitor-every", "2", "--seed", "0", "--device", "cpu"]) == 0
+                 "--input-steps", "2", "--monitor-every", "2", "--spectral-norm", "encoder", "--seed", "0",
+                 "--device", "cpu"]) == 0
     assert main(["-q", "detect", "nae", "score", str(run), "--data", *files]) == 0
     scores = np.load(run / "scores.npz")
     assert set(scores.files) == {"score", "label", "score_energy"} and scores["score"].shape == (200,)
@@ -296,3 +307,4 @@ def test_nae_command_trains_scores_and_reports_with_its_training_figures(tmp_pat
         assert f"![{figure}]({figure}.png)" in report and (run / f"{figure}.png").stat().st_size > 0
     model = ReconstructionDetector.load(run / "model", device="cpu").autoencoder_
     assert model.history_.steps == 3 and model.input_chain.anneal and model.latent == 3
+    assert model.spectral_norm == "encoder"

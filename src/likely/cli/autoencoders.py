@@ -80,6 +80,8 @@ def _nae_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hidden", type=positive_int, nargs="+", default=[100], metavar="N",
                         help="dense widths after the convolutions (default: 100)")
     parser.add_argument("--normalize", action="store_true", help="divide every image by its sum (after --power)")
+    parser.add_argument("--spectral-norm", choices=("all", "encoder", "none"), default="all",
+                        help="spectrally normalized layers (default: all, as the seed)")
     parser.add_argument("--nae-steps", type=positive_int, default=40000, help="NAE steps (default: 40000)")
     parser.add_argument("--nae-batch-size", type=positive_int, default=128,
                         help="data objects and negative samples per NAE step (default: 128)")
@@ -173,7 +175,7 @@ def _build_nae(args, trainer):
 
     return NormalizedAutoencoder(
         latent=args.latent, channels=tuple(args.conv_channels), hidden=tuple(args.hidden), normalize=args.normalize,
-        steps=args.nae_steps, batch_size=args.nae_batch_size, lr=args.nae_lr,
+        spectral_norm=args.spectral_norm, steps=args.nae_steps, batch_size=args.nae_batch_size, lr=args.nae_lr,
         latent_chain=Langevin(step=args.latent_step, noise=args.latent_noise, steps=args.latent_steps),
         input_chain=Langevin(step=args.input_step, noise=args.input_noise, steps=args.input_steps, anneal=True),
         monitor_every=args.monitor_every, progress=trainer.progress, **_common(args, trainer))
