@@ -63,6 +63,25 @@ def test_monitor_records_the_validation_mean_per_epoch():
     assert history.monitors["mean_y"] == pytest.approx([y_val.mean().item()] * 3, rel=1e-6)
 
 
+def test_eval_batch_size_bounds_the_evaluation_passes_and_keeps_the_means():
+    x, y = _regression(n=200)
+    x_val, y_val = _regression(n=130, seed=1)
+    histories, sizes = [], []
+    for eval_batch_size in (None, 32):
+        model, loss = _problem()
+        sizes.append([])
+
+        def monitor(x, y, seen=sizes[-1]):
+            seen.append(len(x))
+            return {"mean_y": y.mean()}
+
+        trainer = Trainer(epochs=2, batch_size=64, eval_batch_size=eval_batch_size, progress=False)
+        histories.append(trainer.fit(model, loss, (x, y), (x_val, y_val), monitor=monitor, random_state=0))
+    assert sizes[0] == [130, 130] and sizes[1] == [32, 32, 32, 32, 2] * 2
+    assert histories[1].val_loss == pytest.approx(histories[0].val_loss, rel=1e-5)
+    assert histories[1].monitors["mean_y"] == pytest.approx(histories[0].monitors["mean_y"], rel=1e-5)
+
+
 def test_no_validation_uses_training_loss():
     model, loss = _problem()
     history = Trainer(epochs=2, val_fraction=0.0, progress=False).fit(model, loss, _regression())
@@ -140,7 +159,7 @@ def test_non_finite_loss_is_reported():
 @pytest.mark.parametrize(
     "setting, value",
     [("epochs", 0), ("batch_size", 1.5), ("lr", -1.0), ("schedule", "step"),
-     ("val_fraction", 1.0), ("patience", 0), ("max_grad_norm", 0.0)],
+     ("val_fraction", 1.0), ("patience", 0), ("max_grad_norm", 0.0), ("eval_batch_size", 0)],
 )
 def test_bad_settings_are_named(setting, value):
     model, loss = _problem()

@@ -123,7 +123,7 @@ def _codvae_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _dual(args: argparse.Namespace, trainer: Any) -> dict:
-    trainer.set_params(weight_decay=1e-4, max_grad_norm=1.0, schedule="constant", val_fraction=0.25)
+    trainer.set_params(weight_decay=1e-4, max_grad_norm=1.0, schedule="constant", val_fraction=0.25, eval_batch_size=256)
     decoder = None if args.decoder_filters is None else tuple(args.decoder_filters)
     return {"filters": tuple(args.filters), "mask_filters": tuple(args.mask_filters), "decoder_filters": decoder,
             "latent_channels": args.latent_channels, "groups": args.groups, "mask_groups": args.mask_groups,
