@@ -1,4 +1,5 @@
-"""Torch plumbing shared by every model: MLPs, conv encoders and decoders, residual conv blocks, the training loop, checkpoints, devices."""
+"""Torch plumbing shared by every model: MLPs, conv encoders and decoders, residual conv blocks, a set
+transformer, the training loop, checkpoints, devices."""
 
 from likely.nn.backbone import build_decoder, build_encoder, init_output_level
 from likely.nn.blocks import ConvLayer, ResidualBlock, SpatialConditioning, UpConvLayer, center_crop
@@ -7,6 +8,7 @@ from likely.nn.conv import ConvDecoder, ConvEncoder, spectral_normalized
 from likely.nn.device import resolve_device, seeded, to_numpy, to_tensor
 from likely.nn.mlp import MLP
 from likely.nn.progress import batch_slices, progress_bar, set_progress_bars
+from likely.nn.sets import SetTransformer
 from likely.nn.trainer import History, Trainer
 
 __all__ = [
@@ -16,14 +18,15 @@ __all__ = [
     "ConvLayer",
     "History",
     "ResidualBlock",
+    "SetTransformer",
     "SpatialConditioning",
     "Trainer",
     "UpConvLayer",
     "batch_slices",
     "build_decoder",
     "build_encoder",
-    "init_output_level",
     "center_crop",
+    "init_output_level",
     "load_safely",
     "progress_bar",
     "resolve_device",

@@ -1,0 +1,96 @@
+"""A transformer over padded sets of objects: one permutation-invariant vector per set.
+
+Events of reconstructed objects (MET, leptons, jets) and jets of constituents are sets of
+different sizes, stored padded to a fixed width ``P`` with a mask (``likely.data.Particles``).
+:class:`SetTransformer` embeds each object (its features, plus a learned embedding of its
+type when ``n_ids`` is given), runs transformer encoder blocks in which padded objects are
+masked out of the attention, aggregates the real objects (sum or mean) and applies a
+projection head. Nothing depends on the order of the objects or on how much padding there
+is (tests/test_nn_sets.py), the representation AnomalyCLR and DarkCLR learn (seed 003 §5.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from likely.nn.mlp import MLP
+
+__all__ = ["SetTransformer"]
+
+AGGREGATIONS = ("sum", "mean")
+
+
+class SetTransformer(nn.Module):
+    """Transformer encoder over padded sets → one vector per set.
+
+    Parameters
+    ----------
+    in_features : int
+        Features per object F (e.g. 3 for pT, η, φ).
+    dim : int
+        Width of the object embeddings and of the transformer (seed 003: 160 for events, 128 for jets).
+    out_features : int or None
+        Output width of the projection head; None: no head (``forward`` is :meth:`represent`).
+    layers, heads : int
+        Transformer encoder blocks and attention heads per block (``dim % heads == 0``).
+    feedforward : int
+        Hidden width of each block's feed-forward network.
+    head_hidden : sequence of int
+        Hidden widths of the projection head (seed: one hidden layer, two linear layers).
+    n_ids : int or None
+        Number of object types (ids 0 … n_ids − 1) with a learned embedding added to each
+        object's; None: objects have no type.
+    aggregate : {"sum", "mean"}
+        How the real objects' outputs become one vector: a sum keeps the multiplicity, a
+        mean does not.
+    dropout : float
+        Dropout in the transformer blocks (seed: 0.1).
+    """
+
+    def __init__(self, in_features: int, dim: int = 128, out_features: int | None = 128, *, layers: int = 4,
+                 heads: int = 4, feedforward: int = 512, head_hidden: Sequence[int] = (128,),
+                 n_ids: int | None = None, aggregate: str = "sum", dropout: float = 0.1) -> None:
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"dim ({dim}) must be a multiple of heads ({heads})")
+        if aggregate not in AGGREGATIONS:
+            raise ValueError(f"aggregate must be one of {AGGREGATIONS}; got {aggregate!r}")
+        self.aggregate = aggregate
+        self.embed = nn.Linear(in_features, dim)
+        self.id_embedding = None if n_ids is None else nn.Embedding(n_ids, dim)
+        block = nn.TransformerEncoderLayer(dim, heads, feedforward, dropout, batch_first=True, norm_first=True)
+        self.blocks = nn.TransformerEncoder(block, layers, norm=nn.LayerNorm(dim), enable_nested_tensor=False)
+        self.head = None if out_features is None else MLP(dim, out_features, tuple(head_hidden), "relu")
+
+    def represent(self, x: torch.Tensor, mask: torch.Tensor, ids: torch.Tensor | None = None) -> torch.Tensor:
+        """The aggregated transformer output (N, dim) of sets ``x`` (N, P, F) with ``mask`` (N, P) bool
+        (True: a real object) and, with ``n_ids``, object types ``ids`` (N, P) int."""
+        self._check(x, mask, ids)
+        h = self.embed(x)
+        if self.id_embedding is not None:
+            h = h + self.id_embedding(ids.clamp(0, self.id_embedding.num_embeddings - 1))
+        h = self.blocks(h, src_key_padding_mask=~mask)
+        weights = mask.to(h.dtype).unsqueeze(-1)
+        total = (h * weights).sum(1)
+        return total if self.aggregate == "sum" else total / weights.sum(1)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, ids: torch.Tensor | None = None) -> torch.Tensor:
+        """The projection head's output (N, out_features) (the representation without a head)."""
+        z = self.represent(x, mask, ids)
+        return z if self.head is None else self.head(z)
+
+    def _check(self, x: torch.Tensor, mask: torch.Tensor, ids: torch.Tensor | None) -> None:
+        if x.ndim != 3 or mask.shape != x.shape[:2] or mask.dtype != torch.bool:
+            raise ValueError(f"x must be (N, P, F) and mask (N, P) bool; got {tuple(x.shape)} and "
+                             f"{tuple(mask.shape)} {mask.dtype}")
+        if not bool(mask.any(1).all()):
+            raise ValueError(f"mask: {int((~mask.any(1)).sum())} set(s) have no object; every set needs one")
+        if (ids is None) != (self.id_embedding is None):
+            raise ValueError("ids must be given exactly when the transformer has n_ids object types")
+        if ids is not None and ids.shape != mask.shape:
+            raise ValueError(f"ids must be (N, P) like mask; got {tuple(ids.shape)}")
+        if ids is not None and bool(((ids < 0) | (ids >= self.id_embedding.num_embeddings))[mask].any()):
+            raise ValueError(f"ids of real objects must lie in 0 … {self.id_embedding.num_embeddings - 1}")
