@@ -1,0 +1,90 @@
+"""CLR: contrastive training of the set transformer on point clouds, its settings and errors."""
+
+import numpy as np
+import pytest
+
+from likely.contrastive import CLR
+from likely.data.clouds import point_clouds
+from likely.data.samples import load_bundled_jets
+from likely.nn import Trainer
+
+
+@pytest.fixture(scope="module")
+def clouds():
+    """Point clouds (pt, deta, dphi) of 16 constituents: 120 QCD and 60 Aachen dark jets, zero padded."""
+    def values(name, n):
+        cloud = point_clouds(load_bundled_jets(name)[:n], n=16)
+        return np.where(cloud.mask[..., None], cloud.values, 0.0).astype("f4")
+    return values("qcd-150-300", 120), values("aachen", 60)
+
+
+def tiny(**changes):
+    settings = dict(dim=16, out_features=8, layers=1, heads=2, feedforward=16, head_hidden=(16,),
+                    trainer=Trainer(epochs=2, batch_size=32, lr=1e-3, val_fraction=0.0, patience=None,
+                                    progress=False), device="cpu", random_state=0)
+    return CLR(**{**settings, **changes})
+
+
+@pytest.mark.parametrize("loss, anomaly", [("anomclr+", "drop"), ("anomclr", "drop"), ("darkclr", "drop"),
+                                           ("simclr", None)])
+def test_every_loss_trains_and_gives_finite_representations(clouds, loss, anomaly):
+    qcd, dark = clouds
+    model = tiny(loss=loss, anomaly=anomaly).fit(qcd)
+    z = model.transform(dark)
+    assert z.shape == (60, 8) and z.dtype == np.float32 and np.isfinite(z).all()
+    assert len(model.history_.train_loss) == 2 and np.isfinite(model.history_.train_loss).all()
+    assert model.pt_scale_ == pytest.approx(qcd[..., 0][qcd[..., 0] > 0].mean(), rel=1e-5)
+
+
+def test_representations_ignore_the_order_of_constituents_and_repeat_with_a_seed(clouds):
+    qcd, dark = clouds
+    model = tiny().fit(qcd)
+    shuffled = dark[:, np.random.default_rng(0).permutation(dark.shape[1])]
+    np.testing.assert_allclose(model.transform(shuffled), model.transform(dark), rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(tiny().fit(qcd).transform(dark), model.transform(dark))
+
+
+def test_training_lowers_the_positive_only_loss(clouds):
+    """L⁺ starts near 0 (views alike by chance) and must fall towards −2 (anomaly views opposite)."""
+    qcd, _ = clouds
+    trainer = Trainer(epochs=15, batch_size=40, lr=3e-3, val_fraction=0.0, patience=None, progress=False)
+    history = tiny(trainer=trainer, dropout=0.0).fit(qcd).history_
+    assert history.train_loss[-1] < history.train_loss[0] - 0.3
+
+
+def test_save_and_load_give_identical_representations(clouds, tmp_path):
+    qcd, dark = clouds
+    model = tiny().fit(qcd)
+    loaded = CLR.load(model.save(tmp_path / "clr"), device="cpu")
+    np.testing.assert_array_equal(loaded.transform(dark), model.transform(dark))
+
+
+def test_events_with_an_id_feature_embed_the_type():
+    rng = np.random.default_rng(1)
+    events = np.zeros((50, 6, 4), "f4")
+    events[:, :4, 0] = rng.uniform(10, 100, (50, 4))
+    events[:, :4, 1:3] = rng.normal(size=(50, 4, 2))
+    events[:, :4, 3] = rng.integers(1, 5, (50, 4))
+    model = tiny(features=("pt", "eta", "phi", "id"), physical=(), anomaly=None, loss="simclr").fit(events)
+    assert model.n_ids_ == 5 and model.model_.id_embedding.num_embeddings == 5
+    changed = events.copy()
+    changed[:, 0, 3] = np.where(events[:, 0, 3] == 4, 1, events[:, 0, 3] + 1)
+    assert not np.allclose(model.transform(changed), model.transform(events), atol=1e-5)
+
+
+def test_bad_settings_and_inputs_are_named(clouds):
+    qcd, _ = clouds
+    with pytest.raises(ValueError, match="unknown augmentation"):
+        tiny(physical=("mirror",)).fit(qcd)
+    with pytest.raises(ValueError, match="anomaly=None goes with loss='simclr'"):
+        tiny(anomaly=None).fit(qcd)
+    with pytest.raises(ValueError, match="anomaly=None goes with loss='simclr'"):
+        tiny(loss="simclr").fit(qcd)
+    with pytest.raises(ValueError, match=r"X must be sets \(N, P, 3\)"):
+        tiny().fit(qcd[..., :2])
+    empty = qcd.copy()
+    empty[3] = 0.0
+    with pytest.raises(ValueError, match="1 set"):
+        tiny().fit(empty)
+    with pytest.raises(ValueError, match="loss"):
+        tiny(loss="triplet").fit(qcd)
