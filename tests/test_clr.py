@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from likely.contrastive import CLR
+from likely.detect import RepresentationDetector, anomclr_autoencoder
 from likely.data.clouds import point_clouds
 from likely.data.samples import load_bundled_jets
 from likely.nn import Trainer
@@ -88,3 +89,23 @@ def test_bad_settings_and_inputs_are_named(clouds):
         tiny().fit(empty)
     with pytest.raises(ValueError, match="loss"):
         tiny(loss="triplet").fit(qcd)
+
+
+def test_representation_detector_scores_by_norm_or_by_a_detector_of_the_representations(clouds, tmp_path):
+    qcd, dark = clouds
+    by_norm = RepresentationDetector(representation=tiny()).fit(qcd)
+    np.testing.assert_allclose(by_norm.score(dark), np.linalg.norm(by_norm.representation_.transform(dark), axis=1),
+                               rtol=1e-6)
+    scorer = anomclr_autoencoder(epochs=2, device="cpu", random_state=0)
+    by_ae = RepresentationDetector(representation=by_norm.representation_, prefit=True, scorer=scorer).fit(qcd)
+    z = by_ae.representation_.transform(dark)
+    np.testing.assert_array_equal(by_ae.score(dark), by_ae.scorer_.score(z))
+    assert by_ae.scorer_.autoencoder_.latent == 5 and by_ae.representation_ is by_norm.representation_
+    loaded = RepresentationDetector.load(by_ae.save(tmp_path / "det"), device="cpu")
+    np.testing.assert_array_equal(loaded.score(dark), by_ae.score(dark))
+    with pytest.raises(ValueError, match="scorer must be 'norm'"):
+        RepresentationDetector(representation=tiny(), scorer="mse").fit(qcd)
+    with pytest.raises(ValueError, match="prefit=True needs"):
+        RepresentationDetector(prefit=True).fit(qcd)
+    with pytest.raises(ValueError, match="objects of shape"):
+        by_norm.score(dark[:, :5])

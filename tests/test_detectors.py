@@ -11,6 +11,7 @@ from sklearn.base import clone
 
 from likely._checks import parameter_constraints
 from likely.autoencoders import Autoencoder, ConditionalAutoencoder
+from likely.contrastive import CLR
 from likely.density import Flow
 from likely.detect import (
     DETECTORS,
@@ -19,6 +20,7 @@ from likely.detect import (
     FluxMutability,
     LikelihoodScorer,
     ReconstructionDetector,
+    RepresentationDetector,
     check_detector,
     resolve_quantile,
 )
@@ -75,6 +77,20 @@ def image_case():
     return ReconstructionDetector(autoencoder=ae), X, None, {"outliers": noise}
 
 
+def set_case():
+    """DarkCLR's norm score of a tiny contrastive representation of padded sets (pT, Δη, Δφ); the
+    obvious outliers are full sets where the reference has 2 … 5 objects (the sum keeps the multiplicity)."""
+    rng = np.random.default_rng(2)
+    X = np.zeros((300, 12, 3), "f4")
+    counts = rng.integers(2, 6, 300)
+    real = np.arange(12) < counts[:, None]
+    X[real] = np.c_[rng.uniform(5, 50, real.sum()), rng.normal(0, 0.2, (real.sum(), 2))]
+    outliers = np.concatenate([rng.uniform(5, 50, (300, 12, 1)), rng.normal(0, 0.2, (300, 12, 2))], 2).astype("f4")
+    clr = CLR(dim=8, out_features=4, layers=1, heads=2, feedforward=8, head_hidden=(8,), device="cpu",
+              trainer=Trainer(epochs=1, batch_size=64, val_fraction=0.0, patience=None, **QUIET), random_state=0)
+    return RepresentationDetector(representation=clr), X, None, {"outliers": outliers}
+
+
 #: every registered detector with small, fast settings and data: (detector, X, cond, more check arguments);
 #: a name "Detector[variant]" is one more case of the detector Detector
 CASES = {
@@ -82,6 +98,7 @@ CASES = {
     "FluxMutability": lambda: (tiny_flux_mutability(), *conditional_data(), {}),
     "ReconstructionDetector": lambda: (ReconstructionDetector(autoencoder=tiny_autoencoder()), *conditional_data(), {}),
     "ReconstructionDetector[images]": image_case,
+    "RepresentationDetector": set_case,
 }
 
 

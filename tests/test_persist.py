@@ -134,6 +134,7 @@ ELSEWHERE = {
     "FluxMutability": "tests/test_flux_mutability.py",
     "ResonantMethod": "tests/test_search_persistence.py (every method)",
     "Detector": "tests/test_detectors.py (check_detector, every registered detector)",
+    "CLR": "tests/test_clr.py",
 }
 
 

@@ -7,6 +7,7 @@ from likely.detect.checks import check_detector
 from likely.detect.flux_mutability import FluxMutability
 from likely.detect.likelihood import LikelihoodScorer
 from likely.detect.reconstruction import ReconstructionDetector
+from likely.detect.representation import RepresentationDetector, anomclr_autoencoder
 
 __all__ = [
     "DETECTORS",
@@ -16,6 +17,8 @@ __all__ = [
     "FluxMutability",
     "LikelihoodScorer",
     "ReconstructionDetector",
+    "RepresentationDetector",
+    "anomclr_autoencoder",
     "check_detector",
     "resolve_quantile",
 ]
