@@ -1,5 +1,7 @@
 """CLR: contrastive training of the set transformer on point clouds, its settings and errors."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -109,3 +111,51 @@ def test_representation_detector_scores_by_norm_or_by_a_detector_of_the_represen
         RepresentationDetector(prefit=True).fit(qcd)
     with pytest.raises(ValueError, match="objects of shape"):
         by_norm.score(dark[:, :5])
+
+
+def test_clr_command_trains_scores_and_reports_on_jet_files(tmp_path):
+    from likely.cli import main
+    from likely.data import write_particles
+
+    files = [str(write_particles(tmp_path / f"{name}.h5", load_bundled_jets(name)[:80]))
+             for name in ("qcd-150-300", "aachen")]
+    run = tmp_path / "run"
+    tiny_options = ["--constituents", "12", "--dim", "8", "--out-features", "4", "--layers", "1", "--heads", "2",
+                    "--feedforward", "8", "--head-hidden", "8", "--epochs", "1", "--batch-size", "32", "--lr", "1e-3"]
+    assert main(["-q", "detect", "clr", "train", "--data", files[0], "--out", str(run), *tiny_options,
+                 "--seed", "0", "--device", "cpu"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["detector"] == "RepresentationDetector" and config["inputs"] == {"constituents": 12}
+    assert main(["-q", "detect", "clr", "score", str(run), "--data", *files]) == 0
+    scores = np.load(run / "scores.npz")
+    assert set(scores.files) == {"score", "label", "score_norm"} and scores["score"].shape == (160,)
+    np.testing.assert_array_equal(scores["label"], np.r_[np.zeros(80), np.ones(80)])
+    assert main(["-q", "detect", "clr", "report", str(run), "--data", *files, "--resamples", "5"]) == 0
+    report = (run / "report.md").read_text()
+    assert "**norm** (the run's)" in report and (run / "roc.png").stat().st_size > 0
+    detector = RepresentationDetector.load(run / "model", device="cpu")
+    assert detector.representation_.features == ("pt", "deta", "dphi") and detector.representation_.dim == 8
+    ae_run = tmp_path / "ae_run"
+    assert main(["-q", "detect", "clr", "train", "--data", files[0], "--out", str(ae_run), *tiny_options,
+                 "--scorer", "ae", "--loss", "simclr", "--anomaly", "none", "--device", "cpu"]) == 0
+    assert RepresentationDetector.load(ae_run / "model", device="cpu").scorer_.autoencoder_.latent == 5
+
+
+def test_read_sets_of_jets_and_of_adc_events(tmp_path):
+    from likely.data import write_particles
+    from likely.data.adc import write_adc
+    from likely.data.samples import load_bundled_adc
+    from likely.data.set_inputs import read_sets
+
+    jets = str(write_particles(tmp_path / "jets.h5", load_bundled_jets("aachen")[:30]))
+    X, labels, features = read_sets([jets], constituents=60)
+    assert X.shape == (30, 60, 3) and features == ("pt", "deta", "dphi") and (labels == 1).all()
+    assert ((X[..., 0] > 0).sum(1) <= 60).all() and np.isfinite(X).all()
+    events = load_bundled_adc("wjets")[:25]
+    adc = str(write_adc(tmp_path / "adc.h5", events))
+    X, labels, features = read_sets([adc, adc])
+    assert X.shape == (50, 19, 4) and features == ("pt", "eta", "phi", "id") and (labels == -1).all()
+    with pytest.raises(ValueError, match="mix jets and ADC"):
+        read_sets([jets, adc])
+    with pytest.raises(ValueError, match="non-empty sequence"):
+        read_sets(jets)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from likely._io import atomic_write, write_json, write_text
-from likely.cli import autoencoders
+from likely.cli import autoencoders, contrastive, detector_runs
 from likely.cli.rundir import (
     add_strict, fresh_file, input_line, input_record, on_invalid, positive_int, prepare_run_dir,
 )
@@ -30,7 +30,7 @@ QUANTILES = (0.68, 0.95, 0.99)
 def add_parser(subparsers) -> None:
     detect = subparsers.add_parser("detect", help="one-class / unsupervised anomaly detection")
     methods = detect.add_subparsers(dest="detect_method", required=True, metavar="METHOD")
-    autoencoders.add_parsers(methods)
+    detector_runs.add_parsers(methods, {**autoencoders.MODELS, **contrastive.MODELS})
     fm = methods.add_parser("fm", help="Flux+Mutability (docs/flux-mutability.md)")
     commands = fm.add_subparsers(dest="fm_command", required=True, metavar="SUBCOMMAND")
 

@@ -1,0 +1,71 @@
+"""Sets of objects for set models (``likely detect clr``), read from jet or ADC2021 files.
+
+:func:`read_sets` gives zero-padded arrays X (N, P, F) whose first feature is pT (GeV): an
+object is real where pT > 0, the convention of :class:`likely.contrastive.CLR`.
+
+- likely particles files of jets become point clouds of their ``constituents`` hardest
+  constituents, features ``(pt, deta, dphi)`` (:func:`likely.data.clouds.point_clouds`);
+- ADC2021 files give their 19 object slots, features ``(pt, eta, phi, id)``
+  (:mod:`likely.data.adc`; no labels in the published layout).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from likely._io import open_hdf5
+
+__all__ = ["read_sets", "set_file_kind"]
+
+
+def set_file_kind(path: str | os.PathLike) -> str:
+    """``"jets"`` for a likely particles file, ``"adc"`` for an ADC2021 file; else ValueError."""
+    from likely.data.particles import FORMAT
+
+    with open_hdf5(path, "jets or ADC file (HDF5)") as file:
+        if file.attrs.get("format") == FORMAT:
+            return "jets"
+        if "Particles" in file:
+            return "adc"
+    raise ValueError(f"{path} is neither a likely particles file of jets nor an ADC2021 file")
+
+
+def read_sets(files: Sequence[str | os.PathLike], *, constituents: int = 50
+              ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The sets of ``files`` (all jets or all ADC events), their labels and feature names.
+
+    Returns X (N, P, F) float32 zero padded, labels (N,) int64 (−1 for objects of a file
+    without labels) and the F feature names.
+    """
+    if isinstance(files, (str, os.PathLike)) or not files:
+        raise ValueError(f"files must be a non-empty sequence of paths; got {files!r}")
+    kinds = {str(path): set_file_kind(path) for path in files}
+    if len(set(kinds.values())) > 1:
+        raise ValueError(f"files mix jets and ADC events: {kinds}")
+    read = _clouds if next(iter(kinds.values())) == "jets" else _adc
+    parts = [read(path, constituents) for path in files]
+    return (np.concatenate([X for X, _, _ in parts]), np.concatenate([labels for _, labels, _ in parts]),
+            parts[0][2])
+
+
+def _clouds(path, constituents):
+    from likely.data.clouds import CLOUD, point_clouds
+    from likely.data.particles import read_particles
+
+    cloud = point_clouds(read_particles(path), n=constituents)
+    values = np.where(cloud.mask[..., None], cloud.values, 0.0).astype(np.float32)
+    width = values.shape[1]
+    if width < constituents:  # every set as wide as asked, whatever the file's widest jet
+        values = np.pad(values, ((0, 0), (0, constituents - width), (0, 0)))
+    labels = np.full(len(cloud), -1, np.int64) if cloud.label is None else cloud.label.astype(np.int64)
+    return values, labels, CLOUD
+
+
+def _adc(path, constituents):
+    from likely.data.adc import FEATURES, adc_layout, read_adc
+
+    events = read_adc(path)
+    return adc_layout(events), np.full(len(events), -1, np.int64), FEATURES
