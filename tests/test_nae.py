@@ -238,6 +238,23 @@ def test_warm_start_skips_the_pretraining_and_appends_the_nae_steps():
     assert again.history_.steps == 5  # refused fits changed nothing
 
 
+def test_data_sampler_starts_the_chains_at_the_data_batch_and_takes_unbounded_vectors():
+    """Contrastive divergence without chain steps: every negative is its positive, so E⁻ = E⁺ at each step."""
+    rng = np.random.default_rng(4)
+    X = (rng.normal(size=(96, 5)) * [1, 2, 3, 4, 50]).astype("f4")  # representations: unbounded, not in [0, 1]
+    nae = tiny_nae(hidden=(16,), output="none", sampler="data", input_chain=Langevin(step=1.0, noise=0.1, steps=0),
+                   spectral_norm="encoder").fit(X)
+    history = nae.history_
+    np.testing.assert_array_equal(history.negative_energy, history.positive_energy)
+    assert np.isnan(history.latent_acceptance).all() and len(nae.replay_buffer_) == 0
+    assert np.isfinite(nae.reconstruction_error(X)).all()
+    assert nae.model_.decoder[-1].__class__.__name__ == "Identity"
+    moved = tiny_nae(hidden=(16,), output="none", sampler="data", spectral_norm="encoder").fit(X).history_
+    assert (moved.negative_energy != moved.positive_energy).all()  # with chain steps the negatives move
+    with pytest.raises(ValueError, match="sampler='on-manifold'"):
+        nae.sample(3)
+
+
 def test_save_and_load_give_identical_scores(fitted, tmp_path):
     X = blobs(30, seed=3)
     loaded = NormalizedAutoencoder.load(fitted.save(tmp_path / "nae"), device="cpu")

@@ -50,7 +50,7 @@ class NAEHistory(History):
         E⁺ − E⁻ (without the regularization terms), the mean energy of the data batch E⁺
         and of the negative samples E⁻.
     latent_acceptance, input_acceptance : ndarray (S,) float32
-        The chains' mean Metropolis acceptance rates (1 without the test).
+        The chains' mean Metropolis acceptance rates (1 without the test; NaN for a chain that did not run).
     sample_steps : ndarray (K,) int64
         The NAE steps at which negative samples were kept.
     samples : ndarray (K, m, *input_shape_) float32
@@ -72,14 +72,15 @@ class NAEHistory(History):
 
 
 class _Network(nn.Module):
-    """Encoder → unit sphere → decoder with a sigmoid output; ``spectral_norm`` says which are spectrally normalized."""
+    """Encoder → unit sphere → decoder with the ``output`` activation; ``spectral_norm`` says which are spectrally
+    normalized."""
 
-    def __init__(self, shape, latent, channels, hidden, activation, spectral_norm):
+    def __init__(self, shape, latent, channels, hidden, activation, spectral_norm, output):
         super().__init__()
         self.encoder = build_encoder(shape, latent, channels=channels, hidden=hidden, activation=activation,
                                      spectral_norm=spectral_norm != "none")
         self.decoder = build_decoder(latent, shape, channels=channels[::-1], hidden=hidden[::-1],
-                                     activation=activation, output="sigmoid", spectral_norm=spectral_norm == "all")
+                                     activation=activation, output=output, spectral_norm=spectral_norm == "all")
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return to_sphere(self.encoder(x))
@@ -121,6 +122,14 @@ class NormalizedAutoencoder(BaseAutoencoder):
         from the unit sphere can only vary its output by a bounded amount: on sparse,
         sum-normalized jet images it learns little more than the mean image
         (docs/autoencoders.md); "encoder" keeps the energy smooth where the chains move.
+    output : {"sigmoid", "none"}
+        The decoder's output: in [0, 1] (images; the data must lie there) or unbounded
+        (vectors such as learned representations, DarkCLR).
+    sampler : {"on-manifold", "data"}
+        Where the negative samples' chains start: the latent chain on the sphere (from the
+        replay buffer), decoded, then the input chain (seed 003's on-manifold
+        initialization); or the input chain from the data batch itself (contrastive
+        divergence, DarkCLR's NAE on representations; no latent chain, no buffer).
     power : float or None
         pTⁿ remapping ``x → x ** power`` before the network (seed: n = 0.2 for dark jets).
     normalize : bool
@@ -175,6 +184,8 @@ class NormalizedAutoencoder(BaseAutoencoder):
     _parameter_constraints = {
         **{name: BACKBONE_CONSTRAINTS[name] for name in ("latent", "channels", "hidden", "activation", "normalize")},
         "spectral_norm": options("all", "encoder", "none"),
+        "output": options("sigmoid", "none"),
+        "sampler": options("on-manifold", "data"),
         "steps": positive(integer=True, allow_zero=True),
         "batch_size": positive(integer=True),
         "lr": positive(),
@@ -198,6 +209,8 @@ class NormalizedAutoencoder(BaseAutoencoder):
         hidden: Sequence[int] = (100,),
         activation: str = "prelu",
         spectral_norm: str = "all",
+        output: str = "sigmoid",
+        sampler: str = "on-manifold",
         power: float | None = None,
         normalize: bool = False,
         trainer: Trainer | None = None,
@@ -222,6 +235,8 @@ class NormalizedAutoencoder(BaseAutoencoder):
         self.hidden = hidden
         self.activation = activation
         self.spectral_norm = spectral_norm
+        self.output = output
+        self.sampler = sampler
         self.power = power
         self.normalize = normalize
         self.trainer = trainer
@@ -260,6 +275,8 @@ class NormalizedAutoencoder(BaseAutoencoder):
         The latent chains start from the replay buffer of the training (or uniformly on the sphere).
         """
         check_fitted(self, "model_")
+        if self.sampler == "data":
+            raise ValueError("sample needs sampler='on-manifold': with sampler='data' the chains start from data")
         generator = torch.Generator(device=self.device_)
         if random_state is None:
             generator.seed()
@@ -275,10 +292,12 @@ class NormalizedAutoencoder(BaseAutoencoder):
         if name != "model_":
             return super().init_module(name)
         return _Network(self.input_shape_, self.latent, tuple(self.channels), tuple(self.hidden), self.activation,
-                        self.spectral_norm)
+                        self.spectral_norm, self.output)
 
     # ------------------------------------------------------------------ hooks
     def _check_training_inputs(self, x: torch.Tensor) -> None:
+        if self.output != "sigmoid":
+            return
         low, high = float(x.min()), float(x.max())
         if low < 0 or high > 1:
             raise ValueError(f"X spans [{low:g}, {high:g}] after preprocessing; the NAE's sigmoid decoder and "
@@ -304,7 +323,7 @@ class NormalizedAutoencoder(BaseAutoencoder):
         return self.model_ if self._warm() else super()._start_module(x)
 
     def _decoder_output(self) -> str:
-        return "sigmoid"
+        return self.output
 
     def _train(self, x: torch.Tensor) -> NAEHistory:
         """The plain autoencoder on the MSE, then the NAE steps (only those with a warm start)."""
@@ -341,7 +360,7 @@ class NormalizedAutoencoder(BaseAutoencoder):
                 order, position = torch.randperm(len(x), generator=generator, device=self.device_), 0
             positive = x[order[position:position + batch]]
             position += batch
-            negative, acceptance = self._negatives(buffer, batch, generator)
+            negative, acceptance = self._negatives(buffer, batch, generator, positive)
             e_pos, e_neg = self._nae_update(optimizer, positive, negative, step)
             for name, value in zip(names, (e_pos - e_neg, e_pos, e_neg, *acceptance)):
                 records[name].append(value)
@@ -357,17 +376,22 @@ class NormalizedAutoencoder(BaseAutoencoder):
                 "sample_steps": np.asarray(kept_steps, np.int64),
                 "samples": np.stack(kept).reshape(shape) if kept else np.zeros(shape, np.float32)}
 
-    def _negatives(self, buffer: ReplayBuffer, n: int, generator: torch.Generator) -> tuple[torch.Tensor, tuple]:
-        """On-manifold negative samples: a latent chain on the sphere from the buffer, decoded, then an input chain."""
+    def _negatives(self, buffer: ReplayBuffer, n: int, generator: torch.Generator,
+                   data: torch.Tensor | None = None) -> tuple[torch.Tensor, tuple]:
+        """Negative samples: on-manifold (a latent chain on the sphere from the buffer, decoded, then an
+        input chain), or with ``sampler="data"`` an input chain from the ``data`` batch."""
         self.model_.eval()
-        start = buffer.draw(n, self.replay_ratio, generator)
-        z, latent_rate = langevin_chain(start, self.model_.latent_energy, self.latent_chain, project=to_sphere,
-                                        generator=generator)
-        buffer.push(z)
-        with torch.no_grad():
-            x0 = self.model_.decoder(z)
-        x, input_rate = langevin_chain(x0, self.model_.energy, self.input_chain, project=lambda v: v.clamp(0, 1),
-                                       generator=generator)
+        if self.sampler == "data":
+            x0, latent_rate = data, float("nan")
+        else:
+            start = buffer.draw(n, self.replay_ratio, generator)
+            z, latent_rate = langevin_chain(start, self.model_.latent_energy, self.latent_chain, project=to_sphere,
+                                            generator=generator)
+            buffer.push(z)
+            with torch.no_grad():
+                x0 = self.model_.decoder(z)
+        project = (lambda v: v.clamp(0, 1)) if self.output == "sigmoid" else None
+        x, input_rate = langevin_chain(x0, self.model_.energy, self.input_chain, project=project, generator=generator)
         return x, (latent_rate, input_rate)
 
     def _nae_update(self, optimizer: torch.optim.Optimizer, positive: torch.Tensor, negative: torch.Tensor,
