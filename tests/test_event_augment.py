@@ -21,7 +21,8 @@ def events(n=100, seed=0, most_jets=10):
     slots = np.zeros((n, 19, 4))
     for kind, (first, count) in ADC_SLOTS.items():
         block = slots[:, first:first + count]
-        real = np.arange(count) < rng.integers(int(kind == 1), min(count, most_jets) + 1, (n, 1))
+        most = most_jets if kind == 4 else count
+        real = np.arange(count) < rng.integers(int(kind == 1), most + 1, (n, 1))
         eta = rng.uniform(-1, 1, (n, count)) * ACCEPTANCE.get(kind, 0.0)
         pt = THRESHOLD.get(kind, 0.0) + rng.exponential(30.0, (n, count))
         block[:] = np.where(real[..., None], np.stack([pt, eta, rng.uniform(-3, 3, (n, count)),
