@@ -88,16 +88,20 @@ def translate(cloud: Particles, rng: np.random.Generator) -> Particles:
     return _with(cloud, cloud.feature("pt"), cloud.feature("deta") + shift[:, :1], cloud.feature("dphi") + shift[:, 1:])
 
 
+def _smeared(rng: np.random.Generator, pt: np.ndarray, angle: float, *angles: np.ndarray):
+    """pT ~ N(pT, √(0.052 pT² + 1.502 pT)) (GeV, may come out < 0) and each of ``angles`` ~ N(·, ``angle`` / pT)."""
+    if not angle >= 0:
+        raise ValueError(f"angle must be >= 0; got {angle!r}")
+    pt = pt.astype(np.float64)
+    width = np.divide(angle, pt, out=np.zeros_like(pt), where=pt > 0)
+    return rng.normal(pt, np.sqrt(0.052 * pt**2 + 1.502 * pt)), [rng.normal(a, width) for a in angles]
+
+
 def smear(cloud: Particles, rng: np.random.Generator, *, angle: float = 0.1) -> Particles:
     """Δη, Δφ ~ N(·, ``angle`` / pT[GeV]) and pT ~ N(pT, √(0.052 pT² + 1.502 pT)), kept > 0."""
     _check_cloud(cloud)
-    if not angle >= 0:
-        raise ValueError(f"angle must be >= 0; got {angle!r}")
-    pt = cloud.feature("pt").astype(np.float64)
-    width = np.divide(angle, pt, out=np.zeros_like(pt), where=pt > 0)
-    resolution = np.sqrt(0.052 * pt**2 + 1.502 * pt)
-    new_pt = np.abs(rng.normal(pt, resolution))
-    return _with(cloud, new_pt, rng.normal(cloud.feature("deta"), width), rng.normal(cloud.feature("dphi"), width))
+    pt, (deta, dphi) = _smeared(rng, cloud.feature("pt"), angle, cloud.feature("deta"), cloud.feature("dphi"))
+    return _with(cloud, np.abs(pt), deta, dphi)
 
 
 def drop_constituents(cloud: Particles, rng: np.random.Generator, *, p: float = 0.5) -> Particles:
