@@ -75,6 +75,17 @@ def test_events_with_an_id_feature_embed_the_type():
     assert not np.allclose(model.transform(changed), model.transform(events), atol=1e-5)
 
 
+def test_adc_events_train_with_the_seeds_event_augmentations():
+    from likely.data.adc import adc_layout
+    from likely.data.samples import load_bundled_adc
+
+    events = adc_layout(load_bundled_adc("wjets"))[:96]
+    model = tiny(features=("pt", "eta", "phi", "id")).fit(events)
+    assert model._augmentations() == (("rotate-events", "smear-events"), "event-anomaly")
+    z = model.transform(adc_layout(load_bundled_adc("ato4l"))[:20])
+    assert z.shape == (20, 8) and np.isfinite(z).all() and np.isfinite(model.history_.train_loss).all()
+
+
 def test_bad_settings_and_inputs_are_named(clouds):
     qcd, _ = clouds
     with pytest.raises(ValueError, match="unknown augmentation"):
@@ -91,6 +102,8 @@ def test_bad_settings_and_inputs_are_named(clouds):
         tiny().fit(empty)
     with pytest.raises(ValueError, match="loss"):
         tiny(loss="triplet").fit(qcd)
+    with pytest.raises(ValueError, match="no default augmentations"):
+        tiny(features=("pt", "x", "y")).fit(qcd)
 
 
 def test_representation_detector_scores_by_norm_or_by_a_detector_of_the_representations(clouds, tmp_path):

@@ -20,9 +20,12 @@ def _clr_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(epochs=150, batch_size=256, lr=5e-5, patience=None)
     parser.add_argument("--loss", choices=("anomclr+", "anomclr", "darkclr", "simclr"), default="anomclr+",
                         help="contrastive loss (default: anomclr+; simclr is JetCLR, with --anomaly none)")
-    parser.add_argument("--physical", nargs="*", default=["rotate", "translate"], metavar="NAME",
-                        help="augmentations making the positive view, in turn (default: rotate translate)")
-    parser.add_argument("--anomaly", default="drop", help="the anomaly augmentation, or 'none' (default: drop)")
+    parser.add_argument("--physical", nargs="*", metavar="NAME",
+                        help="augmentations making the positive view, in turn (default: the seed's: rotate translate "
+                             "for jets, rotate-events smear-events for ADC events)")
+    parser.add_argument("--anomaly", default="auto",
+                        help="the anomaly augmentation, or 'none' (default: the seed's: drop for jets, event-anomaly "
+                             "for ADC events)")
     parser.add_argument("--dim", type=positive_int, default=128, help="transformer width (default: 128)")
     parser.add_argument("--out-features", type=positive_int, default=512, help="representation size (default: 512)")
     parser.add_argument("--layers", type=positive_int, default=4, help="transformer blocks (default: 4)")
@@ -41,7 +44,7 @@ def _build_clr(args, trainer):
 
     _, _, features = read_sets(args.data[:1], constituents=args.constituents)
     trainer.set_params(val_fraction=0.0, schedule="constant")
-    return CLR(features=features, loss=args.loss, physical=tuple(args.physical),
+    return CLR(features=features, loss=args.loss, physical=None if args.physical is None else tuple(args.physical),
                anomaly=None if args.anomaly == "none" else args.anomaly, dim=args.dim, out_features=args.out_features,
                layers=args.layers, heads=args.heads, feedforward=args.feedforward, head_hidden=tuple(args.head_hidden),
                tau=args.tau, norm_weight=args.norm_weight, trainer=trainer, device=args.device, random_state=args.seed)

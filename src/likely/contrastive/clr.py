@@ -25,19 +25,30 @@ from sklearn.base import BaseEstimator
 from likely._checks import check_fitted, instance, options, positive, seed, validate_params
 from likely._persist import Saveable
 from likely.contrastive.losses import anomclr_loss, anomclr_plus_loss, darkclr_loss, simclr_loss
-from likely.data import clouds
+from likely.data import clouds, event_augment
+from likely.data.adc import FEATURES as EVENT_FEATURES
 from likely.data.particles import Particles
 from likely.nn import SetTransformer, Trainer, resolve_device, seeded, to_numpy, to_tensor
 
 __all__ = ["AUGMENTATIONS", "CLR"]
 
-#: augmentations by name: functions (Particles, numpy Generator) -> Particles
+#: augmentations by name: functions (Particles, numpy Generator) -> Particles; of point clouds
+#: (likely.data.clouds, DarkCLR) and of ADC events (likely.data.event_augment, AnomalyCLR)
 AUGMENTATIONS: dict[str, Callable[[Particles, np.random.Generator], Particles]] = {
     "rotate": clouds.rotate,
     "translate": clouds.translate,
     "smear": clouds.smear,
     "drop": clouds.drop_constituents,
+    "rotate-events": event_augment.rotate_events,
+    "smear-events": event_augment.smear_events,
+    "shift-multiplicity": event_augment.shift_multiplicity,
+    "split-objects": event_augment.split_objects,
+    "scale-pt": event_augment.scale_pt,
+    "event-anomaly": event_augment.anomaly,
 }
+#: the seed's augmentations (physical, anomaly) for point clouds and for ADC events
+DEFAULT_AUGMENTATIONS = {clouds.CLOUD: (("rotate", "translate"), "drop"),
+                         EVENT_FEATURES: (("rotate-events", "smear-events"), "event-anomaly")}
 #: scale of each angular feature in the network's input (seed 003: η / 4, φ / π for events)
 ANGLE_SCALES = {"eta": 4.0, "phi": np.pi}
 #: sets per forward pass when transforming
@@ -65,12 +76,14 @@ class CLR(Saveable, BaseEstimator):
     loss : {"anomclr+", "anomclr", "darkclr", "simclr"}
         L⁺_AnomCLR (seed's choice), L_AnomCLR, DarkCLR's L⁺ with the norm penalty, or
         SimCLR's NT-Xent without anomaly views (JetCLR).
-    physical : sequence of str
-        Names in :data:`AUGMENTATIONS` applied in turn to make the positive view (DarkCLR:
-        rotate, translate).
+    physical : sequence of str or None
+        Names in :data:`AUGMENTATIONS` applied in turn to make the positive view; None: the
+        seed's for the ``features`` (point clouds: rotate, translate; ADC events:
+        rotate-events, smear-events).
     anomaly : str or None
-        Name in :data:`AUGMENTATIONS` of the anomaly augmentation (DarkCLR: drop, p = 0.5);
-        None only with ``loss="simclr"``.
+        Name in :data:`AUGMENTATIONS` of the anomaly augmentation; ``"auto"``: the seed's
+        (point clouds: drop, p = 0.5; ADC events: event-anomaly, one of shift-multiplicity,
+        split-objects, scale-pt per event); None only with ``loss="simclr"``.
     dim, out_features, layers, heads, feedforward, head_hidden, dropout
         The :class:`~likely.nn.SetTransformer` (defaults: seed 003's DarkCLR, Tab. B.11).
     tau : float
@@ -110,7 +123,7 @@ class CLR(Saveable, BaseEstimator):
     }
 
     def __init__(self, *, features: Sequence[str] = clouds.CLOUD, loss: str = "anomclr+",
-                 physical: Sequence[str] = ("rotate", "translate"), anomaly: str | None = "drop", dim: int = 128,
+                 physical: Sequence[str] | None = None, anomaly: str | None = "auto", dim: int = 128,
                  out_features: int = 512, layers: int = 4, heads: int = 4, feedforward: int = 512,
                  head_hidden: Sequence[int] = (512,), dropout: float = 0.1, tau: float = 0.1,
                  norm_weight: float = 1e-3, trainer: Trainer | None = None, device: str = "auto",
@@ -175,15 +188,22 @@ class CLR(Saveable, BaseEstimator):
     # -------------------------------------------------------------- helpers
     def _views(self, x: torch.Tensor, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
         """z, z′ and z* (None without an anomaly augmentation) of a batch of raw sets ``x`` (n, P, F)."""
+        physical, anomaly = self._augmentations()
         batch = self._particles(x)
         positive = batch
-        for name in self.physical:
+        for name in physical:
             positive = AUGMENTATIONS[name](positive, rng)
         views = [x, self._tensor(positive)]
-        if self.anomaly is not None:
-            views.append(self._tensor(AUGMENTATIONS[self.anomaly](batch, rng)))
+        if anomaly is not None:
+            views.append(self._tensor(AUGMENTATIONS[anomaly](batch, rng)))
         z = [self.model_(*self._inputs(view)) for view in views]
-        return (*z, None) if self.anomaly is None else tuple(z)
+        return (*z, None) if anomaly is None else tuple(z)
+
+    def _augmentations(self) -> tuple[tuple[str, ...], str | None]:
+        """The physical augmentations and the anomaly one, the defaults of the features filled in."""
+        physical, anomaly = DEFAULT_AUGMENTATIONS.get(tuple(self.features), ((), None))
+        return (physical if self.physical is None else tuple(self.physical),
+                anomaly if self.anomaly == "auto" else self.anomaly)
 
     def _inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Network inputs of raw sets: scaled features (n, P, F′), the mask (n, P), the ids or None."""
@@ -196,7 +216,7 @@ class CLR(Saveable, BaseEstimator):
 
     def _particles(self, x: torch.Tensor) -> Particles:
         values = to_numpy(x)
-        return Particles(values, values[..., 0] > 0, tuple(self.features))
+        return Particles.from_padded(values, values[..., 0] > 0, tuple(self.features))
 
     def _tensor(self, sets: Particles) -> torch.Tensor:
         return to_tensor(np.where(sets.mask[..., None], sets.values, 0.0).astype(np.float32), self.device_)
@@ -205,10 +225,14 @@ class CLR(Saveable, BaseEstimator):
         return list(self.features).index("id")
 
     def _check_settings(self) -> None:
-        unknown = [name for name in (*self.physical, self.anomaly) if name is not None and name not in AUGMENTATIONS]
+        if tuple(self.features) not in DEFAULT_AUGMENTATIONS and (self.physical is None or self.anomaly == "auto"):
+            raise ValueError(f"features {tuple(self.features)} have no default augmentations: pass physical and "
+                             "anomaly")
+        physical, anomaly = self._augmentations()
+        unknown = [name for name in (*physical, anomaly) if name is not None and name not in AUGMENTATIONS]
         if unknown:
             raise ValueError(f"unknown augmentation(s) {unknown}; choose from {sorted(AUGMENTATIONS)}")
-        if (self.anomaly is None) != (self.loss == "simclr"):
+        if (anomaly is None) != (self.loss == "simclr"):
             raise ValueError(f"loss={self.loss!r} {'needs' if self.anomaly is None else 'takes no'} anomaly "
                              "augmentation (anomaly=None goes with loss='simclr')")
         if not self.features or self.features[0] != "pt":
