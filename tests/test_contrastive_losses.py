@@ -57,3 +57,19 @@ def test_the_losses_reward_what_they_should():
     assert anomclr_plus_loss(Z, Z, -Z).item() == pytest.approx(-2.0)
     assert anomclr_loss(Z, Z, -Z).item() < anomclr_loss(Z, Z_POS, Z_ANOM).item()
     assert simclr_loss(Z, Z).item() < simclr_loss(Z, Z_ANOM).item()
+
+
+def test_linear_classifier_test_sees_linear_separation_only():
+    from likely.contrastive import linear_classifier_test
+
+    rng = np.random.default_rng(0)
+    background = rng.normal(0, 1, (400, 4))
+    shifted = rng.normal(0, 1, (400, 4)) + [1.5, 0, 0, 0]
+    ring = rng.normal(0, 1, (400, 4))
+    ring *= 3 / np.linalg.norm(ring, axis=1, keepdims=True)  # same mean, other radius: not linearly separable
+    assert linear_classifier_test(background, shifted) > 0.8
+    assert abs(linear_classifier_test(background, ring) - 0.5) < 0.1
+    assert linear_classifier_test(background, shifted, random_state=1) == pytest.approx(
+        linear_classifier_test(background, shifted, random_state=1))
+    with pytest.raises(ValueError, match="folds must be"):
+        linear_classifier_test(background, shifted[:3])

@@ -8,7 +8,7 @@ from scipy.stats import norm
 from sklearn.metrics import roc_curve as sk_roc_curve
 
 from likely.metrics import (
-    auc, background_efficiency_at_signal_efficiency, band, bootstrap, max_sic, rejection_at_signal_efficiency, roc_curve,
+    auc, background_efficiency_at_signal_efficiency, band, bootstrap, max_sic, mmd, rejection_at_signal_efficiency, roc_curve,
     sic_at_background_efficiency, sic_curve,
 )
 
@@ -301,3 +301,26 @@ def test_bad_weights_and_parameters_name_the_argument():
         auc(y, ["a"] * y.size)
     with pytest.raises(TypeError, match="metric"):
         bootstrap("auc", y, score)
+
+
+# ---------------------------------------------------------------- MMD
+@pytest.mark.parametrize("shift", [0.0, 1.0])
+def test_mmd_of_two_gaussians_matches_the_closed_form(shift):
+    """X ~ N(0, 1), Y ~ N(μ, 1), kernel width σ: MMD² = 2 √(σ²/(σ²+2)) (1 − exp(−μ² / (2 (σ² + 2))))."""
+    n, sigma, rng = 2000, 1.5, np.random.default_rng(3)
+    x, y = rng.normal(0, 1, (n, 1)), rng.normal(shift, 1, (n, 1))
+    exact = 2 * np.sqrt(sigma**2 / (sigma**2 + 2)) * (1 - np.exp(-shift**2 / (2 * (sigma**2 + 2))))
+    assert mmd(x, y, bandwidth=sigma) == pytest.approx(exact, abs=0.01)
+
+
+def test_mmd_median_heuristic_and_errors():
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(0, 1, (300, 3)), rng.normal(0.5, 1, (300, 3))
+    assert mmd(x, y) > mmd(x, rng.normal(0, 1, (300, 3))) and mmd(x, y) == mmd(x, y)
+    assert mmd(2 * x, 2 * y) == pytest.approx(mmd(x, y), rel=1e-9)  # the median width follows the units
+    with pytest.raises(ValueError, match="bandwidth must be"):
+        mmd(x, y, bandwidth=0.0)
+    with pytest.raises(ValueError, match="median distance"):
+        mmd(np.zeros((3, 2)), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="y needs at least 2 rows"):
+        mmd(x, y[:1])

@@ -2,7 +2,7 @@
 at fixed signal efficiency, bands over repeated runs and bootstrap uncertainties, the
 result of a classifier two-sample test (the test itself, which trains a classifier, is
 :func:`likely.classify.classifier_two_sample_test`) and the separation power of
-histograms, the energy distance of two samples. NumPy only: importing this package does not import torch."""
+histograms, the energy distance and the MMD of two samples. NumPy only: importing this package does not import torch."""
 
 from .curves import (
     auc,
@@ -14,7 +14,7 @@ from .curves import (
     sic_curve,
     sic_vs_rejection,
 )
-from .distances import energy_distance
+from .distances import energy_distance, mmd
 from .histograms import common_bins, separation_power
 from .two_sample import ClassifierTestResult
 from .uncertainty import band, bootstrap
@@ -28,6 +28,7 @@ __all__ = [
     "common_bins",
     "energy_distance",
     "max_sic",
+    "mmd",
     "rejection_at_signal_efficiency",
     "roc_curve",
     "separation_power",
