@@ -118,10 +118,8 @@ class NormalizedAutoencoder(BaseAutoencoder):
     activation : str
         Hidden activation (seed: PReLU).
     spectral_norm : {"all", "encoder", "none"}
-        Which layers are spectrally normalized (seed: all). A decoder of 1-Lipschitz layers
-        from the unit sphere can only vary its output by a bounded amount: on sparse,
-        sum-normalized jet images it learns little more than the mean image
-        (docs/autoencoders.md); "encoder" keeps the energy smooth where the chains move.
+        Which layers are spectrally normalized (seed: all; "encoder" leaves the decoder free,
+        e.g. for unbounded representations).
     output : {"sigmoid", "none"}
         The decoder's output: in [0, 1] (images; the data must lie there) or unbounded
         (vectors such as learned representations, DarkCLR).
