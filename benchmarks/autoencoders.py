@@ -100,8 +100,8 @@ def split(background: np.ndarray, signal: np.ndarray, n_test: int) -> tuple[np.n
 
 # ---------------------------------------------------------------- models
 def pretraining(args) -> Trainer:
-    return Trainer(epochs=args.epochs, batch_size=128, lr=1e-3, schedule="constant", val_fraction=0.0,
-                   patience=None, progress=False)
+    return Trainer(epochs=args.epochs, batch_size=args.pretrain_batch, lr=1e-3, schedule="constant",
+                   val_fraction=0.0, patience=None, progress=False)
 
 
 def nae(args, power: float | None, seed: int) -> NormalizedAutoencoder:
@@ -129,7 +129,7 @@ def dvae(train: np.ndarray, args, seed: int) -> Callable:
 def settings_line(args) -> str:
     return (f"Models: the NAE of seed 003's Tab. 5.1 (latent 3 on the sphere, 8-filter convolutions, spectral "
             f"normalization, chains λ 100 | 50, σ 1e-2 | 1e-4, Metropolis, input-noise annealing) with CPU-sized "
-            f"training: pre-training {args.epochs} epochs of batch 128 (seed: 15k iterations of 2048), then "
+            f"training: pre-training {args.epochs} epochs of batch {args.pretrain_batch} (seed: 300 epochs of 2048), then "
             f"{args.nae_steps} NAE steps of batch 128 at lr {args.nae_lr:g} (seed: 40k at 1e-5) with chains of "
             f"{args.chain_steps} | {args.chain_steps} steps (seed: 30 | 30). AE = that network after its "
             f"pre-training alone (the seed's AE); DVAE = `DirichletVAE()` defaults, {args.epochs} epochs. "
@@ -303,7 +303,8 @@ def main() -> None:
     parser.add_argument("--event-images", type=Path, help="folder of benchmarks/event_images.py --keep")
     parser.add_argument("--train", type=int, default=4000, help="background training jets (default 4000)")
     parser.add_argument("--test", type=int, default=1500, help="test jets per class (default 1500)")
-    parser.add_argument("--epochs", type=int, default=30, help="pre-training / DVAE epochs (default 30)")
+    parser.add_argument("--epochs", type=int, default=30, help="pre-training / DVAE epochs (default 30; seed: 300)")
+    parser.add_argument("--pretrain-batch", type=int, default=128, help="pre-training batch (default 128; seed: 2048)")
     parser.add_argument("--nae-steps", type=int, default=200, help="NAE steps (default 200; seed: 40k)")
     parser.add_argument("--nae-lr", type=float, default=1e-5, help="NAE learning rate (default and seed: 1e-5)")
     parser.add_argument("--chain-steps", type=int, default=30, help="steps of each Langevin chain (seed: 30)")
