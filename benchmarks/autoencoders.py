@@ -213,7 +213,8 @@ def task_codae(args) -> tuple[str, list]:
         start = time.perf_counter()
         trainer = Trainer(epochs=args.codae_epochs, batch_size=128, lr=1e-3, weight_decay=1e-4, max_grad_norm=1.0,
                           schedule="constant", val_fraction=0.25, patience=None, progress=False)
-        models.append(CoDAE(**QUARTER, trainer=trainer, device=args.device, random_state=seed).fit(train))
+        widths = QUARTER if args.codae_width == "quarter" else {}
+        models.append(CoDAE(**widths, trainer=trainer, device=args.device, random_state=seed).fit(train))
         log(f"  seed {seed}: {time.perf_counter() - start:.0f} s")
     qcd_scores = [model.scores(test) for model in models]
     auc_rows, fpr_rows = [], []
@@ -228,7 +229,8 @@ def task_codae(args) -> tuple[str, list]:
             fpr_row.append(summary([100 * background_efficiency_at_signal_efficiency(y, s, 0.4) for s in scores], 2))
         auc_rows.append([*auc_row, f"{100 * auc(y, tracks):.1f}", f"{PUBLISHED_CODAE[stem]:g}"])
         fpr_rows.append([*fpr_row, f"{100 * background_efficiency_at_signal_efficiency(y, tracks, 0.4):.2f}"])
-    setup = (f"CoDAE at a quarter of seed 004's widths ({QUARTER}), the seed's training (AdamW lr 1e-3, weight "
+    width = f"a quarter of seed 004's widths ({QUARTER})" if args.codae_width == "quarter" else "seed 004's widths"
+    setup = (f"CoDAE at {width}, the seed's training (AdamW lr 1e-3, weight "
              f"decay 1e-4, clipping 1, batch 128, 25 % validation, best epoch kept) for {args.codae_epochs} "
              f"epochs on {len(train)} QCD tracker masks; test: the other {n_test} QCD images and every signal "
              f"image. Seeds {args.seed}..{args.seed + args.seeds - 1}; median ± std over seeds. nTracks: the "
@@ -310,6 +312,8 @@ def main() -> None:
     parser.add_argument("--chain-steps", type=int, default=30, help="steps of each Langevin chain (seed: 30)")
     parser.add_argument("--powers", type=float, nargs="+", default=[0.5, 0.3, 0.2, 0.1], help="aachen: the n scan")
     parser.add_argument("--codae-epochs", type=int, default=15, help="CoDAE epochs (default 15)")
+    parser.add_argument("--codae-width", choices=("quarter", "seed"), default="quarter",
+                        help="CoDAE widths: a quarter of the seed's (default, CPU) or the seed's")
     parser.add_argument("--seeds", type=int, default=3, help="model seeds per number (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="first model seed")
     parser.add_argument("--workers", type=int, default=2, help="generator workers for missing jets")
