@@ -275,7 +275,7 @@ def measure_cost(name: str, args) -> list[str]:
     if name.startswith("NAE"):  # two NAE steps of batch 128 on the pre-trained network
         start = time.perf_counter()
         model.set_params(steps=2, warm_start=True).fit(X[:512])
-        return [f"{name} (chains {args.chain_steps} | {args.chain_steps})", "128",
+        return [f"{name} (two chains of {args.chain_steps} steps)", "128",
                 f"{2 * 128 / (time.perf_counter() - start):.0f}", "—", f"{peak_mib():.0f}"]
     start = time.perf_counter()
     model.reconstruction_error(X)
