@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from likely.contrastive import CLR
+from likely.represent import CLR
 from likely.detect import RepresentationDetector, anomclr_autoencoder
 from likely.data.clouds import point_clouds
 from likely.data.samples import load_bundled_jets

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from likely.contrastive import anomclr_loss, anomclr_plus_loss, cosine_similarity, darkclr_loss, simclr_loss
+from likely.represent import anomclr_loss, anomclr_plus_loss, cosine_similarity, darkclr_loss, simclr_loss
 
 Z = torch.tensor([[1.0, 0.0], [0.6, 0.8], [-1.0, 1.0]])
 Z_POS = torch.tensor([[0.9, 0.1], [0.5, 1.0], [-2.0, 1.5]])
@@ -60,7 +60,7 @@ def test_the_losses_reward_what_they_should():
 
 
 def test_linear_classifier_test_sees_linear_separation_only():
-    from likely.contrastive import linear_classifier_test
+    from likely.represent import linear_classifier_test
 
     rng = np.random.default_rng(0)
     background = rng.normal(0, 1, (400, 4))

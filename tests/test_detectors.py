@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from likely._checks import parameter_constraints
 from likely.autoencoders import Autoencoder, ConditionalAutoencoder
-from likely.contrastive import CLR
+from likely.represent import CLR
 from likely.density import Flow
 from likely.detect import (
     DETECTORS,

@@ -1,7 +1,7 @@
 """``likely detect clr train | score | report``: anomaly scores in a contrastive representation of sets.
 
 Jets (point clouds of their hardest ``--constituents``) or ADC2021 events are sets; a
-:class:`likely.contrastive.CLR` learns their representation on the background and a
+:class:`likely.represent.CLR` learns their representation on the background and a
 :class:`~likely.detect.RepresentationDetector` scores it (``--scorer``: the norm ‖z‖ or
 seed 003's 5-d autoencoder of z). ``train``, ``score`` and ``report`` are
 :mod:`likely.cli.detector_runs`; docs/contrastive.md.
@@ -39,7 +39,7 @@ def _clr_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _build_clr(args, trainer):
-    from likely.contrastive import CLR
+    from likely.represent import CLR
     from likely.data.set_inputs import read_sets
 
     _, _, features = read_sets(args.data[:1], constituents=args.constituents)

@@ -1,7 +1,7 @@
 """Sets of objects for set models (``likely detect clr``), read from jet or ADC2021 files.
 
 :func:`read_sets` gives zero-padded arrays X (N, P, F) whose first feature is pT (GeV): an
-object is real where pT > 0, the convention of :class:`likely.contrastive.CLR`.
+object is real where pT > 0, the convention of :class:`likely.represent.CLR`.
 
 - likely particles files of jets become point clouds of their ``constituents`` hardest
   constituents, features ``(pt, deta, dphi)`` (:func:`likely.data.clouds.point_clouds`);

@@ -1,6 +1,6 @@
 """Anomaly scores in a learned representation (seed 003 §5.3: AnomalyCLR, DarkCLR).
 
-A representation (``likely.contrastive.CLR``: ``fit(X)``, ``transform(X) -> z``) is trained
+A representation (``likely.represent.CLR``: ``fit(X)``, ``transform(X) -> z``) is trained
 on the reference class; the score of an object is then either the norm ‖z‖ of its
 representation (DarkCLR's s_CLR) or the score of a detector trained on the reference
 representations (AnomalyCLR: an autoencoder with a 5-d bottleneck, :func:`anomclr_autoencoder`).
@@ -15,7 +15,7 @@ from sklearn.base import clone
 
 from likely._checks import check_fitted, instance, validate_params
 from likely.autoencoders import Autoencoder
-from likely.contrastive import CLR
+from likely.represent import CLR
 from likely.detect.base import Detector, estimator_with
 from likely.detect.reconstruction import ReconstructionDetector
 from likely.nn import Trainer
@@ -40,7 +40,7 @@ class RepresentationDetector(Detector):
     ----------
     representation : estimator or None
         ``fit(X)`` and ``transform(X) -> (N, D)``, cloned and trained in :meth:`fit` unless
-        ``prefit``; None: ``likely.contrastive.CLR()`` (DarkCLR's settings).
+        ``prefit``; None: ``likely.represent.CLR()`` (DarkCLR's settings).
     scorer : "norm" or Detector
         ``"norm"``: the score is ‖z‖₂ (DarkCLR's s_CLR); a detector (``fit(z)``, ``score(z)``,
         e.g. :func:`anomclr_autoencoder`): trained on the reference representations

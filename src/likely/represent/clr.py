@@ -4,7 +4,7 @@ Seed 003 §5.3 (digest §1.13–1.15). A :class:`SetTransformer` maps each set �
 constituents, an event's objects — to a vector z. Each training batch is seen three times:
 as it is (z), through *physical* augmentations that keep its physics (z′, the positive
 view) and through an *anomaly* augmentation that makes it unlike itself (z*); the loss
-(:mod:`likely.contrastive.losses`) pulls z′ towards z and pushes z* away. The anomaly
+(:mod:`likely.represent.losses`) pulls z′ towards z and pushes z* away. The anomaly
 scores then live in the representation: ‖z‖ (DarkCLR) or a detector trained on the
 representations of the background (AnomalyCLR's autoencoder, DarkCLR's NAE).
 
@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator
 
 from likely._checks import check_fitted, instance, options, positive, seed, validate_params
 from likely._persist import Saveable
-from likely.contrastive.losses import anomclr_loss, anomclr_plus_loss, darkclr_loss, simclr_loss
+from likely.represent.losses import anomclr_loss, anomclr_plus_loss, darkclr_loss, simclr_loss
 from likely.data import clouds, event_augment
 from likely.data.adc import FEATURES as EVENT_FEATURES
 from likely.data.particles import Particles
