@@ -166,8 +166,11 @@ def test_full_disk_fails_in_one_line_and_keeps_the_old_file(files):
 
 @pytest.mark.skipif(not hasattr(signal, "SIGINT"), reason="needs POSIX signals")
 def test_interrupt_exits_130_without_traceback(files):
+    # as from a terminal: SIGINT at its default, whatever the test runner's process ignores (pytest-xdist
+    # workers ignore SIGINT, and a child inheriting that gets no KeyboardInterrupt at all)
     process = subprocess.Popen([sys.executable, "-m", "likely", "-q", *SHOWERS[:-4], "--events", "10000000",
-                                "--chunk-size", "20", "--out", "big.h5"], cwd=files, stderr=subprocess.PIPE, text=True)
+                                "--chunk-size", "20", "--out", "big.h5"], cwd=files, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_until_running(files, process)
     process.send_signal(signal.SIGINT)
     try:
