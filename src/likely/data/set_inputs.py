@@ -55,13 +55,9 @@ def _clouds(path, constituents):
     from likely.data.clouds import CLOUD, point_clouds
     from likely.data.particles import read_particles
 
-    cloud = point_clouds(read_particles(path), n=constituents)
-    values = np.where(cloud.mask[..., None], cloud.values, 0.0).astype(np.float32)
-    width = values.shape[1]
-    if width < constituents:  # every set as wide as asked, whatever the file's widest jet
-        values = np.pad(values, ((0, 0), (0, constituents - width), (0, 0)))
+    cloud = point_clouds(read_particles(path), n=constituents)  # zero padded to ``constituents`` (truncated)
     labels = np.full(len(cloud), -1, np.int64) if cloud.label is None else cloud.label.astype(np.int64)
-    return values, labels, CLOUD
+    return cloud.values, labels, CLOUD
 
 
 def _adc(path, constituents):

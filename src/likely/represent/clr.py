@@ -219,7 +219,7 @@ class CLR(Saveable, BaseEstimator):
         return Particles.from_padded(values, values[..., 0] > 0, tuple(self.features))
 
     def _tensor(self, sets: Particles) -> torch.Tensor:
-        return to_tensor(np.where(sets.mask[..., None], sets.values, 0.0).astype(np.float32), self.device_)
+        return to_tensor(sets.values, self.device_)  # Particles keep their padding at zero
 
     def _id_column(self) -> int:
         return list(self.features).index("id")
