@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from likely.represent import CLR
+from likely.represent import CLR, RawSets
 from likely.detect import RepresentationDetector, anomclr_autoencoder
 from likely.data.clouds import point_clouds
 from likely.data.samples import load_bundled_jets
@@ -172,3 +172,19 @@ def test_read_sets_of_jets_and_of_adc_events(tmp_path):
         read_sets([jets, adc])
     with pytest.raises(ValueError, match="non-empty sequence"):
         read_sets(jets)
+
+
+def test_raw_sets_flatten_the_preprocessed_objects_with_one_hot_types(tmp_path):
+    events = np.zeros((3, 4, 4), "f4")
+    events[:, 0] = [40.0, 0.0, np.pi / 2, 1]  # MET
+    events[:, 1] = [20.0, 2.0, -np.pi, 4]     # a jet; slots 2-3 padding
+    raw = RawSets(features=("pt", "eta", "phi", "id")).fit(events)
+    assert raw.pt_scale_ == 30.0 and raw.n_ids_ == 5
+    flat = raw.transform(events)
+    assert flat.shape == (3, 4 * (3 + 5)) and not flat[:, 16:].any()
+    np.testing.assert_allclose(flat[0, :16], [4 / 3, 0, 0.5, 0, 1, 0, 0, 0, 2 / 3, 0.5, -1, 0, 0, 0, 0, 1])
+    scorer = anomclr_autoencoder(epochs=2, device="cpu", random_state=0)
+    detector = RepresentationDetector(representation=raw, scorer=scorer).fit(np.repeat(events, 4, 0))
+    assert detector.score(events).shape == (3,)
+    with pytest.raises(ValueError, match="fitted on 4"):
+        raw.transform(events[:, :3])

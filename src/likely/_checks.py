@@ -24,6 +24,7 @@ __all__ = [
     "check_inputs",
     "check_labels",
     "check_positive",
+    "check_sets",
     "check_showers",
     "check_weights",
 ]
@@ -130,6 +131,23 @@ def check_inputs(X: Any, name: str = "X", *, shape: Sequence[int] | None = None)
         raise ValueError(f"{name} must be images (N, C, H, W) of shape {tuple(shape)} like the training data; "
                          f"got vectors of shape {array.shape}")
     return check_images(array, name, shape=shape)
+
+
+def check_sets(X: Any, features: Sequence[str], name: str = "X") -> np.ndarray:
+    """Validate zero-padded sets (N, P, F) whose F columns are ``features``, the first pT > 0 for
+    a real object; every set needs one. Returns float32 (N, P, F)."""
+    array = _as_numeric(X, name)
+    if array.ndim != 3 or array.shape[2] != len(features):
+        raise ValueError(f"{name} must be sets (N, P, {len(features)}) with the features {tuple(features)}; "
+                         f"got shape {array.shape}")
+    if len(array) == 0:
+        raise ValueError(f"{name} is empty (0 sets)")
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    _check_finite(array, name)
+    empty = ~(array[..., 0] > 0).any(1)
+    if empty.any():
+        raise ValueError(f"{name}: {int(empty.sum())} set(s) have no object with pT > 0")
+    return array
 
 
 def check_cond(

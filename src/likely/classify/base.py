@@ -34,7 +34,7 @@ class BinaryClassifier(Saveable, ClassifierMixin, BaseEstimator):
     classes_ : ndarray
         ``[0, 1]``.
     n_features_in_ : int
-        Feature columns seen at fit.
+        Feature columns seen at fit (per object for classifiers of sets).
     """
 
     _parameter_constraints = {"random_state": seed()}
@@ -65,25 +65,28 @@ class BinaryClassifier(Saveable, ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BinaryClassifier:
         """Train on features ``X`` (N, D) with labels ``y`` in {0, 1} and optional weights (N,)."""
         validate_params(self)
-        X = check_array(X, "X")
+        X = self._check_X(X, fitted=False)
         y = check_labels(y, len(X))
         sample_weight = check_weights(sample_weight, len(X))
         if getattr(self, "class_weight", None) == "balanced":  # ensembles leave it to members
             sample_weight = balanced_weights(y, sample_weight)
         self.classes_ = np.array([0, 1])
-        self.n_features_in_ = X.shape[1]
+        self.n_features_in_ = X.shape[-1]
         self._fit(X, y, sample_weight)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probability of class 1 for each row of ``X``, shape (N,), float32."""
         check_fitted(self, "classes_")
-        X = check_array(X, "X", n_features=self.n_features_in_)
-        return self._proba(X).astype(np.float32)
+        return self._proba(self._check_X(X, fitted=True)).astype(np.float32)
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (N,) from a 0.5 threshold on :meth:`predict_proba`."""
         return (self.predict_proba(X) > 0.5).astype(np.int64)
+
+    def _check_X(self, X: Any, *, fitted: bool) -> np.ndarray:
+        """``X`` validated: features (N, D), once ``fitted`` with the D seen at fit."""
+        return check_array(X, "X", n_features=self.n_features_in_ if fitted else None)
 
     def _fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
         raise NotImplementedError

@@ -8,7 +8,7 @@ from likely.nn.conv import ConvDecoder, ConvEncoder, spectral_normalized
 from likely.nn.device import resolve_device, seeded, to_numpy, to_tensor
 from likely.nn.mlp import MLP
 from likely.nn.progress import batch_slices, progress_bar, set_progress_bars
-from likely.nn.sets import SetTransformer
+from likely.nn.sets import SetTransformer, set_inputs, set_scales
 from likely.nn.trainer import History, Trainer
 
 __all__ = [
@@ -32,7 +32,9 @@ __all__ = [
     "resolve_device",
     "save_atomic",
     "seeded",
+    "set_inputs",
     "set_progress_bars",
+    "set_scales",
     "spectral_normalized",
     "to_numpy",
     "to_tensor",

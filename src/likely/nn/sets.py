@@ -13,14 +13,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
 from likely.nn.mlp import MLP
 
-__all__ = ["SetTransformer"]
+__all__ = ["ANGLE_SCALES", "SetTransformer", "set_inputs", "set_scales"]
 
 AGGREGATIONS = ("sum", "mean")
+#: scale of each angular feature in a network's input (seed 003: η / 4, φ / π for events)
+ANGLE_SCALES = {"eta": 4.0, "phi": np.pi}
+
+
+def set_scales(X: np.ndarray, features: Sequence[str]) -> tuple[float, int | None]:
+    """What :func:`set_inputs` needs from training sets ``X`` (N, P, F), first feature pT (GeV):
+    the mean pT of the real objects (pT > 0) and, with an ``"id"`` feature, the number of
+    object types (max id + 1; else None)."""
+    real = X[..., 0] > 0
+    n_ids = int(X[..., list(features).index("id")][real].max()) + 1 if "id" in features else None
+    return float(X[..., 0][real].mean()), n_ids
+
+
+def set_inputs(x: torch.Tensor, features: Sequence[str], pt_scale: float
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """:class:`SetTransformer` inputs of raw padded sets ``x`` (N, P, F) named ``features``:
+    the features scaled (N, P, F′) — pT / ``pt_scale`` (no centring keeps the padding at zero),
+    η / 4, φ / π, others as they are —, the mask (N, P) of real objects (pT > 0) and the
+    object types (N, P) long of an ``"id"`` feature (else None; it is not an input feature)."""
+    keep = [k for k, name in enumerate(features) if name != "id"]
+    scales = torch.tensor([pt_scale if name == "pt" else ANGLE_SCALES.get(name, 1.0)
+                           for name in features if name != "id"], dtype=x.dtype, device=x.device)
+    ids = x[..., list(features).index("id")].round().long() if "id" in features else None
+    return x[..., keep] / scales, x[..., 0] > 0, ids
 
 
 class SetTransformer(nn.Module):

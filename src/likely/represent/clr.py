@@ -22,13 +22,13 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
-from likely._checks import check_fitted, instance, options, positive, seed, validate_params
+from likely._checks import check_fitted, check_sets, instance, options, positive, seed, validate_params
 from likely._persist import Saveable
 from likely.represent.losses import anomclr_loss, anomclr_plus_loss, darkclr_loss, simclr_loss
 from likely.data import clouds, event_augment
 from likely.data.adc import FEATURES as EVENT_FEATURES
 from likely.data.particles import Particles
-from likely.nn import SetTransformer, Trainer, resolve_device, seeded, to_numpy, to_tensor
+from likely.nn import SetTransformer, Trainer, resolve_device, seeded, set_inputs, set_scales, to_numpy, to_tensor
 
 __all__ = ["AUGMENTATIONS", "CLR"]
 
@@ -49,8 +49,6 @@ AUGMENTATIONS: dict[str, Callable[[Particles, np.random.Generator], Particles]] 
 #: the seed's augmentations (physical, anomaly) for point clouds and for ADC events
 DEFAULT_AUGMENTATIONS = {clouds.CLOUD: (("rotate", "translate"), "drop"),
                          EVENT_FEATURES: (("rotate-events", "smear-events"), "event-anomaly")}
-#: scale of each angular feature in the network's input (seed 003: η / 4, φ / π for events)
-ANGLE_SCALES = {"eta": 4.0, "phi": np.pi}
 #: sets per forward pass when transforming
 _BATCH = 1024
 
@@ -150,10 +148,8 @@ class CLR(Saveable, BaseEstimator):
         """Learn the representation of the sets ``X`` (N, P, F) (the background)."""
         validate_params(self)
         self._check_settings()
-        X = self._check_sets(X)
-        real = X[..., 0] > 0
-        self.pt_scale_ = float(X[..., 0][real].mean())
-        self.n_ids_ = int(X[..., self._id_column()][real].max()) + 1 if "id" in self.features else None
+        X = check_sets(X, self.features)
+        self.pt_scale_, self.n_ids_ = set_scales(X, self.features)
         self.device_ = resolve_device(self.device)
         with seeded(self.random_state):
             self.model_ = self.init_module("model_").to(self.device_)
@@ -169,7 +165,7 @@ class CLR(Saveable, BaseEstimator):
     def transform(self, X: Any) -> np.ndarray:
         """Representations z (N, out_features) float32 of the sets ``X`` (N, P, F): the head's output."""
         check_fitted(self, "model_")
-        X = self._check_sets(X)
+        X = check_sets(X, self.features)
         self.model_.eval()
         with torch.no_grad():
             parts = [self.model_(*self._inputs(to_tensor(X[start:start + _BATCH], self.device_)))
@@ -207,12 +203,7 @@ class CLR(Saveable, BaseEstimator):
 
     def _inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Network inputs of raw sets: scaled features (n, P, F′), the mask (n, P), the ids or None."""
-        mask = x[..., 0] > 0
-        scales = torch.tensor([self.pt_scale_ if name == "pt" else ANGLE_SCALES.get(name, 1.0)
-                               for name in self.features if name != "id"], dtype=x.dtype, device=x.device)
-        keep = [k for k, name in enumerate(self.features) if name != "id"]
-        ids = x[..., self._id_column()].round().long() if "id" in self.features else None
-        return x[..., keep] / scales, mask, ids
+        return set_inputs(x, self.features, self.pt_scale_)
 
     def _particles(self, x: torch.Tensor) -> Particles:
         values = to_numpy(x)
@@ -220,9 +211,6 @@ class CLR(Saveable, BaseEstimator):
 
     def _tensor(self, sets: Particles) -> torch.Tensor:
         return to_tensor(sets.values, self.device_)  # Particles keep their padding at zero
-
-    def _id_column(self) -> int:
-        return list(self.features).index("id")
 
     def _check_settings(self) -> None:
         if tuple(self.features) not in DEFAULT_AUGMENTATIONS and (self.physical is None or self.anomaly == "auto"):
@@ -237,14 +225,3 @@ class CLR(Saveable, BaseEstimator):
                              "augmentation (anomaly=None goes with loss='simclr')")
         if not self.features or self.features[0] != "pt":
             raise ValueError(f"features must start with 'pt'; got {tuple(self.features)}")
-
-    def _check_sets(self, X: Any) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim != 3 or X.shape[2] != len(self.features):
-            raise ValueError(f"X must be sets (N, P, {len(self.features)}) with the features {tuple(self.features)}; "
-                             f"got shape {X.shape}")
-        if not np.isfinite(X).all():
-            raise ValueError("X holds NaN or inf")
-        if not (X[..., 0] > 0).any(1).all():
-            raise ValueError(f"X: {int((~(X[..., 0] > 0).any(1)).sum())} set(s) have no object with pT > 0")
-        return X
