@@ -41,14 +41,14 @@ import numpy as np
 import torch
 from _common import log, markdown_table, provenance, text_table, warn_if_busy, write_section
 
-from likely.autoencoders import Langevin, NormalizedAutoencoder
+from likely.autoencoders import Langevin
 from likely.classify import SetClassifier
 from likely.data.adc import FEATURES as EVENT_FEATURES
 from likely.data.adc import adc_layout
 from likely.data.clouds import CLOUD, point_clouds
 from likely.data.samples import load_bundled_adc, load_bundled_jets
 from likely.data.set_inputs import read_sets
-from likely.detect import RepresentationDetector, ReconstructionDetector, anomclr_autoencoder
+from likely.detect import RepresentationDetector, ReconstructionDetector, anomclr_autoencoder, darkclr_nae
 from likely.metrics import auc, mmd, rejection_at_signal_efficiency
 from likely.nn import Trainer
 from likely.represent import CLR, RawSets, linear_classifier_test
@@ -138,15 +138,13 @@ def clr(args, features, loss: str, seed: int) -> CLR:
 
 
 def nae_on_representations(args, seed: int) -> ReconstructionDetector:
-    """DarkCLR's NAE: 128-64-32-16-8 → 3, unbounded output, chains started from the data."""
-    nae = NormalizedAutoencoder(hidden=(128, 64, 32, 16, 8), latent=3, output="none", sampler="data",
-                                spectral_norm="encoder", trainer=trainer(args, args.nae_epochs, 128, 1e-3),
-                                steps=args.nae_steps, lr=1e-4, batch_size=128,
-                                input_chain=Langevin(step=args.chain_step, noise=args.chain_noise,
-                                                     steps=args.chain_steps),
-                                monitor_every=max(1, args.nae_steps), progress=False, device=args.device,
-                                random_state=seed)
-    return ReconstructionDetector(autoencoder=nae)
+    """DarkCLR's NAE (``darkclr_nae``) with the CPU-sized epochs, steps and chain of ``args``."""
+    chain = Langevin(step=args.chain_step, noise=args.chain_noise, steps=args.chain_steps)
+    detector = darkclr_nae(epochs=args.nae_epochs, steps=args.nae_steps, chain=chain, device=args.device,
+                           random_state=seed)
+    detector.autoencoder.set_params(progress=False, monitor_every=args.nae_steps)
+    detector.autoencoder.trainer.set_params(progress=False)
+    return detector
 
 
 def scored(representation, scorer, train: np.ndarray, tests: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -40,7 +40,7 @@ def test_read_images_of_jets_and_of_event_images(jets, event_images):
         images, labels = read_images(event_images[:1], channels=channels)
         np.testing.assert_array_equal(images, expected)
         assert (labels == 0).all()
-    with pytest.raises(ValueError, match="files mix jets and event images"):
+    with pytest.raises(ValueError, match="files mix layouts"):
         read_images([jets[0], event_images[0]])
     with pytest.raises(ValueError, match="channels must be one of"):
         read_images(jets, channels="ecal")
@@ -49,10 +49,15 @@ def test_read_images_of_jets_and_of_event_images(jets, event_images):
 def test_read_images_refuses_other_files(tmp_path):
     import h5py
 
+    from likely.data.samples import BUNDLED_ADC, bundled_path
+
     with h5py.File(tmp_path / "f.h5", "w") as file:
         file.create_dataset("images", data=np.ones((3, 4, 4)))
-    with pytest.raises(ValueError, match="neither a likely particles file of jets nor a seed-004 event-image file"):
+    with pytest.raises(ValueError, match="f.h5 is not a file of a known layout"):
         read_images([tmp_path / "f.h5"])
+    with pytest.raises(ValueError, match=r"ADC2021 multi-object file \(adc\); expected likely particles file "
+                                         r"\(particles\) or seed-004 event-image file"):
+        read_images([bundled_path("wjets", BUNDLED_ADC)])
 
 
 # ------------------------------------------------------------- the commands
@@ -126,7 +131,7 @@ def test_command_errors(jets, event_images, tmp_path, capsys):
                  "--hidden", "4", *TINY]) == 0
     cases = [
         (["detect", "ae", "score", str(run), "--data", jets[0]], "was trained by 'likely detect dvae', not 'ae'"),
-        (["detect", "dvae", "report", str(run), "--data", jets[0]], "must hold both the background"),
+        (["detect", "dvae", "report", str(run), "--data", jets[0]], "must hold both background"),
         (["detect", "dvae", "train", "--data", jets[1], "--out", str(tmp_path / "x")], "no objects of --background-label 0"),
         (["detect", "ae", "train", "--data", jets[0], "--out", str(tmp_path / "y"), "--score", "kl", *TINY],
          "score_name must be one of the scores"),

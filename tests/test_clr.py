@@ -152,7 +152,32 @@ def test_clr_command_trains_scores_and_reports_on_jet_files(tmp_path):
     assert main(["-q", "detect", "clr", "train", "--data", files[0], "--out", str(ae_run), *tiny_options,
                  "--scorer", "ae", "--loss", "simclr", "--anomaly", "none", "--device", "cpu"]) == 0
     assert RepresentationDetector.load(ae_run / "model", device="cpu").scorer_.autoencoder_.latent == 5
+    nae_run = tmp_path / "nae_run"
+    assert main(["-q", "detect", "clr", "train", "--data", files[0], "--out", str(nae_run), *tiny_options,
+                 "--scorer", "nae", "--scorer-epochs", "2", "--nae-steps", "3", "--loss", "darkclr",
+                 "--device", "cpu"]) == 0
+    assert main(["-q", "detect", "clr", "score", str(nae_run), "--data", files[1]]) == 0
+    assert set(np.load(nae_run / "scores.npz").files) == {"score", "label", "score_nae"}
+    nae = RepresentationDetector.load(nae_run / "model", device="cpu").scorer_.autoencoder_
+    assert (nae.sampler, nae.steps, nae.trainer.epochs, nae.latent) == ("data", 3, 2, 3)
 
+
+
+def test_clr_command_reports_on_adc_files_with_signal_files(tmp_path, capsys):
+    from likely.cli import main
+    from likely.data.samples import BUNDLED_ADC, bundled_path
+
+    background, signal = (str(bundled_path(name, BUNDLED_ADC)) for name in ("wjets", "ato4l"))
+    run = tmp_path / "run"
+    assert main(["-q", "detect", "clr", "train", "--data", background, "--out", str(run), "--dim", "8",
+                 "--out-features", "4", "--layers", "1", "--heads", "2", "--feedforward", "8", "--head-hidden", "8",
+                 "--epochs", "1", "--batch-size", "64", "--device", "cpu"]) == 0
+    with pytest.raises(SystemExit):
+        main(["-q", "detect", "clr", "report", str(run), "--data", background])
+    assert "give the signal files with --signal" in capsys.readouterr().err
+    assert main(["-q", "detect", "clr", "report", str(run), "--data", background, "--signal", signal,
+                 "--resamples", "5"]) == 0
+    assert "Test: 364 background and 86 signal objects" in (run / "report.md").read_text()
 
 def test_read_sets_of_jets_and_of_adc_events(tmp_path):
     from likely.data import write_particles
@@ -168,7 +193,7 @@ def test_read_sets_of_jets_and_of_adc_events(tmp_path):
     adc = str(write_adc(tmp_path / "adc.h5", events))
     X, labels, features = read_sets([adc, adc])
     assert X.shape == (50, 19, 4) and features == ("pt", "eta", "phi", "id") and (labels == -1).all()
-    with pytest.raises(ValueError, match="mix jets and ADC"):
+    with pytest.raises(ValueError, match="files mix layouts"):
         read_sets([jets, adc])
     with pytest.raises(ValueError, match="non-empty sequence"):
         read_sets(jets)

@@ -29,6 +29,8 @@ from likely.cli.rundir import fresh_file, positive_int, prepare_run_dir
 
 log = logging.getLogger(__name__)
 
+#: the scores of a representation ``--scorer`` offers: ‖z‖, DarkCLR's NAE, AnomalyCLR's autoencoder
+REPRESENTATION_SCORERS = ("norm", "nae", "ae")
 #: signal efficiencies at which the report gives the background rejection
 SIGNAL_EFFICIENCIES = (0.2, 0.3)
 
@@ -98,7 +100,10 @@ def add_parsers(methods, models: Mapping[str, ModelCommand]) -> None:
         report = commands.add_parser("report", help="ROC, SIC, rejection, score distributions and AUC on labelled files")
         report.add_argument("run_dir", type=Path, metavar="RUN", help="run directory made by 'train'")
         report.add_argument("--data", type=Path, nargs="+", required=True, metavar="FILE",
-                            help="labelled files: the training label is background, any other signal")
+                            help="test files: of their labels the training one is background, any other signal; "
+                                 "objects without labels (ADC2021 files) are background when --signal is given")
+        report.add_argument("--signal", type=Path, nargs="+", metavar="FILE",
+                            help="files whose objects are all signal, whatever their labels")
         report.add_argument("--resamples", type=positive_int, default=200,
                             help="bootstrap resamples for the AUC's uncertainty (default: 200)")
         report.set_defaults(run=functools.partial(run_report, method=name, entry=entry))
@@ -173,13 +178,7 @@ def run_report(args, method: str, entry: ModelCommand) -> Path:
     if args.resamples < 2:
         raise ValueError(f"--resamples must be at least 2; got {args.resamples}")
     config, detector = _load_run(args.run_dir, method, entry)
-    X, labels = entry.inputs.read(args.data, **config["inputs"])
-    if (labels < 0).any():
-        raise ValueError("--data must be labelled files: some have no labels")
-    y = (labels != config["background_label"]).astype(int)
-    if y.min() == y.max():
-        raise ValueError(f"--data must hold both the background (label {config['background_label']}) and "
-                         "other labels")
+    X, y = _test_objects(args, entry, config)
     chosen, scores = entry.family.scores(detector, X)
     model = entry.family.model(detector)
     figures = _figures(args.run_dir, y, scores, model)
@@ -188,11 +187,27 @@ def run_report(args, method: str, entry: ModelCommand) -> Path:
              f"Model: `{config['model']}`, trained on {config['objects']} objects of label "
              f"{config['background_label']} ({', '.join(config['data'])}); the run's score is `{chosen}`.",
              f"Test: {np.count_nonzero(y == 0)} background and {np.count_nonzero(y == 1)} signal objects "
-             f"({', '.join(str(p) for p in args.data)}).", "", *_table(y, scores, chosen, args.resamples), "",
+             f"({', '.join(str(p) for p in args.data + (args.signal or []))}).", "", *_table(y, scores, chosen, args.resamples), "",
              *(f"![{path.stem}]({path.name})" for path in figures), ""]
     target = write_text(args.run_dir / "report.md", "\n".join(lines))
     log.info("report written to %s", target)
     return target
+
+
+def _test_objects(args, entry: ModelCommand, config: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The objects of ``--data`` and ``--signal`` and their truth y (N,) (1: signal)."""
+    X, labels = entry.inputs.read(args.data, **config["inputs"])
+    if (labels < 0).any() and not args.signal:
+        raise ValueError("--data holds objects without labels (e.g. ADC2021 files): give the signal files with "
+                         "--signal, or labelled files")
+    y = ((labels >= 0) & (labels != config["background_label"])).astype(int)
+    if args.signal:
+        signal, _ = entry.inputs.read(args.signal, **config["inputs"])
+        X, y = np.concatenate([X, signal]), np.r_[y, np.ones(len(signal), int)]
+    if y.min() == y.max():
+        raise ValueError(f"the test objects must hold both background (label {config['background_label']}) and "
+                         "signal (other labels, or --signal)")
+    return X, y
 
 
 def _table(y: np.ndarray, scores: dict[str, np.ndarray], chosen: str, resamples: int) -> list[str]:
@@ -275,20 +290,37 @@ def _reconstruction_scores(detector, X) -> tuple[str, dict[str, np.ndarray]]:
 
 
 def _representation_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scorer", choices=("norm", "ae"), default="norm",
-                        help="score of a representation z: its norm (DarkCLR, default) or the reconstruction error "
-                             "of seed 003's 5-d autoencoder trained on the background's z (AnomalyCLR)")
+    parser.add_argument("--scorer", choices=REPRESENTATION_SCORERS, default="norm",
+                        help="score of a representation z: its norm (DarkCLR's s_CLR, default), the energy of seed "
+                             "003's normalized autoencoder of the background's z (DarkCLR's s_NAE) or the "
+                             "reconstruction error of its 5-d autoencoder (AnomalyCLR)")
+    parser.add_argument("--scorer-epochs", type=positive_int, metavar="N",
+                        help="training epochs of the nae or ae scorer (default: the seed's, 200 for nae (pre-training), "
+                             "100 for ae)")
+    parser.add_argument("--nae-steps", type=positive_int, default=1000,
+                        help="NAE steps of the nae scorer after its pre-training (default: 1000)")
 
 
 def _representation(model, args):
-    from likely.detect import RepresentationDetector, anomclr_autoencoder
+    from likely.detect import RepresentationDetector, anomclr_autoencoder, darkclr_nae
 
-    scorer = "norm" if args.scorer == "norm" else anomclr_autoencoder(device=args.device, random_state=args.seed)
+    scorer = "norm"
+    if args.scorer != "norm":
+        epochs = {} if args.scorer_epochs is None else {"epochs": args.scorer_epochs}
+        if args.scorer == "nae":
+            scorer = darkclr_nae(steps=args.nae_steps, device=args.device, random_state=args.seed, **epochs)
+        else:
+            scorer = anomclr_autoencoder(device=args.device, random_state=args.seed, **epochs)
     return RepresentationDetector(representation=model, scorer=scorer)
 
 
 def _representation_scores(detector, X) -> tuple[str, dict[str, np.ndarray]]:
-    name = "norm" if detector.scorer_ is None else "ae"
+    from likely.autoencoders import NormalizedAutoencoder
+
+    if detector.scorer_ is None:
+        name = "norm"
+    else:
+        name = "nae" if isinstance(detector.scorer_.autoencoder_, NormalizedAutoencoder) else "ae"
     return name, {name: detector.score(X)}
 
 

@@ -14,6 +14,7 @@ of any particle-level layout (:data:`PARTICLE_READERS`) as :class:`~likely.data.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,8 +31,8 @@ from likely.data.lhco_events import HADRON_COLUMNS, HADRONS, positional_layout, 
 from likely.data.particles import Particles, read_particles
 from likely.data.toptagging import read_top_tagging
 
-__all__ = ["FORMATS", "PARTICLE_READERS", "FileInfo", "describe_file", "detect_format", "particle_file",
-           "read_particle_file"]
+__all__ = ["FORMATS", "PARTICLE_READERS", "FileInfo", "common_format", "describe_file", "detect_format",
+           "particle_file", "read_particle_file"]
 
 #: every layout :func:`detect_format` knows: name → what it is
 FORMATS = {
@@ -82,6 +83,21 @@ class FileInfo:
 def detect_format(path: str | os.PathLike) -> str:
     """The layout of the file ``path``: a key of :data:`FORMATS` (ValueError naming the file if none)."""
     return describe_file(path).format
+
+
+def common_format(files: Sequence[str | os.PathLike], accepted: Sequence[str]) -> str:
+    """The one layout of all ``files`` (a non-empty sequence of paths), which must be one of ``accepted``
+    (keys of :data:`FORMATS`); a ValueError names the file of another layout, or the mix."""
+    if isinstance(files, (str, os.PathLike)) or not files:
+        raise ValueError(f"files must be a non-empty sequence of paths; got {files!r}")
+    found = {str(path): detect_format(path) for path in files}
+    for path, layout in found.items():
+        if layout not in accepted:
+            raise ValueError(f"{path}: {FORMATS[layout]} ({layout}); expected "
+                             + " or ".join(f"{FORMATS[name]} ({name})" for name in accepted))
+    if len(set(found.values())) > 1:
+        raise ValueError(f"files mix layouts: {found}")
+    return next(iter(found.values()))
 
 
 @names_the_file

@@ -15,25 +15,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from likely._io import open_hdf5
+from likely.data.formats import common_format
 
-__all__ = ["IMAGE_CHANNELS", "file_kind", "read_images"]
+__all__ = ["IMAGE_CHANNELS", "read_images"]
 
 #: the event-image channels a model can take: the tracker's pT, its hit mask (seed 004's final models), all three
 IMAGE_CHANNELS = ("trk", "mask", "all")
-
-
-def file_kind(path: str | os.PathLike) -> str:
-    """``"jets"`` for a likely particles file, ``"event-images"`` for a seed-004 event-image file; else ValueError."""
-    from likely.data.event_images import DATASETS
-    from likely.data.particles import FORMAT
-
-    with open_hdf5(path, "jets or event-image file (HDF5)") as file:
-        if file.attrs.get("format") == FORMAT:
-            return "jets"
-        if set(DATASETS) <= set(file):
-            return "event-images"
-    raise ValueError(f"{path} is neither a likely particles file of jets nor a seed-004 event-image file")
 
 
 def read_images(files: Sequence[str | os.PathLike], *, pixels: int = 40, sigma: float | None = None,
@@ -57,14 +44,9 @@ def read_images(files: Sequence[str | os.PathLike], *, pixels: int = 40, sigma: 
     labels : ndarray (N,) int64
         The files' labels; -1 for the objects of a file without labels.
     """
-    if isinstance(files, (str, os.PathLike)) or not files:
-        raise ValueError(f"files must be a non-empty sequence of paths; got {files!r}")
     if channels not in IMAGE_CHANNELS:
         raise ValueError(f"channels must be one of {IMAGE_CHANNELS}; got {channels!r}")
-    kinds = {str(path): file_kind(path) for path in files}
-    if len(set(kinds.values())) > 1:
-        raise ValueError(f"files mix jets and event images: {kinds}")
-    read = _jets if next(iter(kinds.values())) == "jets" else _event_images
+    read = _jets if common_format(files, ("particles", "event-images")) == "particles" else _event_images
     parts = [read(path, pixels=pixels, sigma=sigma, channels=channels) for path in files]
     shapes = {images.shape[1:] for images, _ in parts}
     if len(shapes) > 1:

@@ -16,21 +16,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from likely._io import open_hdf5
+from likely.data.formats import common_format
 
-__all__ = ["read_sets", "set_file_kind"]
-
-
-def set_file_kind(path: str | os.PathLike) -> str:
-    """``"jets"`` for a likely particles file, ``"adc"`` for an ADC2021 file; else ValueError."""
-    from likely.data.particles import FORMAT
-
-    with open_hdf5(path, "jets or ADC file (HDF5)") as file:
-        if file.attrs.get("format") == FORMAT:
-            return "jets"
-        if "Particles" in file:
-            return "adc"
-    raise ValueError(f"{path} is neither a likely particles file of jets nor an ADC2021 file")
+__all__ = ["read_sets"]
 
 
 def read_sets(files: Sequence[str | os.PathLike], *, constituents: int = 50
@@ -40,12 +28,7 @@ def read_sets(files: Sequence[str | os.PathLike], *, constituents: int = 50
     Returns X (N, P, F) float32 zero padded, labels (N,) int64 (−1 for objects of a file
     without labels) and the F feature names.
     """
-    if isinstance(files, (str, os.PathLike)) or not files:
-        raise ValueError(f"files must be a non-empty sequence of paths; got {files!r}")
-    kinds = {str(path): set_file_kind(path) for path in files}
-    if len(set(kinds.values())) > 1:
-        raise ValueError(f"files mix jets and ADC events: {kinds}")
-    read = _clouds if next(iter(kinds.values())) == "jets" else _adc
+    read = _clouds if common_format(files, ("particles", "adc")) == "particles" else _adc
     parts = [read(path, constituents) for path in files]
     return (np.concatenate([X for X, _, _ in parts]), np.concatenate([labels for _, labels, _ in parts]),
             parts[0][2])

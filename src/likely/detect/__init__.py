@@ -7,7 +7,7 @@ from likely.detect.checks import check_detector
 from likely.detect.flux_mutability import FluxMutability
 from likely.detect.likelihood import LikelihoodScorer
 from likely.detect.reconstruction import ReconstructionDetector
-from likely.detect.representation import RepresentationDetector, anomclr_autoencoder
+from likely.detect.representation import RepresentationDetector, anomclr_autoencoder, darkclr_nae
 
 __all__ = [
     "DETECTORS",
@@ -20,5 +20,6 @@ __all__ = [
     "RepresentationDetector",
     "anomclr_autoencoder",
     "check_detector",
+    "darkclr_nae",
     "resolve_quantile",
 ]

@@ -3,7 +3,8 @@
 A representation (``likely.represent.CLR``: ``fit(X)``, ``transform(X) -> z``) is trained
 on the reference class; the score of an object is then either the norm ‖z‖ of its
 representation (DarkCLR's s_CLR) or the score of a detector trained on the reference
-representations (AnomalyCLR: an autoencoder with a 5-d bottleneck, :func:`anomclr_autoencoder`).
+representations (AnomalyCLR: an autoencoder with a 5-d bottleneck, :func:`anomclr_autoencoder`;
+DarkCLR: a normalized autoencoder, :func:`darkclr_nae`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import numpy as np
 from sklearn.base import clone
 
 from likely._checks import check_fitted, instance, validate_params
-from likely.autoencoders import Autoencoder
+from likely.autoencoders import Autoencoder, Langevin, NormalizedAutoencoder
 from likely.represent import CLR
 from likely.detect.base import Detector, estimator_with
 from likely.detect.reconstruction import ReconstructionDetector
 from likely.nn import Trainer
 
-__all__ = ["RepresentationDetector", "anomclr_autoencoder"]
+__all__ = ["RepresentationDetector", "anomclr_autoencoder", "darkclr_nae"]
 
 
 def anomclr_autoencoder(*, epochs: int = 100, device: str = "auto", random_state: int | None = None
@@ -31,6 +32,21 @@ def anomclr_autoencoder(*, epochs: int = 100, device: str = "auto", random_state
     autoencoder = Autoencoder(latent=5, hidden=(256, 128, 64, 32, 16), activation="leaky_relu", output="none",
                               trainer=trainer, device=device, random_state=random_state)
     return ReconstructionDetector(autoencoder=autoencoder)
+
+
+def darkclr_nae(*, epochs: int = 200, steps: int = 1000, chain: Langevin = Langevin(step=1.0, noise=0.01, steps=10),
+                device: str = "auto", random_state: int | None = None) -> ReconstructionDetector:
+    """Seed 003's scorer of DarkCLR representations: a normalized autoencoder 128-64-32-16-8 → 3
+    (spectral norm on the encoder, unbounded output), pre-trained ``epochs`` epochs (batch 128,
+    Adam at 10⁻³), then ``steps`` NAE steps (batch 128, 10⁻⁴) whose negative samples are
+    ``chain`` run from the data batch (contrastive divergence). The seed gives the network and
+    200 + 100 epochs, not the chain: λ = 1, σ = 0.01, 10 steps are ours (docs/contrastive.md)."""
+    trainer = Trainer(epochs=epochs, batch_size=128, lr=1e-3, schedule="constant", val_fraction=0.0, patience=None)
+    nae = NormalizedAutoencoder(hidden=(128, 64, 32, 16, 8), latent=3, output="none", sampler="data",
+                                spectral_norm="encoder", trainer=trainer, steps=steps, lr=1e-4, batch_size=128,
+                                input_chain=chain, monitor_every=max(1, steps // 4), device=device,
+                                random_state=random_state)
+    return ReconstructionDetector(autoencoder=nae)
 
 
 class RepresentationDetector(Detector):
