@@ -5,6 +5,7 @@ and with the library's writers.
 """
 
 import subprocess
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -178,6 +179,7 @@ def test_pool_keeps_every_total_and_equals_sum_pool(tmp_path, likely):
     (["represent", "jetnet.h5", "--as", "jet-images", "--out", "new.h5"], ["jetnet.h5", "ptrel"]),
     (["pool", "jets.h5", "--k", "-1", "--out", "new.h5"], ["--k"]),
     (["pool", "jets.h5", "--out", "new.h5"], ["jets.h5", "event-image"]),
+    (["samples", "--path", "jets/dark"], ["--path", "jets/aachen"]),
 ])
 def test_bad_input_exits_2_naming_it_and_writes_nothing(tmp_path, likely, args, culprits):
     landscape_file(tmp_path / "jets.h5", n=3, n_constituents=4)
@@ -186,3 +188,15 @@ def test_bad_input_exits_2_naming_it_and_writes_nothing(tmp_path, likely, args, 
     before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
     assert_one_line_error(likely("data", *args), 2, *culprits)
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+def test_samples_lists_every_bundled_file_and_prints_one_path(likely):
+    from likely.data.samples import BUNDLED_ADC, bundled_files, bundled_path
+
+    listing = likely("data", "samples")
+    assert listing.returncode == 0, listing.stderr
+    lines = listing.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == list(bundled_files())
+    assert any(line.split()[1:4] == ["adc", "364", "events"] for line in lines if line.startswith("adc/wjets "))
+    one = likely("data", "samples", "--path", "adc/wjets")
+    assert one.stdout == f"{bundled_path('wjets', BUNDLED_ADC)}\n" and Path(one.stdout.strip()).is_file()

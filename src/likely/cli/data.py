@@ -5,7 +5,8 @@
 public layouts as one likely particles file (:func:`likely.data.convert.convert_particles`);
 ``represent`` writes the jet images or point clouds of a particle-level file
 (:func:`~likely.data.convert.jet_images_file`, :func:`~likely.data.convert.point_clouds_file`);
-``pool`` sums k x k pixels of seed-004 event images (:func:`~likely.data.convert.sum_pool_file`).
+``pool`` sums k x k pixels of seed-004 event images (:func:`~likely.data.convert.sum_pool_file`);
+``samples`` lists the bundled sample files (:func:`likely.data.samples.bundled_files`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ def add_parser(subparsers) -> None:
     add_convert_parser(actions)
     add_represent_parser(actions)
     add_pool_parser(actions)
+    samples = actions.add_parser("samples", help="the bundled sample files: name, layout, events and path",
+                                 description="e.g. likely detect clr train --data $(likely data samples --path "
+                                             "adc/wjets) --out run")
+    samples.add_argument("--path", metavar="NAME", help="print only the path of the sample NAME (e.g. jets/aachen)")
+    samples.set_defaults(run=run_samples)
 
 
 def add_convert_parser(actions) -> None:
@@ -112,6 +118,22 @@ def run_info(args) -> None:
 
     for path in args.files:
         print(describe_file(path))
+
+
+def run_samples(args) -> None:
+    from likely.data.formats import describe_file
+    from likely.data.samples import bundled_files
+
+    files = bundled_files()
+    if args.path is not None:
+        if args.path not in files:
+            raise ValueError(f"--path must name a bundled sample, one of {', '.join(files)}; got {args.path!r}")
+        print(files[args.path])
+        return
+    width = max(map(len, files))
+    for name, path in files.items():
+        info = describe_file(path)
+        print(f"{name:<{width}}  {info.format:<14} {info.n_events:>6} events  {path}")
 
 
 def run_convert(args) -> Path:

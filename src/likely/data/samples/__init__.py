@@ -38,7 +38,7 @@ from likely.data.events import EventSet
 from likely.data.lhco import DEFAULT_FEATURES, read_lhco
 
 __all__ = ["BUNDLED_ADC", "BUNDLED_EVENT_IMAGES", "BUNDLED_JETS", "SHOWER_SIGNALS", "bundled_dijet_paths",
-           "bundled_path", "bundled_shower_path", "load_bundled_adc", "load_bundled_dijets",
+           "bundled_files", "bundled_path", "bundled_shower_path", "load_bundled_adc", "load_bundled_dijets",
            "load_bundled_event_images", "load_bundled_jets", "load_bundled_showers"]
 
 #: The bundled signal samples, (mχ in GeV, decay displacement in m).
@@ -62,6 +62,18 @@ def bundled_path(name: str, files: dict[str, str]) -> Path:
     if name not in files:
         raise ValueError(f"name must be one of {tuple(files)}; got {name!r}")
     return Path(str(resources.files(__name__) / files[name]))
+
+
+def bundled_files() -> dict[str, Path]:
+    """Every bundled sample file by ``"<kind>/<name>"`` (``jets/aachen``, ``adc/wjets``, ``dijet/signal``, ...),
+    for commands that take paths (``likely data samples`` prints them)."""
+    files = {f"{kind}/{name}": bundled_path(name, table)
+             for kind, table in (("jets", BUNDLED_JETS), ("adc", BUNDLED_ADC), ("event-images", BUNDLED_EVENT_IMAGES))
+             for name in table}
+    files.update(zip(("dijet/background", "dijet/signal"), bundled_dijet_paths()))
+    files["showers/photons"] = bundled_shower_path()
+    files.update({f"showers/chi_m{mass:g}_z{z:g}": bundled_shower_path((mass, z)) for mass, z in SHOWER_SIGNALS})
+    return files
 
 
 def load_bundled_jets(name: str):
