@@ -226,3 +226,21 @@ def publish(path: str | os.PathLike | None, heading: str, setup: str, headers: S
         body = f"{provenance()}\n- Setup: {setup}\n\n{markdown_table(headers, rows)}\n"
         write_section(path, heading, body + (f"\n{footer}\n" if footer else ""))
         log(f"wrote {path}")
+
+
+# ----------------------------------------------------------------------- tasks
+def run_tasks(tasks: dict[str, Callable], titles: Callable[[str], str], args) -> None:
+    """Run each of ``args.tasks`` (``tasks[name](args) -> (setup, [(headers, rows), ...])``), print its
+    tables and, with ``args.write``, write them as the section ``titles(name)`` of that file."""
+    for task in args.tasks:
+        log(f"task {task}")
+        start = time.perf_counter()
+        setup, tables = tasks[task](args)
+        setup += f" Wall time {(time.perf_counter() - start) / 60:.0f} min."
+        print(f"{titles(task)}\n{setup}\n")
+        for headers, rows in tables:
+            print(text_table(headers, rows), end="\n\n")
+        if args.write:
+            body = "\n\n".join([provenance(), setup, *(markdown_table(h, r) for h, r in tables)])
+            write_section(args.write, titles(task), body)
+            log(f"wrote {args.write}")

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import log, markdown_table, peak_mib, provenance, text_table, warn_if_busy, write_section
+from _common import log, peak_mib, run_tasks, warn_if_busy
 
 from likely.autoencoders import CoDAE, DirichletVAE, Langevin, NormalizedAutoencoder
 from likely.data import jet_images, read_event_images, read_particles
@@ -323,19 +323,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     warn_if_busy()
-    for task in args.tasks:
-        log(f"task {task}")
-        start = time.perf_counter()
-        setup, tables = TASKS[task](args)
-        setup += f" Wall time {(time.perf_counter() - start) / 60:.0f} min."
-        print(f"{TITLES[task]}\n{setup}\n")
-        for headers, rows in tables:
-            print(text_table(headers, rows), end="\n\n")
-        if args.write:
-            title = TITLES[task] if task != "aachen" else TITLES[task].replace(" (", f", n = {args.powers} (")
-            body = "\n\n".join([provenance(), setup, *(markdown_table(h, r) for h, r in tables)])
-            write_section(args.write, title, body)
-            log(f"wrote {args.write}")
+    run_tasks(TASKS, lambda task: TITLES[task] if task != "aachen" else
+              TITLES[task].replace(" (", f", n = {args.powers} (", 1), args)
 
 
 if __name__ == "__main__":

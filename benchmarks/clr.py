@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import log, markdown_table, provenance, text_table, warn_if_busy, write_section
+from _common import log, run_tasks, warn_if_busy
 
 from likely.autoencoders import Langevin
 from likely.classify import SetClassifier
@@ -50,7 +50,7 @@ from likely.data.samples import load_bundled_adc, load_bundled_jets
 from likely.data.set_inputs import read_sets
 from likely.detect import RepresentationDetector, ReconstructionDetector, anomclr_autoencoder, darkclr_nae
 from likely.metrics import auc, mmd, rejection_at_signal_efficiency
-from likely.nn import Trainer
+from likely.nn import Trainer, set_progress_bars
 from likely.represent import CLR, RawSets, linear_classifier_test
 
 TITLES = {
@@ -345,20 +345,9 @@ def main() -> None:
     parser.add_argument("--write", type=Path, help="write each task's section into this markdown file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    set_progress_bars(False)
     warn_if_busy()
-    for task in args.tasks:
-        log(f"task {task}")
-        start = time.perf_counter()
-        setup, tables = TASKS[task](args)
-        setup += f" Wall time {(time.perf_counter() - start) / 60:.0f} min."
-        print(f"{TITLES[task]}\n{setup}\n")
-        for headers, rows in tables:
-            print(text_table(headers, rows), end="\n\n")
-        if args.write:
-            write_section(args.write, TITLES[task], "\n\n".join([provenance(), setup,
-                                                                 *(markdown_table(h, r) for h, r in tables)]))
-            log(f"wrote {args.write}")
-
+    run_tasks(TASKS, TITLES.get, args)
 
 if __name__ == "__main__":
     main()
