@@ -47,6 +47,15 @@ def test_representations_ignore_the_order_of_constituents_and_repeat_with_a_seed
     np.testing.assert_array_equal(tiny().fit(qcd).transform(dark), model.transform(dark))
 
 
+def test_mean_aggregation_ignores_duplicated_constituents_and_sum_does_not(clouds):
+    qcd, dark = clouds
+    doubled = np.concatenate([dark, dark], axis=1)
+    by_mean, by_sum = tiny(aggregate="mean", dropout=0.0).fit(qcd), tiny(dropout=0.0).fit(qcd)
+    assert by_mean.model_.aggregate == "mean"
+    np.testing.assert_allclose(by_mean.transform(doubled), by_mean.transform(dark), rtol=1e-4, atol=1e-5)
+    assert not np.allclose(by_sum.transform(doubled), by_sum.transform(dark), atol=1e-3)
+
+
 def test_training_lowers_the_positive_only_loss(clouds):
     """L⁺ starts near 0 (views alike by chance) and must fall towards −2 (anomaly views opposite)."""
     qcd, _ = clouds

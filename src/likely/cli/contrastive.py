@@ -33,6 +33,8 @@ def _clr_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--feedforward", type=positive_int, default=512, help="feed-forward width (default: 512)")
     parser.add_argument("--head-hidden", type=positive_int, nargs="+", default=[512], metavar="N",
                         help="hidden widths of the projection head (default: 512)")
+    parser.add_argument("--aggregate", choices=("sum", "mean"), default="sum",
+                        help="how the objects' outputs become one vector: sum (keeps the multiplicity, default) or mean")
     parser.add_argument("--tau", type=float, default=0.1, help="temperature (default: 0.1)")
     parser.add_argument("--norm-weight", type=float, default=1e-3,
                         help="weight of the background-norm penalty of --loss darkclr (default: 1e-3)")
@@ -47,7 +49,8 @@ def _build_clr(args, trainer):
     return CLR(features=features, loss=args.loss, physical=None if args.physical is None else tuple(args.physical),
                anomaly=None if args.anomaly == "none" else args.anomaly, dim=args.dim, out_features=args.out_features,
                layers=args.layers, heads=args.heads, feedforward=args.feedforward, head_hidden=tuple(args.head_hidden),
-               tau=args.tau, norm_weight=args.norm_weight, trainer=trainer, device=args.device, random_state=args.seed)
+               aggregate=args.aggregate, tau=args.tau, norm_weight=args.norm_weight, trainer=trainer, device=args.device,
+               random_state=args.seed)
 
 
 #: the models of the command: ``likely detect clr train | score | report``

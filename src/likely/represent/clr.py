@@ -84,6 +84,9 @@ class CLR(Saveable, BaseEstimator):
         split-objects, scale-pt per event); None only with ``loss="simclr"``.
     dim, out_features, layers, heads, feedforward, head_hidden, dropout
         The :class:`~likely.nn.SetTransformer` (defaults: seed 003's DarkCLR, Tab. B.11).
+    aggregate : {"sum", "mean"}
+        How the transformer's object outputs become one vector: a sum keeps the multiplicity
+        (a set with fewer objects lies nearer the origin before the head), a mean does not.
     tau : float
         Temperature of the similarity (L_AnomCLR, SimCLR; it only scales L⁺).
     norm_weight : float
@@ -113,6 +116,7 @@ class CLR(Saveable, BaseEstimator):
         "heads": positive(integer=True),
         "feedforward": positive(integer=True),
         "dropout": positive(allow_zero=True),
+        "aggregate": options("sum", "mean"),
         "tau": positive(),
         "norm_weight": positive(allow_zero=True),
         "trainer": instance(Trainer) | None,
@@ -123,8 +127,8 @@ class CLR(Saveable, BaseEstimator):
     def __init__(self, *, features: Sequence[str] = clouds.CLOUD, loss: str = "anomclr+",
                  physical: Sequence[str] | None = None, anomaly: str | None = "auto", dim: int = 128,
                  out_features: int = 512, layers: int = 4, heads: int = 4, feedforward: int = 512,
-                 head_hidden: Sequence[int] = (512,), dropout: float = 0.1, tau: float = 0.1,
-                 norm_weight: float = 1e-3, trainer: Trainer | None = None, device: str = "auto",
+                 head_hidden: Sequence[int] = (512,), dropout: float = 0.1, aggregate: str = "sum",
+                 tau: float = 0.1, norm_weight: float = 1e-3, trainer: Trainer | None = None, device: str = "auto",
                  random_state: int | None = None) -> None:
         self.features = features
         self.loss = loss
@@ -137,6 +141,7 @@ class CLR(Saveable, BaseEstimator):
         self.feedforward = feedforward
         self.head_hidden = head_hidden
         self.dropout = dropout
+        self.aggregate = aggregate
         self.tau = tau
         self.norm_weight = norm_weight
         self.trainer = trainer
@@ -179,7 +184,7 @@ class CLR(Saveable, BaseEstimator):
         n_inputs = len(self.features) - ("id" in self.features)
         return SetTransformer(n_inputs, self.dim, self.out_features, layers=self.layers, heads=self.heads,
                               feedforward=self.feedforward, head_hidden=tuple(self.head_hidden),
-                              n_ids=self.n_ids_, dropout=self.dropout)
+                              n_ids=self.n_ids_, aggregate=self.aggregate, dropout=self.dropout)
 
     # -------------------------------------------------------------- helpers
     def _views(self, x: torch.Tensor, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
