@@ -133,7 +133,7 @@ def clr(args, features, loss: str, seed: int) -> CLR:
     """A CLR of ``args``' CPU-sized network (DarkCLR's optimizer: Adam at ``--lr``, constant)."""
     return CLR(features=features, loss=loss, anomaly=None if loss == "simclr" else "auto", dim=args.dim,
                out_features=args.out_features, layers=args.layers, heads=4, feedforward=args.feedforward,
-               head_hidden=(args.out_features,), aggregate=args.aggregate,
+               head_hidden=(args.out_features,), aggregate=args.aggregate, norm_weight=args.norm_weight,
                trainer=trainer(args, args.epochs, args.batch, args.lr),
                device=args.device, random_state=seed)
 
@@ -171,7 +171,7 @@ def separation(background: np.ndarray, signal: np.ndarray, eps_s: float) -> tupl
 
 def settings_line(args, what: str) -> str:
     return (f"{what}: transformer width {args.dim}, {args.layers} blocks of 4 heads, feed-forward {args.feedforward}, "
-            f"representation {args.out_features} (head of one hidden layer), {args.aggregate} aggregation, {args.epochs} epochs of batch {args.batch} "
+            f"representation {args.out_features} (head of one hidden layer), {args.aggregate} aggregation, norm-penalty weight {args.norm_weight:g} (DarkCLR), {args.epochs} epochs of batch {args.batch} "
             f"at lr {args.lr:g}, constant; CLR seeds {args.seed}..{args.seed + args.seeds - 1} × {args.scorer_seeds} "
             f"scorer seeds; mean ± std over all runs.")
 
@@ -330,6 +330,7 @@ def main() -> None:
     parser.add_argument("--feedforward", type=int, default=256, help="feed-forward width (default 256; seed 512 | 160)")
     parser.add_argument("--out-features", type=int, default=256, help="representation size (default 256; seed 512 | 160)")
     parser.add_argument("--aggregate", choices=("sum", "mean"), default="sum", help="set aggregation (default sum)")
+    parser.add_argument("--norm-weight", type=float, default=1.0, help="DarkCLR's norm penalty weight (default 1)")
     parser.add_argument("--epochs", type=int, default=10, help="CLR and classifier epochs (default 10; seed 150 | 500)")
     parser.add_argument("--batch", type=int, default=256, help="CLR batch (default and DarkCLR 256; AnomalyCLR 128)")
     parser.add_argument("--lr", type=float, default=5e-4, help="CLR learning rate (default 5e-4; seed 5e-5)")

@@ -36,8 +36,8 @@ def _clr_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aggregate", choices=("sum", "mean"), default="sum",
                         help="how the objects' outputs become one vector: sum (keeps the multiplicity, default) or mean")
     parser.add_argument("--tau", type=float, default=0.1, help="temperature (default: 0.1)")
-    parser.add_argument("--norm-weight", type=float, default=1e-3,
-                        help="weight of the background-norm penalty of --loss darkclr (default: 1e-3)")
+    parser.add_argument("--norm-weight", type=float, default=1.0,
+                        help="weight of the background-norm penalty of --loss darkclr (default: 1)")
 
 
 def _build_clr(args, trainer):

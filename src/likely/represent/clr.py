@@ -90,7 +90,9 @@ class CLR(Saveable, BaseEstimator):
     tau : float
         Temperature of the similarity (L_AnomCLR, SimCLR; it only scales L⁺).
     norm_weight : float
-        Weight of the background-norm penalty of ``loss="darkclr"``.
+        Weight of the background-norm penalty of ``loss="darkclr"`` (the seed gives none; at
+        1e-3 the penalty is too weak against L⁺ / τ to orient ‖z‖ and dark jets came out with
+        the smaller norms, at 1 they come out larger: docs/contrastive.md).
     trainer : Trainer or None
         The training; None: 150 epochs of batch 256 at learning rate 5e-5, constant (Tab. B.11).
     device : str
@@ -128,7 +130,7 @@ class CLR(Saveable, BaseEstimator):
                  physical: Sequence[str] | None = None, anomaly: str | None = "auto", dim: int = 128,
                  out_features: int = 512, layers: int = 4, heads: int = 4, feedforward: int = 512,
                  head_hidden: Sequence[int] = (512,), dropout: float = 0.1, aggregate: str = "sum",
-                 tau: float = 0.1, norm_weight: float = 1e-3, trainer: Trainer | None = None, device: str = "auto",
+                 tau: float = 0.1, norm_weight: float = 1.0, trainer: Trainer | None = None, device: str = "auto",
                  random_state: int | None = None) -> None:
         self.features = features
         self.loss = loss
