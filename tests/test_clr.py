@@ -222,3 +222,11 @@ def test_raw_sets_flatten_the_preprocessed_objects_with_one_hot_types(tmp_path):
     assert detector.score(events).shape == (3,)
     with pytest.raises(ValueError, match="fitted on 4"):
         raw.transform(events[:, :3])
+
+
+def test_report_table_gives_the_bound_where_no_background_passes():
+    from likely.cli.detector_runs import _table
+
+    y = np.r_[np.zeros(4, int), np.ones(4, int)]
+    lines = _table(y, {"clean": np.r_[np.zeros(4), np.ones(4)]}, "clean", resamples=3)
+    assert lines[-1].endswith("| > 4 (no background passes) | > 4 (no background passes) |")

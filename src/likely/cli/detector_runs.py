@@ -218,10 +218,16 @@ def _table(y: np.ndarray, scores: dict[str, np.ndarray], chosen: str, resamples:
     lines = [f"| score | AUC | {header} |", "|---|--:|" + "--:|" * len(SIGNAL_EFFICIENCIES)]
     for name, score in scores.items():
         value, std = bootstrap(auc, y, score, n_resamples=resamples, random_state=0)
-        rejections = " | ".join(f"{rejection_at_signal_efficiency(y, score, eff):.3g}" for eff in SIGNAL_EFFICIENCIES)
+        rejections = " | ".join(_rejection(rejection_at_signal_efficiency(y, score, eff), y)
+                                for eff in SIGNAL_EFFICIENCIES)
         label = f"**{name}** (the run's)" if name == chosen else name
         lines.append(f"| {label} | {value:.3f} ± {std:.3f} | {rejections} |")
     return lines
+
+
+def _rejection(value: float, y: np.ndarray) -> str:
+    """A rejection, or the bound the background count sets where no background passes the cut."""
+    return f"{value:.3g}" if np.isfinite(value) else f"> {np.count_nonzero(y == 0)} (no background passes)"
 
 
 def _figures(run: Path, y: np.ndarray, scores: dict[str, np.ndarray], model) -> list[Path]:
