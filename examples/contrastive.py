@@ -1,6 +1,6 @@
 """DarkCLR, JetCLR and AnomalyCLR with their baselines on the bundled samples, from the API.
 
-    python examples/contrastive.py              # about two minutes on two CPU cores
+    python examples/contrastive.py              # about three and a half minutes on two CPU cores
 
 Dark jets: a CLR with DarkCLR's loss and the JetCLR ablation learn QCD jets (pT 150–300
 GeV, 50 constituents); ‖z‖ and the NAE on z score the Aachen dark jets; a supervised
