@@ -283,3 +283,36 @@ def test_scan_command_on_local_worker_processes(tmp_path, monkeypatch):
     (job,) = json.loads((out / "results.json").read_text())["jobs"]
     assert job["id"] == "iad_n150_seed0_sr3.3-3.7" and job["auc"] > 0.8
     assert (out / "report.md").is_file() and (out / "max_sic_vs_s_over_b.png").is_file()
+
+
+def test_scan_command_on_a_remote_scheduler_by_address(tmp_path, monkeypatch):
+    """``--scheduler ADDRESS``: a scheduler and a worker started apart from the command, as on a cluster."""
+    import subprocess
+    import sys
+    import time
+
+    monkeypatch.chdir(tmp_path)
+    address_file = tmp_path / "scheduler.json"
+    options = ["--scheduler-file", str(address_file)]
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", *options, "--port", "0",
+                                  "--dashboard-address", ":0", "--no-show"], stderr=subprocess.DEVNULL)
+    worker = None
+    try:
+        for _ in range(300):
+            if address_file.is_file() and address_file.stat().st_size:
+                break
+            time.sleep(0.1)
+        address = json.loads(address_file.read_text())["address"]
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", *options, "--nworkers", "1",
+                                   "--nthreads", "1", "--no-dashboard"], stderr=subprocess.DEVNULL)
+        config = tmp_path / "tiny.toml"
+        config.write_text('methods = ["iad"]\nseeds = 1\n[data]\ntoy = 4000\n[injection]\nsignal = [150]\n'
+                          '[windows]\nsr = [[3.3, 3.7]]\n')
+        assert main(["-q", "search", "scan", str(config), "--scheduler", address]) == 0
+        (job,) = json.loads((tmp_path / "runs" / "tiny" / "results.json").read_text())["jobs"]
+        assert job["id"] == "iad_n150_seed0_sr3.3-3.7" and job["auc"] > 0.8
+    finally:
+        for process in (worker, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
