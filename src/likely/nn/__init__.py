@@ -1,11 +1,12 @@
 """Torch plumbing shared by every model: MLPs, conv encoders and decoders, residual conv blocks, a set
-transformer, the training loop, checkpoints, devices."""
+transformer, the training loop (data-parallel over processes too), checkpoints, devices."""
 
 from likely.nn.backbone import build_decoder, build_encoder, init_output_level
 from likely.nn.blocks import ConvLayer, ResidualBlock, SpatialConditioning, UpConvLayer, center_crop
 from likely.nn.checkpoint import load_safely, save_atomic
 from likely.nn.conv import ConvDecoder, ConvEncoder, spectral_normalized
 from likely.nn.device import resolve_device, seeded, to_numpy, to_tensor
+from likely.nn.distributed import data_parallel
 from likely.nn.mlp import MLP
 from likely.nn.progress import batch_slices, progress_bar, set_progress_bars
 from likely.nn.sets import SetTransformer, set_inputs, set_scales
@@ -26,6 +27,7 @@ __all__ = [
     "build_decoder",
     "build_encoder",
     "center_crop",
+    "data_parallel",
     "init_output_level",
     "load_safely",
     "progress_bar",

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator
 from likely._checks import fraction, instance, options, positive, validate_params
 from likely._io import remove_temporaries
 from likely.nn.checkpoint import load_safely, save_atomic
+from likely.nn.distributed import Shard
 from likely.nn.progress import progress_bar
 
 __all__ = ["Trainer", "History"]
@@ -173,9 +174,10 @@ class Trainer(BaseEstimator):
         History
         """
         validate_params(self)
-        generator = torch.Generator().manual_seed(
-            int(random_state) if random_state is not None else int(torch.seed() % 2**63)
-        )
+        shard = Shard.current()
+        shard.broadcast_state(module)
+        seed = int(random_state) if random_state is not None else int(torch.seed() % 2**63)
+        generator = torch.Generator().manual_seed(shard.broadcast_seed(seed))
         data, val_data = self._split(data, val_data, generator)
         n_rows = _n_rows(data)
         optimizer = torch.optim.AdamW(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
@@ -189,16 +191,17 @@ class Trainer(BaseEstimator):
             if checkpoint.is_file():
                 state = self._resume(module, optimizer, scheduler, generator, fingerprint)
 
-        bar = progress_bar(total=self.epochs, initial=state.epoch, desc="training", enabled=self.progress)
+        bar = progress_bar(total=self.epochs, initial=state.epoch, desc="training",
+                           enabled=self.progress and shard.rank == 0)
         try:
             while state.epoch < self.epochs and not state.finished:
                 start = time.perf_counter()
-                train_loss = self._train_epoch(module, loss_fn, data, optimizer, scheduler, generator, augment)
+                train_loss = self._train_epoch(module, loss_fn, data, optimizer, scheduler, generator, augment, shard)
                 val_loss = self._evaluate(module, loss_fn, val_data) if val_data else train_loss
                 monitored = {} if monitor is None else self._monitor(module, monitor, val_data or data)
                 state.record(module, train_loss, val_loss, optimizer, time.perf_counter() - start, self.patience,
                              monitored)
-                if self.checkpoint is not None:
+                if self.checkpoint is not None and shard.rank == 0:
                     self._save(module, optimizer, scheduler, generator, state, fingerprint)
                 bar.update(1)
                 bar.set_postfix(train=f"{train_loss:.4g}", val=f"{val_loss:.4g}")
@@ -207,7 +210,7 @@ class Trainer(BaseEstimator):
         module.load_state_dict(state.best_state)
         if not state.finished:
             state.finished = True
-            if self.checkpoint is not None:
+            if self.checkpoint is not None and shard.rank == 0:
                 self._save(module, optimizer, scheduler, generator, state, fingerprint)
         log.info(
             "trained %d epochs (best %d, val loss %.5g)",
@@ -240,25 +243,31 @@ class Trainer(BaseEstimator):
             return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, total_steps=total)
         return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
-    def _train_epoch(self, module, loss_fn, data, optimizer, scheduler, generator, augment) -> float:
+    def _train_epoch(self, module, loss_fn, data, optimizer, scheduler, generator, augment, shard: Shard) -> float:
+        """One pass over ``data`` in shuffled batches; with a process group each rank takes its
+        share of every batch and the gradients are summed, weighted by rows (likely.nn.distributed)."""
         module.train()
         n_rows = _n_rows(data)
         shuffled = _select(data, torch.randperm(n_rows, generator=generator).to(_device(data)))
         total = torch.zeros((), device=_device(data))
         for start in range(0, n_rows, self.batch_size):
-            batch = _slice(shuffled, start, start + self.batch_size)
-            if augment is not None:
-                batch = tuple(augment(*batch))
-            loss = loss_fn(*batch)
+            stop = min(start + self.batch_size, n_rows)
+            mine = shard.rows(stop - start)
+            batch = _slice(shuffled, start + mine.start, start + mine.stop)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            if mine.stop > mine.start:  # a rank may get no row of a last batch smaller than the group
+                if augment is not None:
+                    batch = tuple(augment(*batch))
+                loss = loss_fn(*batch)
+                (loss * ((mine.stop - mine.start) / (stop - start))).backward()
+                total += loss.detach() * (mine.stop - mine.start)
+            shard.sum_gradients(module)
             if self.max_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(module.parameters(), self.max_grad_norm)
             optimizer.step()
             scheduler.step()
-            total += loss.detach() * _n_rows(batch)
         # checked once per epoch: a per-step check would stall a GPU on every batch
-        mean = total.item() / n_rows
+        mean = shard.sum(total).item() / n_rows
         if not math.isfinite(mean):
             raise FloatingPointError(
                 f"training loss became {mean}; lower lr, check the preprocessing or the inputs' ranges"
