@@ -66,6 +66,14 @@ def add_parser(subparsers) -> None:
         help="qcd only: PhaseSpace:pTHatMin in GeV (default: 700; 600 is unbiased but 2.2x slower)",
     )
     dijet.add_argument(
+        "--pthat-max",
+        type=positive_float,
+        default=None,
+        metavar="GEV",
+        help="qcd only: PhaseSpace:pTHatMax in GeV: one slice of the hard scale (combine slices with "
+             "'likely generate mix-slices')",
+    )
+    dijet.add_argument(
         "--mwprime",
         type=positive_float,
         default=None,
@@ -117,6 +125,7 @@ def add_parser(subparsers) -> None:
     )
     add_run_options(dijet, "selected events")
     dijet.set_defaults(run=run_dijet)
+    add_mix_slices_parser(kinds)
     add_jets_parser(kinds)
     add_events_parser(kinds)
     add_showers_parser(kinds)
@@ -352,12 +361,13 @@ def run_dijet(args) -> Path:
         raise ValueError("--mwprime, --mx, --my and --wprime-width apply only to --process wprime")
     if args.process != "zprime" and args.mzprime is not None:
         raise ValueError("--mzprime applies only to --process zprime")
-    if args.process != "qcd" and args.pthat_min is not None:
-        raise ValueError("--pthat-min applies only to --process qcd")
+    if args.process != "qcd" and (args.pthat_min is not None or args.pthat_max is not None):
+        raise ValueError("--pthat-min and --pthat-max apply only to --process qcd")
     masses["mzprime"] = args.mzprime
     cuts = {"leading_pt_min": args.leading_pt_min, "leading_pt_max": args.leading_pt_max,
             "subleading_pt_min": args.subleading_pt_min}
-    options = {name: value for name, value in {**masses, **cuts, "pthat_min": args.pthat_min}.items()
+    scale = {"pthat_min": args.pthat_min, "pthat_max": args.pthat_max}
+    options = {name: value for name, value in {**masses, **cuts, **scale}.items()
                if value is not None}
     return generate_dijet(
         args.out,
@@ -370,6 +380,27 @@ def run_dijet(args) -> Path:
         progress=not args.quiet,
         format=args.format,
     )
+
+
+def add_mix_slices_parser(kinds) -> None:
+    mix = kinds.add_parser(
+        "mix-slices", help="one unweighted dijet sample from pTHat slices, mixed by their cross-sections",
+        description="Each slice contributes in proportion to its sigma x efficiency (from the JSON beside "
+                    "it); the first events of each slice are used and the mixture is shuffled "
+                    "(likely.data.generate.mix_slices).")
+    mix.add_argument("slices", nargs="+", type=Path, metavar="FILE",
+                     help="slice files of 'likely generate dijet --pthat-min A --pthat-max B'")
+    mix.add_argument("--out", required=True, type=Path, help="output LHCO features file (.h5)")
+    mix.add_argument("--events", type=positive_int, help="events of the mixture (default: the most the slices allow)")
+    mix.add_argument("--seed", type=int, default=0, help="seed of the shuffling (default: 0)")
+    mix.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    mix.set_defaults(run=run_mix_slices)
+
+
+def run_mix_slices(args) -> Path:
+    from likely.data.generate import mix_slices
+
+    return mix_slices(args.slices, args.out, n_events=args.events, seed=args.seed, overwrite=args.force)
 
 
 def add_showers_parser(kinds, name: str = "showers") -> None:

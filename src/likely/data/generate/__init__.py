@@ -17,6 +17,7 @@ from likely.data.generate.dijet import (
 from likely.data.generate.driver import ChunkedGenerator, generate_in_chunks, plan_run
 from likely.data.generate.jet_samples import DARK_PRESETS, JET_COLUMNS, JetSettings, generate_jets
 from likely.data.jets import cluster_jets, nsubjettiness
+from likely.data.generate.slices import mix_slices, slice_shares
 from likely.data.generate.showers import SamplingMedium, Source, generate_showers, simulate_showers
 from likely.data.generate.stream import STREAM_COLUMNS, StreamSettings, generate_stream
 
@@ -40,9 +41,11 @@ __all__ = [
     "generate_showers",
     "generate_stream",
     "load_chunk",
+    "mix_slices",
     "nsubjettiness",
     "plan_run",
     "pythia_settings",
     "run_chunk",
     "simulate_showers",
+    "slice_shares",
 ]

@@ -100,6 +100,9 @@ class DijetSettings:
     pthat_min : float
         QCD ``PhaseSpace:pTHatMin`` (700 loses ≈0.8 % of triggered events, 600 is unbiased
         and 2.2× slower, 800 loses 3.6 %); must stay below 1.5 × ``leading_pt_min``.
+    pthat_max : float or None
+        QCD ``PhaseSpace:pTHatMax``: with ``pthat_min``, one slice of the hard scale;
+        :func:`likely.data.generate.mix_slices` combines slices by their cross-sections.
     mwprime, mx, my : float
         W′ signal masses; ``mx + my`` below 0.8 ``mwprime``.
     wprime_width : float or None
@@ -122,6 +125,7 @@ class DijetSettings:
 
     process: str = "qcd"
     pthat_min: float = 700.0
+    pthat_max: float | None = None
     mwprime: float = 3500.0
     mx: float = 500.0
     my: float = 100.0
@@ -136,6 +140,12 @@ class DijetSettings:
         for name in ("pthat_min", "mwprime", "mx", "my", "mzprime", "leading_pt_min", "subleading_pt_min"):
             check_positive(getattr(self, name), name)
             object.__setattr__(self, name, float(getattr(self, name)))
+        if self.pthat_max is not None:
+            check_positive(self.pthat_max, "pthat_max")
+            object.__setattr__(self, "pthat_max", float(self.pthat_max))
+            if self.pthat_max <= self.pthat_min or self.process != "qcd":
+                raise ValueError(f"pthat_max must exceed pthat_min ({self.pthat_min:g} GeV) and applies to qcd only; "
+                                 f"got {self.pthat_max:g} GeV for process {self.process!r}")
         if self.wprime_width is not None:
             check_positive(self.wprime_width, "wprime_width")
             object.__setattr__(self, "wprime_width", float(self.wprime_width))
@@ -169,7 +179,8 @@ class DijetSettings:
     @property
     def physics(self) -> dict[str, float]:
         """The generator-level settings (GeV), as recorded in ``<out>.json``."""
-        return {name: getattr(self, name) for name in ("pthat_min", "mwprime", "mx", "my", "wprime_width", "mzprime")}
+        return {name: getattr(self, name)
+                for name in ("pthat_min", "pthat_max", "mwprime", "mx", "my", "wprime_width", "mzprime")}
 
     @property
     def cuts(self) -> dict[str, float | None]:
@@ -202,6 +213,8 @@ def pythia_settings(settings: DijetSettings, seed: int) -> list[str]:
     lines = [*COMMON, f"Random:seed = {int(seed)}"]
     if settings.process == "qcd":
         lines += ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {settings.pthat_min}"]
+        if settings.pthat_max is not None:
+            lines.append(f"PhaseSpace:pTHatMax = {settings.pthat_max}")
     elif settings.process == "zprime":
         lines += [
             "NewGaugeBoson:ffbar2gmZZprime = on",
