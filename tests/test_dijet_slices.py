@@ -62,3 +62,14 @@ def test_mix_slices_command(samples, tmp_path):
     assert main(["-q", "generate", "mix-slices", str(samples["low"]), str(samples["high"]), "--out", str(out),
                  "--events", "100", "--seed", "3"]) == 0
     assert len(_leading_pt(out)) == 100
+
+
+def test_a_slice_sets_pythias_upper_edge_and_bad_edges_are_named():
+    from likely.data.generate import pythia_settings
+
+    assert "PhaseSpace:pTHatMax = 900.0" in pythia_settings(DijetSettings("qcd", pthat_max=900), 1)
+    assert not any("pTHatMax" in line for line in pythia_settings(DijetSettings("qcd"), 1))
+    with pytest.raises(ValueError, match="pthat_max must exceed pthat_min"):
+        DijetSettings("qcd", pthat_min=700, pthat_max=600)
+    with pytest.raises(ValueError, match="qcd only"):
+        DijetSettings("wprime", pthat_max=900)
