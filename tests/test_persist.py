@@ -135,6 +135,7 @@ ELSEWHERE = {
     "ResonantMethod": "tests/test_search_persistence.py (every method)",
     "Detector": "tests/test_detectors.py (check_detector, every registered detector)",
     "CLR": "tests/test_clr.py",
+    "SetClassifier": "tests/test_set_classifier.py",
 }
 
 
