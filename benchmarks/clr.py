@@ -160,7 +160,8 @@ def mean_std(values, digits: int = 3, floor: float | None = None) -> str:
     the bound the test size sets, and the mean is then a lower bound."""
     values = np.asarray(values, float)
     lost = ~np.isfinite(values)
-    text = f"{np.where(lost, floor, values).mean():.{digits}f} ± {np.where(lost, floor, values).std():.{digits}f}"
+    bounded = np.where(lost, floor, values)
+    text = f"{bounded.mean():.{digits}f} ± {bounded.std():.{digits}f}"
     return text if not lost.any() else f"≥ {text} ({lost.sum()} of {len(values)} runs: no background left)"
 
 

@@ -13,16 +13,14 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.special import expit
 
 from likely._checks import check_sets, fraction, instance, options, positive, seed, widths
 from likely.classify.base import BinaryClassifier
 from likely.data.clouds import CLOUD
-from likely.nn import SetTransformer, Trainer, batch_slices, resolve_device, seeded, set_inputs, set_scales, to_numpy
-from likely.nn import to_tensor
+from likely.nn import SetTransformer, Trainer, apply_to_sets, resolve_device, seeded, set_inputs, set_scales, to_tensor
 
 __all__ = ["SetClassifier"]
-
-_BATCH = 1024
 
 
 class SetClassifier(BinaryClassifier):
@@ -116,11 +114,5 @@ class SetClassifier(BinaryClassifier):
         logits = self.model_(*set_inputs(x, self.features, self.pt_scale_))[:, 0]
         return (F.binary_cross_entropy_with_logits(logits, y, reduction="none") * w).sum() / w.sum()
 
-    @torch.no_grad()
     def _proba(self, X: np.ndarray) -> np.ndarray:
-        self.model_.eval()
-        out = np.empty(len(X), np.float32)
-        for start, stop in batch_slices(len(X), _BATCH):
-            x = to_tensor(X[start:stop], self.device_)
-            out[start:stop] = to_numpy(torch.sigmoid(self.model_(*set_inputs(x, self.features, self.pt_scale_))[:, 0]))
-        return out
+        return expit(apply_to_sets(self.model_, X, self.features, self.pt_scale_, self.device_)[:, 0])

@@ -9,7 +9,7 @@ from likely.nn.device import resolve_device, seeded, to_numpy, to_tensor
 from likely.nn.distributed import data_parallel
 from likely.nn.mlp import MLP
 from likely.nn.progress import batch_slices, progress_bar, set_progress_bars
-from likely.nn.sets import SetTransformer, set_inputs, set_scales
+from likely.nn.sets import SetTransformer, apply_to_sets, set_inputs, set_scales
 from likely.nn.trainer import History, Trainer
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "SpatialConditioning",
     "Trainer",
     "UpConvLayer",
+    "apply_to_sets",
     "batch_slices",
     "build_decoder",
     "build_encoder",

@@ -17,9 +17,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from likely.nn.device import to_numpy, to_tensor
 from likely.nn.mlp import MLP
+from likely.nn.progress import batch_slices
 
-__all__ = ["ANGLE_SCALES", "SetTransformer", "set_inputs", "set_scales"]
+__all__ = ["ANGLE_SCALES", "SetTransformer", "apply_to_sets", "set_inputs", "set_scales"]
 
 AGGREGATIONS = ("sum", "mean")
 #: scale of each angular feature in a network's input (seed 003: η / 4, φ / π for events)
@@ -46,6 +48,16 @@ def set_inputs(x: torch.Tensor, features: Sequence[str], pt_scale: float
                            for name in features if name != "id"], dtype=x.dtype, device=x.device)
     ids = x[..., list(features).index("id")].round().long() if "id" in features else None
     return x[..., keep] / scales, x[..., 0] > 0, ids
+
+
+@torch.no_grad()
+def apply_to_sets(model: nn.Module, X: np.ndarray, features: Sequence[str], pt_scale: float,
+                  device: str | torch.device, batch: int = 1024) -> np.ndarray:
+    """``model`` in eval mode on raw padded sets ``X`` (N, P, F), ``batch`` sets at a time through
+    :func:`set_inputs`: its outputs (N, out) as float32."""
+    model.eval()
+    return np.concatenate([to_numpy(model(*set_inputs(to_tensor(X[start:stop], device), features, pt_scale)))
+                           for start, stop in batch_slices(len(X), batch)])
 
 
 class SetTransformer(nn.Module):

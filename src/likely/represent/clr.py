@@ -28,7 +28,9 @@ from likely.represent.losses import anomclr_loss, anomclr_plus_loss, darkclr_los
 from likely.data import clouds, event_augment
 from likely.data.adc import FEATURES as EVENT_FEATURES
 from likely.data.particles import Particles
-from likely.nn import SetTransformer, Trainer, resolve_device, seeded, set_inputs, set_scales, to_numpy, to_tensor
+from likely.nn import (
+    SetTransformer, Trainer, apply_to_sets, resolve_device, seeded, set_inputs, set_scales, to_numpy, to_tensor,
+)
 
 __all__ = ["AUGMENTATIONS", "CLR"]
 
@@ -49,8 +51,6 @@ AUGMENTATIONS: dict[str, Callable[[Particles, np.random.Generator], Particles]] 
 #: the seed's augmentations (physical, anomaly) for point clouds and for ADC events
 DEFAULT_AUGMENTATIONS = {clouds.CLOUD: (("rotate", "translate"), "drop"),
                          EVENT_FEATURES: (("rotate-events", "smear-events"), "event-anomaly")}
-#: sets per forward pass when transforming
-_BATCH = 1024
 
 
 def _loss(name: str, tau: float, norm_weight: float) -> Callable[..., torch.Tensor]:
@@ -172,12 +172,7 @@ class CLR(Saveable, BaseEstimator):
     def transform(self, X: Any) -> np.ndarray:
         """Representations z (N, out_features) float32 of the sets ``X`` (N, P, F): the head's output."""
         check_fitted(self, "model_")
-        X = check_sets(X, self.features)
-        self.model_.eval()
-        with torch.no_grad():
-            parts = [self.model_(*self._inputs(to_tensor(X[start:start + _BATCH], self.device_)))
-                     for start in range(0, len(X), _BATCH)]
-        return np.concatenate([to_numpy(part) for part in parts])
+        return apply_to_sets(self.model_, check_sets(X, self.features), self.features, self.pt_scale_, self.device_)
 
     def init_module(self, name: str) -> torch.nn.Module:
         """The untrained :class:`SetTransformer` (``model_``)."""
@@ -199,7 +194,7 @@ class CLR(Saveable, BaseEstimator):
         views = [x, self._tensor(positive)]
         if anomaly is not None:
             views.append(self._tensor(AUGMENTATIONS[anomaly](batch, rng)))
-        z = [self.model_(*self._inputs(view)) for view in views]
+        z = [self.model_(*set_inputs(view, self.features, self.pt_scale_)) for view in views]
         return (*z, None) if anomaly is None else tuple(z)
 
     def _augmentations(self) -> tuple[tuple[str, ...], str | None]:
@@ -207,10 +202,6 @@ class CLR(Saveable, BaseEstimator):
         physical, anomaly = DEFAULT_AUGMENTATIONS.get(tuple(self.features), ((), None))
         return (physical if self.physical is None else tuple(self.physical),
                 anomaly if self.anomaly == "auto" else self.anomaly)
-
-    def _inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """Network inputs of raw sets: scaled features (n, P, F′), the mask (n, P), the ids or None."""
-        return set_inputs(x, self.features, self.pt_scale_)
 
     def _particles(self, x: torch.Tensor) -> Particles:
         values = to_numpy(x)

@@ -44,11 +44,8 @@ def _record(path: Path) -> dict[str, Any]:
     return record
 
 
-def slice_shares(paths: Sequence[str | os.PathLike]) -> dict[str, float]:
-    """Each slice file's share σ_i ε_i / Σ σ_j ε_j of the mixture, from the records beside the files.
-
-    The slices must be one process with one selection and disjoint pTHat ranges.
-    """
+def _slice_records(paths: Sequence[str | os.PathLike]) -> dict[str, dict[str, Any]]:
+    """The records beside two or more slice files, checked: one process, one selection, disjoint pTHat ranges."""
     if isinstance(paths, (str, os.PathLike)) or len(paths) < 2:
         raise ValueError(f"paths must be two or more slice files; got {paths!r}")
     records = {str(path): _record(Path(path)) for path in paths}
@@ -59,8 +56,20 @@ def slice_shares(paths: Sequence[str | os.PathLike]) -> dict[str, float]:
     for (_, high, first), (low, _, second) in zip(ranges, ranges[1:]):
         if low < high:
             raise ValueError(f"the pTHat ranges of {first} and {second} overlap: a mixture would count events twice")
+    return records
+
+
+def _shares(records: dict[str, dict[str, Any]]) -> dict[str, float]:
     total = sum(r["sigma_selected_mb"] for r in records.values())
     return {path: r["sigma_selected_mb"] / total for path, r in records.items()}
+
+
+def slice_shares(paths: Sequence[str | os.PathLike]) -> dict[str, float]:
+    """Each slice file's share σ_i ε_i / Σ σ_j ε_j of the mixture, from the records beside the files.
+
+    The slices must be one process with one selection and disjoint pTHat ranges.
+    """
+    return _shares(_slice_records(paths))
 
 
 def _counts(shares: np.ndarray, available: np.ndarray, n_events: int | None) -> np.ndarray:
@@ -85,7 +94,8 @@ def mix_slices(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, n_
     each slice are its first ones (generation order), the mixture is shuffled with ``seed``.
     ``<out>.json`` records each slice's file, pTHat range, σ ε, share and events used.
     """
-    shares = slice_shares(paths)
+    records = _slice_records(paths)
+    shares = _shares(records)
     if n_events is not None:
         check_positive(n_events, "n_events", integer=True)
     frames = [read_lhco_raw(path, progress=False) for path in shares]
@@ -93,7 +103,6 @@ def mix_slices(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, n_
     mixed = np.concatenate([frame.to_numpy()[:count] for frame, count in zip(frames, counts)])
     mixed = mixed[np.random.default_rng(seed).permutation(len(mixed))]
     target = write_lhco(out, dict(zip(frames[0].columns, mixed.T)), overwrite=overwrite)
-    records = {path: _record(Path(path)) for path in shares}
     write_json(target.with_suffix(".json"), {
         "mixture_of": [{"file": path, "pthat_min": records[path]["pthat_min"],
                         "pthat_max": records[path].get("pthat_max"),
