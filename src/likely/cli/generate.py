@@ -74,6 +74,12 @@ def add_parser(subparsers) -> None:
              "'likely generate mix-slices')",
     )
     dijet.add_argument(
+        "--parton-veto",
+        action="store_true",
+        help="skip hadronizing events whose final partons cannot give a jet above --leading-pt-min "
+             "(about 30%% less CPU for qcd; the events differ from a run without it, the distributions do not)",
+    )
+    dijet.add_argument(
         "--mwprime",
         type=positive_float,
         default=None,
@@ -371,7 +377,7 @@ def run_dijet(args) -> Path:
                if value is not None}
     return generate_dijet(
         args.out,
-        DijetSettings(args.process, **options),
+        DijetSettings(args.process, parton_veto=args.parton_veto, **options),
         args.events,
         chunk_size=args.chunk_size,
         workers=args.workers,

@@ -116,7 +116,7 @@ class ChunkedGenerator:
         The generator's entries of ``<out>.json``, from the concatenated columns and the
         chunks' records.
     chunk_keys : tuple of str
-        The record entries of every chunk listed in ``<out>.json``.
+        The record entries of every chunk listed in ``<out>.json`` (those a chunk has).
     versions : mapping
         Versions of the packages that made the data (likely's is added).
     trim : callable ``(columns, record, size) -> (columns, record)``, optional
@@ -176,7 +176,7 @@ def generate_in_chunks(generator: ChunkedGenerator, plan: RunPlan, *, workers: i
     records = [p[1] for p in parts]
     # the record first: an output file on disk always has its record beside it
     write_json(plan.out.with_suffix(".json"), {
-        "chunks": [{key: r[key] for key in generator.chunk_keys} for r in records],
+        "chunks": [{key: r[key] for key in generator.chunk_keys if key in r} for r in records],
         **generator.summary(columns, records),
         "versions": {"likely": __version__, **generator.versions},
     })

@@ -11,6 +11,7 @@ parametric detector and :class:`~likely.data.Particles` take.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ __all__ = [
     "COMMON",
     "E_CM",
     "MAX_SEED",
+    "PARTON_HT_MARGIN",
     "TRUTH_FEATURES",
     "EventProcess",
     "FinalState",
@@ -31,6 +33,7 @@ __all__ = [
     "generator_versions",
     "last_copies",
     "num",
+    "parton_ht_veto",
     "prefix_record",
     "select_events",
     "selection_summary",
@@ -108,6 +111,56 @@ def start_pythia(lines: Sequence[str], hooks=None):
     if not pythia.init():
         raise RuntimeError(f"Pythia failed to initialize with settings {list(lines)}")
     return pythia
+
+
+#: Safety margin (GeV) of :func:`parton_ht_veto`: over 20,000 LHCO QCD events (pTHat > 700 GeV)
+#: hadronization changed the scalar pT sum of the final state by -8 to +22 GeV.
+PARTON_HT_MARGIN = 100.0
+
+
+@functools.cache
+def _ht_veto_class():
+    """The parton-level veto hook (defined on first use: pythia8mc is imported lazily)."""
+    import pythia8mc
+
+    class PartonHTVeto(pythia8mc.UserHooks):
+        """Vetoes events whose final partons' scalar pT sum is below ``ht_min`` (GeV), before hadronization."""
+
+        ht_min: float
+        vetoed: int
+
+        def canVetoPartonLevel(self) -> bool:  # noqa: N802 (Pythia's name)
+            return True
+
+        def doVetoPartonLevel(self, event) -> bool:  # noqa: N802
+            ht = 0.0
+            for i in range(event.size()):
+                particle = event[i]
+                if particle.isFinal():
+                    ht += particle.pT()
+            veto = ht < self.ht_min
+            self.vetoed += veto
+            return veto
+
+    return PartonHTVeto
+
+
+def parton_ht_veto(leading_pt_min: float, margin: float = PARTON_HT_MARGIN):
+    """A Pythia user hook that skips the hadronization of events that cannot have a jet above ``leading_pt_min``.
+
+    The final-state transverse momenta sum to zero, so a jet's pT is at most half the
+    scalar sum ``H_T`` of all final particles. Hadronization moves ``H_T`` by tens of GeV
+    at most (:data:`PARTON_HT_MARGIN`), so an event whose final partons have
+    ``H_T < 2 leading_pt_min - margin`` (GeV) would fail the trigger after hadronization;
+    Pythia drops it there and generates the next one (``Check:abortIfVeto`` off). The
+    vetoed events never reach ``nextBatch``, and Pythia's ``sigmaGen`` is the cross-section
+    after the veto, so the bookkeeping of :func:`select_events` (tried, efficiency,
+    cross-sections) stays consistent; ``hook.vetoed`` counts the vetoes. Give it to
+    :func:`start_pythia`.
+    """
+    hook = _ht_veto_class()()
+    hook.ht_min, hook.vetoed = 2.0 * float(leading_pt_min) - float(margin), 0
+    return hook
 
 
 Params = Mapping[str, Any]
