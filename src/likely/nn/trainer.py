@@ -32,7 +32,8 @@ MonitorFn = Callable[..., Mapping[str, torch.Tensor]]
 @dataclass
 class History:
     """Per-epoch record of a fit: mean losses, learning rate, wall time (s) and the model's
-    monitored quantities (``monitors``: name -> one value per epoch, see :meth:`Trainer.fit`)."""
+    monitored quantities (``monitors``: name -> one value per epoch, see :meth:`Trainer.fit`);
+    ``batch_size`` is the batch the fit used (see ``Trainer.max_steps_per_epoch``)."""
 
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
@@ -41,6 +42,7 @@ class History:
     best_epoch: int = -1
     stopped_early: bool = False
     monitors: dict[str, list[float]] = field(default_factory=dict)
+    batch_size: int = 0
 
     @property
     def epochs(self) -> int:
@@ -70,6 +72,13 @@ class Trainer(BaseEstimator):
         Maximum number of passes over the training data.
     batch_size : int
         Events per gradient step. Batches are slices of a once-per-epoch shuffled tensor.
+    max_steps_per_epoch : int or None
+        Cap on the gradient steps of one epoch: with more training rows than
+        ``batch_size * max_steps_per_epoch`` the batch grows to ``ceil(rows /
+        max_steps_per_epoch)`` and the learning rate by ``sqrt(batch / batch_size)``, so an
+        epoch on a large sample costs fewer, larger (cheaper per row) steps and needs
+        about as many epochs as on a small one. None (default): the batch is fixed.
+        ``History.batch_size`` and ``History.lr`` record what was used.
     lr, weight_decay : float
         AdamW learning rate (peak rate for ``"onecycle"``) and decoupled weight decay.
     schedule : {"cosine", "onecycle", "constant"}
@@ -96,6 +105,7 @@ class Trainer(BaseEstimator):
     _parameter_constraints = {
         "epochs": positive(integer=True),
         "batch_size": positive(integer=True),
+        "max_steps_per_epoch": positive(integer=True) | None,
         "lr": positive(),
         "weight_decay": positive(allow_zero=True),
         "schedule": options("cosine", "onecycle", "constant"),
@@ -111,6 +121,7 @@ class Trainer(BaseEstimator):
         *,
         epochs: int = 100,
         batch_size: int = 256,
+        max_steps_per_epoch: int | None = None,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         schedule: str = "cosine",
@@ -123,6 +134,7 @@ class Trainer(BaseEstimator):
     ) -> None:
         self.epochs = epochs
         self.batch_size = batch_size
+        self.max_steps_per_epoch = max_steps_per_epoch
         self.lr = lr
         self.weight_decay = weight_decay
         self.schedule = schedule
@@ -180,10 +192,11 @@ class Trainer(BaseEstimator):
         generator = torch.Generator().manual_seed(shard.broadcast_seed(seed))
         data, val_data = self._split(data, val_data, generator)
         n_rows = _n_rows(data)
-        optimizer = torch.optim.AdamW(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        steps_per_epoch = math.ceil(n_rows / self.batch_size)
-        scheduler = self._scheduler(optimizer, steps_per_epoch)
+        batch_size, lr = self._batching(n_rows)
+        optimizer = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=self.weight_decay)
+        scheduler = self._scheduler(optimizer, math.ceil(n_rows / batch_size), lr)
         state = _LoopState(best_state=copy.deepcopy(module.state_dict()))
+        state.history.batch_size = batch_size
         fingerprint = [n_rows, _n_rows(val_data) if val_data else 0, *_widths(data)]
         if self.checkpoint is not None:
             checkpoint = Path(self.checkpoint)
@@ -196,9 +209,10 @@ class Trainer(BaseEstimator):
         try:
             while state.epoch < self.epochs and not state.finished:
                 start = time.perf_counter()
-                train_loss = self._train_epoch(module, loss_fn, data, optimizer, scheduler, generator, augment, shard)
-                val_loss = self._evaluate(module, loss_fn, val_data) if val_data else train_loss
-                monitored = {} if monitor is None else self._monitor(module, monitor, val_data or data)
+                train_loss = self._train_epoch(module, loss_fn, data, batch_size, optimizer, scheduler, generator,
+                                               augment, shard)
+                val_loss = self._evaluate(module, loss_fn, val_data, batch_size) if val_data else train_loss
+                monitored = {} if monitor is None else self._monitor(module, monitor, val_data or data, batch_size)
                 state.record(module, train_loss, val_loss, optimizer, time.perf_counter() - start, self.patience,
                              monitored)
                 if self.checkpoint is not None and shard.rank == 0:
@@ -235,23 +249,31 @@ class Trainer(BaseEstimator):
         order = torch.randperm(n_rows, generator=generator).to(_device(data))
         return _select(data, order[n_val:]), _select(data, order[:n_val])
 
-    def _scheduler(self, optimizer, steps_per_epoch):
+    def _batching(self, n_rows: int) -> tuple[int, float]:
+        """Batch size and peak learning rate for ``n_rows`` training rows (see ``max_steps_per_epoch``)."""
+        if self.max_steps_per_epoch is None or n_rows <= self.batch_size * self.max_steps_per_epoch:
+            return self.batch_size, self.lr
+        batch_size = math.ceil(n_rows / self.max_steps_per_epoch)
+        return batch_size, self.lr * math.sqrt(batch_size / self.batch_size)
+
+    def _scheduler(self, optimizer, steps_per_epoch, lr):
         total = self.epochs * steps_per_epoch
         if self.schedule == "cosine":
             return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
         if self.schedule == "onecycle":
-            return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, total_steps=total)
+            return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total)
         return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
-    def _train_epoch(self, module, loss_fn, data, optimizer, scheduler, generator, augment, shard: Shard) -> float:
+    def _train_epoch(self, module, loss_fn, data, batch_size, optimizer, scheduler, generator, augment,
+                     shard: Shard) -> float:
         """One pass over ``data`` in shuffled batches; with a process group each rank takes its
         share of every batch and the gradients are summed, weighted by rows (likely.nn.distributed)."""
         module.train()
         n_rows = _n_rows(data)
         shuffled = _select(data, torch.randperm(n_rows, generator=generator).to(_device(data)))
         total = torch.zeros((), device=_device(data))
-        for start in range(0, n_rows, self.batch_size):
-            stop = min(start + self.batch_size, n_rows)
+        for start in range(0, n_rows, batch_size):
+            stop = min(start + batch_size, n_rows)
             mine = shard.rows(stop - start)
             batch = _slice(shuffled, start + mine.start, start + mine.stop)
             optimizer.zero_grad(set_to_none=True)
@@ -274,13 +296,13 @@ class Trainer(BaseEstimator):
             )
         return mean
 
-    def _eval_size(self) -> int:
-        return max(self.batch_size, 4096) if self.eval_batch_size is None else self.eval_batch_size
+    def _eval_size(self, batch_size: int) -> int:
+        return max(batch_size, 4096) if self.eval_batch_size is None else self.eval_batch_size
 
     @torch.no_grad()
-    def _evaluate(self, module, loss_fn, data) -> float:
+    def _evaluate(self, module, loss_fn, data, batch_size) -> float:
         module.eval()
-        n_rows, size = _n_rows(data), self._eval_size()
+        n_rows, size = _n_rows(data), self._eval_size(batch_size)
         total = sum(
             loss_fn(*_slice(data, start, start + size)).item() * min(size, n_rows - start)
             for start in range(0, n_rows, size)
@@ -288,9 +310,9 @@ class Trainer(BaseEstimator):
         return total / n_rows
 
     @torch.no_grad()
-    def _monitor(self, module, monitor, data) -> dict[str, float]:
+    def _monitor(self, module, monitor, data, batch_size) -> dict[str, float]:
         module.eval()
-        n_rows, size = _n_rows(data), self._eval_size()
+        n_rows, size = _n_rows(data), self._eval_size(batch_size)
         totals: dict[str, float] = {}
         for start in range(0, n_rows, size):
             batch = _slice(data, start, start + size)
