@@ -105,7 +105,7 @@ class _Killed(Exception):
     pass
 
 
-def _fit_with_checkpoint(path, kill_after_steps=None, schedule="cosine"):
+def _fit_with_checkpoint(path, kill_after_steps=None, schedule="cosine", max_steps_per_epoch=None):
     model, loss = _problem()
     steps = [0]
 
@@ -115,8 +115,8 @@ def _fit_with_checkpoint(path, kill_after_steps=None, schedule="cosine"):
             raise _Killed
         return loss(x, y)
 
-    trainer = Trainer(epochs=6, batch_size=100, lr=1e-2, schedule=schedule, patience=None,
-                      checkpoint=path, progress=False)
+    trainer = Trainer(epochs=6, batch_size=100, max_steps_per_epoch=max_steps_per_epoch, lr=1e-2, schedule=schedule,
+                      patience=None, checkpoint=path, progress=False)
     history = trainer.fit(model, counting_loss, _regression(n=1000), random_state=3)
     return model, history, steps[0]
 
@@ -130,6 +130,18 @@ def test_resume_after_kill_matches_uninterrupted_run(tmp_path, schedule):
     assert len(load_safely(tmp_path / "b.pt")["history"]["train_loss"]) == 3
     resumed, history, steps = _fit_with_checkpoint(tmp_path / "b.pt", schedule=schedule)
     assert steps == 8 * 3  # only the lost epoch and the remaining ones were run
+    assert history.train_loss == pytest.approx(reference_history.train_loss, rel=1e-6)
+    for a, b in zip(reference.parameters(), resumed.parameters()):
+        torch.testing.assert_close(a, b)
+
+
+def test_resume_in_the_middle_of_a_pass_matches_uninterrupted_run(tmp_path):
+    # 3 steps per epoch, 8 per pass over the 800 training events: a pass spans epochs
+    reference, reference_history, _ = _fit_with_checkpoint(tmp_path / "a.pt", max_steps_per_epoch=3)
+    with pytest.raises(_Killed):
+        _fit_with_checkpoint(tmp_path / "b.pt", kill_after_steps=3 * 3 + 1, max_steps_per_epoch=3)
+    resumed, history, steps = _fit_with_checkpoint(tmp_path / "b.pt", max_steps_per_epoch=3)
+    assert steps == 3 * 3
     assert history.train_loss == pytest.approx(reference_history.train_loss, rel=1e-6)
     for a, b in zip(reference.parameters(), resumed.parameters()):
         torch.testing.assert_close(a, b)
@@ -225,3 +237,35 @@ def test_augment_transforms_every_training_batch_and_no_validation_batch():
         model, loss, (x,), random_state=0, augment=lambda batch: (batch + 1,))
     assert [len(b) for b in seen["train"]] == [32, 32, 16] * 2 and all((b == 1).all() for b in seen["train"])
     assert len(seen["eval"]) == 2 and all((b == 0).all() for b in seen["eval"])
+
+
+def test_max_steps_per_epoch_walks_through_the_data_across_epochs():
+    x, y = _regression(n=1000)
+    x[:, 0] = torch.arange(1000.0)  # row ids
+    x_val, y_val = _regression(n=100, seed=1)
+    model, loss = _problem()
+    batches = []
+
+    def recording(x, y):
+        if torch.is_grad_enabled():
+            batches.append(x[:, 0].long())
+        return loss(x, y)
+
+    history = Trainer(epochs=7, batch_size=300, max_steps_per_epoch=2, lr=1e-3, progress=False).fit(
+        model, recording, (x, y), (x_val, y_val), random_state=0)
+    assert history.epochs == 7 and len(batches) == 14  # 2 steps an epoch, not the 4 of a pass
+    assert [len(b) for b in batches[:4]] == [300, 300, 300, 100]  # a pass ends with the rest of the rows
+    for first in (0, 4, 8):  # every pass (over epochs) takes each row once, then reshuffles
+        assert torch.equal(torch.cat(batches[first:first + 4]).sort().values, torch.arange(1000))
+    assert not torch.equal(batches[0], batches[4])
+
+
+def test_without_max_steps_per_epoch_an_epoch_is_one_pass():
+    x, y = _regression(n=1000)
+    model, loss = _problem()
+    steps = []
+    Trainer(epochs=2, batch_size=300, lr=1e-3, val_fraction=0, progress=False).fit(
+        model, lambda x, y: steps.append(len(x)) or loss(x, y), (x, y), random_state=0)
+    assert steps == [300, 300, 300, 100] * 2
+    with pytest.raises(ValueError, match="max_steps_per_epoch"):
+        Trainer(max_steps_per_epoch=0, progress=False).fit(model, loss, (x, y))

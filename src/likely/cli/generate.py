@@ -77,7 +77,7 @@ def add_parser(subparsers) -> None:
         "--parton-veto",
         action="store_true",
         help="skip hadronizing events whose final partons cannot give a jet above --leading-pt-min "
-             "(about 30%% less CPU for qcd; the events differ from a run without it, the distributions do not)",
+             "(about 1.2x faster for qcd; the events differ from a run without it, the distributions do not)",
     )
     dijet.add_argument(
         "--mwprime",

@@ -119,7 +119,7 @@ class DijetSettings:
     parton_veto : bool
         Skip hadronizing and clustering the events whose final partons cannot give a jet
         above ``leading_pt_min`` (:func:`~likely.data.generate.pythia.parton_ht_veto`): the
-        same selected sample, statistically, at about 30 % less CPU for the QCD
+        same selected sample, statistically, about 1.2x faster for the QCD
         background (docs/generate.md); the recorded cross-section and events tried are
         then those after the veto. Off by default so that earlier commands reproduce their
         samples event by event.
