@@ -53,7 +53,7 @@ def parse_args() -> argparse.Namespace:
 
 def make_data(args):
     """(data with injected signal, test events or None for a resampled background, setup text)."""
-    from likely.data import read_lhco
+    from likely.data import EventSet, read_lhco
     from likely.search import Window
 
     window = Window()
@@ -71,9 +71,9 @@ def make_data(args):
     signal = signal.with_label(1).shuffle(rng)
     b_sr = int(window.in_sr(background).sum())
     n_signal = int(round(PAPER_S_OVER_B * b_sr / window.in_sr(signal).mean()))
-    data = background.with_label(0).concat(signal[:n_signal]).shuffle(rng)
+    data = EventSet.concat([background.with_label(0), signal[:n_signal]]).shuffle(rng)
     if test is not None:
-        test = window.signal_region(test.with_label(0).concat(signal[n_signal:]))
+        test = window.signal_region(EventSet.concat([test.with_label(0), signal[n_signal:]]))
     s_sr = int(window.in_sr(signal[:n_signal]).sum())
     setup = (f"{origin}; W' signal injected: S = {s_sr}, B = {b_sr} in {window} TeV (S/B {100 * s_sr / b_sr:.2f} %, "
              f"S/sqrt(B) {s_sr / b_sr ** 0.5:.2f}); seed {args.seed}; default models; {args.threads} threads per method")
