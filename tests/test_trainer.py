@@ -260,6 +260,21 @@ def test_max_steps_per_epoch_walks_through_the_data_across_epochs():
     assert not torch.equal(batches[0], batches[4])
 
 
+def test_max_steps_per_epoch_bounds_the_held_out_rows():
+    x, y = _regression(n=4000)
+    model, loss = _problem()
+    evaluated = []
+
+    def recording(x, y):
+        if not torch.is_grad_enabled():
+            evaluated.append(len(x))
+        return loss(x, y)
+
+    Trainer(epochs=1, batch_size=100, max_steps_per_epoch=5, progress=False).fit(model, recording, (x, y),
+                                                                                 random_state=0)
+    assert sum(evaluated) == 500  # not the 800 of val_fraction=0.2
+
+
 def test_without_max_steps_per_epoch_an_epoch_is_one_pass():
     x, y = _regression(n=1000)
     model, loss = _problem()

@@ -76,7 +76,8 @@ class Trainer(BaseEstimator):
         the shuffled data and the following epoch goes on from there (a new shuffle after
         each full pass), so the cost of an epoch, and of the fit, no longer grows with the
         sample: a 1M-event sample trains in the time of a 50k-event one, on fresh events
-        in every batch.
+        in every batch. The held-out validation set is then also at most
+        ``max_steps_per_epoch * batch_size`` rows (the rest is trained on).
     lr, weight_decay : float
         AdamW learning rate (peak rate for ``"onecycle"``) and decoupled weight decay.
     schedule : {"cosine", "onecycle", "constant"}
@@ -243,6 +244,8 @@ class Trainer(BaseEstimator):
                 raise ValueError("val_data is empty")
             return data, val_data
         n_val = int(round(self.val_fraction * n_rows))
+        if self.max_steps_per_epoch is not None:  # validate on at most what an epoch trains on
+            n_val = min(n_val, self.max_steps_per_epoch * self.batch_size)
         if n_val == 0 or n_val == n_rows:
             return data, None
         order = torch.randperm(n_rows, generator=generator).to(_device(data))
