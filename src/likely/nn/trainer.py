@@ -69,7 +69,7 @@ class Trainer(BaseEstimator):
     epochs : int
         Maximum number of passes over the training data.
     batch_size : int
-        Events per gradient step. Batches are slices of a once-per-epoch shuffled tensor.
+        Events per gradient step: consecutive rows of one shuffle of the data per pass.
     max_steps_per_epoch : int or None
         Cap on the gradient steps of one epoch (None: one pass over the data). With more
         rows than ``batch_size * max_steps_per_epoch``, an epoch takes the next batches of
@@ -265,10 +265,11 @@ class Trainer(BaseEstimator):
         with a process group each rank takes its share of every batch and the gradients are summed,
         weighted by rows (likely.nn.distributed)."""
         module.train()
-        total = torch.zeros((), device=_device(data))
+        n_rows, device = _n_rows(data), _device(data)
+        total = torch.zeros((), device=device)
         n_seen = 0
         for _ in range(steps):
-            rows = state.next_rows(self.batch_size, _n_rows(data), generator, _device(data))
+            rows = state.next_rows(self.batch_size, n_rows, generator, device)
             mine = shard.rows(len(rows))
             batch = _select(data, rows[mine.start:mine.stop])
             optimizer.zero_grad(set_to_none=True)
@@ -395,7 +396,8 @@ class _LoopState:
             "bad_epochs": self.bad_epochs,
             "finished": self.finished,
             "history": self.history.as_dict(),
-            "order": self.order,
+            # a finished pass needs no order: the next batch reshuffles
+            "order": self.order if self.order is not None and self.cursor < len(self.order) else None,
             "cursor": self.cursor,
         }
 
